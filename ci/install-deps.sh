@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package kpath needs to build, test and run (Debian 12).
+# Idempotent; needs root. Set KPATH_SKIP_APT=1 to skip (packages already present).
+set -euo pipefail
+
+if [[ "${KPATH_SKIP_APT:-0}" == 1 ]]; then exit 0; fi
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  # libraries
+  libmnl-dev libboost-dev libboost-filesystem-dev libfmt-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  # tests
+  libgtest-dev libgmock-dev
+  # rule installers and kernel tools the harness spawns inside namespaces
+  iptables nftables
+  # fuzzing the case loader (libFuzzer ships with clang)
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+if [[ $(id -u) != 0 ]]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

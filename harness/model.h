@@ -1,0 +1,184 @@
+// The cluster a case describes, as plain value types. The case loader builds
+// it; generators, the topology builder and the assertions read it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netns/ip.h"
+
+namespace harness {
+
+using netns::Cidr;
+using netns::Ip;
+
+enum class Protocol { TCP, UDP, SCTP };
+std::string to_string(Protocol p);         // "TCP"
+std::string lower(Protocol p);             // "tcp", as iptables and nft spell it
+std::optional<Protocol> parse_protocol(const std::string& s);  // case-insensitive
+
+// Where in a file a thing was declared, so later errors can point at it.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+struct ListenPort {
+  uint16_t port = 0;
+  Protocol protocol = Protocol::TCP;
+  std::string name;  // optional container port name (for named targetPorts)
+};
+
+struct Pod {
+  std::string name;
+  std::string node;  // owning node's name
+  std::vector<Ip> ips;
+  std::map<std::string, std::string> labels;
+  std::vector<ListenPort> listen;
+  SourceLocation where;
+};
+
+struct Node {
+  std::string name;
+  std::vector<Ip> ips;  // first is the primary node IP on the fabric
+  std::optional<Cidr> pod_cidr;  // this node's slice of the cluster pod CIDR (multi-node routing)
+  SourceLocation where;
+};
+
+struct External {
+  std::string name;
+  std::vector<Ip> ips;
+  SourceLocation where;
+};
+
+struct ServicePort {
+  std::string name;  // may be empty when the Service has one port
+  Protocol protocol = Protocol::TCP;
+  uint16_t port = 0;
+  // targetPort: a number, or a container port name resolved per endpoint.
+  uint16_t target_port = 0;
+  std::string target_port_name;
+  uint16_t node_port = 0;  // 0: none
+};
+
+enum class ServiceType { ClusterIP, NodePort, LoadBalancer };
+enum class TrafficPolicy { Cluster, Local };
+
+struct Service {
+  std::string ns;  // metadata.namespace (default "default")
+  std::string name;
+  ServiceType type = ServiceType::ClusterIP;
+  std::optional<Ip> cluster_ip;  // nullopt: headless / None
+  std::vector<Ip> external_ips;
+  std::vector<Ip> load_balancer_ips;  // status.loadBalancer.ingress[].ip
+  std::vector<Cidr> load_balancer_source_ranges;
+  std::map<std::string, std::string> selector;  // empty: slices are given explicitly
+  std::vector<ServicePort> ports;
+  TrafficPolicy external_traffic_policy = TrafficPolicy::Cluster;
+  TrafficPolicy internal_traffic_policy = TrafficPolicy::Cluster;
+  bool session_affinity_client_ip = false;
+  int session_affinity_timeout = 10800;
+  uint16_t health_check_node_port = 0;
+  SourceLocation where;
+
+  std::string key() const { return ns + "/" + name; }
+  // "ns/name:portname" — kube-proxy's ServicePortName string.
+  std::string port_name(const ServicePort& p) const { return key() + ":" + p.name; }
+  bool external() const { return type != ServiceType::ClusterIP; }
+};
+
+struct Endpoint {
+  std::vector<Ip> addresses;
+  std::string node_name;
+  std::string pod_name;  // targetRef; empty when not a pod of this case
+  std::string zone;
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+};
+
+struct EndpointPort {
+  std::string name;
+  Protocol protocol = Protocol::TCP;
+  uint16_t port = 0;
+};
+
+struct EndpointSlice {
+  std::string ns;
+  std::string name;
+  std::string service;  // kubernetes.io/service-name label
+  std::vector<EndpointPort> ports;
+  std::vector<Endpoint> endpoints;
+  SourceLocation where;
+};
+
+// Options of kube-proxy that change the rules it writes.
+struct ProxyOptions {
+  std::optional<Cidr> cluster_cidr;  // local-traffic detector; nullopt: none
+  bool masquerade_all = false;
+  std::vector<Cidr> node_port_addresses;  // empty: iptables all local addrs; see primary
+  bool node_port_addresses_primary = false;  // nftables' default "primary"
+  bool localhost_node_ports = true;          // iptables mode only
+  bool random_fully = false;
+  int masquerade_bit = 14;  // mark 0x4000
+};
+
+struct Cluster {
+  Cidr pod_cidr;
+  Cidr service_cidr;
+  uint16_t node_port_min = 30000;
+  uint16_t node_port_max = 32767;
+  std::vector<Node> nodes;
+  std::vector<Pod> pods;
+  std::vector<External> externals;
+  std::vector<Service> services;
+  std::vector<EndpointSlice> slices;  // explicit and derived, all of them
+  ProxyOptions proxy;
+
+  const Node* node(const std::string& name) const;
+  const Pod* pod(const std::string& name) const;
+  const External* external(const std::string& name) const;
+  const Service* service(const std::string& ns, const std::string& name) const;
+  std::vector<const EndpointSlice*> slices_for(const Service& s) const;
+};
+
+// What a flow must show. One expectation is one row of the report.
+enum class Verdict { Reachable, Refused, Dropped };
+
+struct BackendExpectation {
+  enum class Kind { Any, Uniform, Weighted, OneOf, Sticky } kind = Kind::Any;
+  std::map<std::string, double> weights;  // Weighted: pod name -> weight; OneOf: set of pods
+};
+
+enum class SourceExpectation { Any, Node, Client };
+
+struct Expectation {
+  std::string name;
+  std::string from;  // external, pod, node, or "node/localhost"
+  std::string to_host;  // node name, IP, or "ns/name" for a Service's ClusterIP
+  uint16_t to_port = 0;
+  Protocol protocol = Protocol::TCP;
+  int probes = 200;
+  Verdict result = Verdict::Reachable;
+  BackendExpectation backends;
+  SourceExpectation source = SourceExpectation::Any;
+  std::map<std::string, Verdict> except;  // generator name -> verdict by design
+  double false_failure_rate = 1e-6;
+  SourceLocation where;
+};
+
+struct Case {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::optional<std::string> generator;  // pinned generator spec ("ruleset:PATH")
+  std::vector<std::string> generators;   // generators the case runs against; empty: default set
+  Cluster cluster;
+  std::vector<Expectation> expect;
+};
+
+}  // namespace harness

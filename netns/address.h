@@ -1,0 +1,17 @@
+// Interface addresses (iproute2's ipaddress.c).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "netns/ip.h"
+#include "netns/namespace.h"
+
+namespace netns {
+
+// Adds cidr's address to link, with cidr's prefix length. IPv6 addresses are
+// added with IFA_F_NODAD so they are usable at once.
+void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr);
+std::vector<Cidr> list_addresses(const Namespace& ns, const std::string& link);
+
+}  // namespace netns

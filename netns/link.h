@@ -1,0 +1,27 @@
+// Links (iproute2's iplink.c): veth pairs, bridges, state, master.
+#pragma once
+
+#include <string>
+
+#include "netns/namespace.h"
+
+namespace netns {
+
+// Creates a veth pair with end a_name inside a and end b_name inside b, in one
+// request sent from a (the peer is placed into b by IFLA_NET_NS_FD), so no end
+// ever exists in the root namespace.
+void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,
+                 const std::string& b_name);
+// Creates a bridge inside ns.
+void create_bridge(const Namespace& ns, const std::string& name);
+// Attaches link to a bridge (both inside ns).
+void set_master(const Namespace& ns, const std::string& link, const std::string& bridge);
+void set_up(const Namespace& ns, const std::string& link);
+// Returns the ifindex, or throws kpath::Error naming the link.
+int link_index(const Namespace& ns, const std::string& link);
+// Names of all links in ns, "lo" included.
+std::vector<std::string> list_links(const Namespace& ns);
+
+}  // namespace netns
+
+#include <vector>

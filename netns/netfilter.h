@@ -1,0 +1,32 @@
+// Netfilter objects over nfnetlink (NETLINK_NETFILTER): conntrack entries and
+// nfacct counters, as kube-proxy prepares and maintains them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netns/ip.h"
+#include "netns/namespace.h"
+
+namespace netns {
+
+struct ConntrackEntry {
+  int protocol = 0;  // IPPROTO_TCP / IPPROTO_UDP
+  Ip orig_src, orig_dst, reply_src, reply_dst;
+  uint16_t orig_sport = 0, orig_dport = 0, reply_sport = 0, reply_dport = 0;
+};
+
+// All IPv4 and IPv6 conntrack entries of ns.
+std::vector<ConntrackEntry> conntrack_dump(const Namespace& ns);
+// Deletes entries whose original destination is dst (and port, when non-zero)
+// for protocol; returns how many were deleted.
+int conntrack_delete(const Namespace& ns, int protocol, const Ip& orig_dst, uint16_t dport = 0);
+// Deletes every entry of ns.
+void conntrack_flush(const Namespace& ns);
+
+// Creates a named nfacct counter object (what `nfacct add NAME` does).
+void nfacct_add(const Namespace& ns, const std::string& name);
+
+}  // namespace netns

@@ -1,0 +1,43 @@
+// A netlink socket bound inside one namespace. Every request asks for an ACK
+// and waits for it; a kernel error becomes kpath::Error with errno text and the
+// kernel's extended-ack message (libmnl's request -> ACK -> callback rhythm).
+#pragma once
+
+#include <libmnl/libmnl.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "netns/namespace.h"
+
+namespace netns {
+
+class Netlink {
+ public:
+  // Opens a socket of the given bus (NETLINK_ROUTE, NETLINK_NETFILTER, ...)
+  // inside ns; the socket stays in that namespace whatever thread uses it.
+  Netlink(const Namespace& ns, int bus);
+  ~Netlink();
+  Netlink(const Netlink&) = delete;
+  Netlink& operator=(const Netlink&) = delete;
+
+  // A fresh request header in the internal buffer, with a new sequence number.
+  nlmsghdr* begin(uint16_t type, uint16_t flags);
+  // Sends the request (NLM_F_ACK added) and waits for the ACK. what names the
+  // operation in the error ("create veth node0-pod1").
+  void ack(nlmsghdr* request, const std::string& what);
+  // Sends a dump request and calls on_message for every reply message.
+  void dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
+            const std::string& what);
+
+  mnl_socket* socket() { return sock_; }
+
+ private:
+  mnl_socket* sock_ = nullptr;
+  uint32_t portid_ = 0;
+  uint32_t seq_ = 0;
+  std::string buf_;
+};
+
+}  // namespace netns

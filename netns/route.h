@@ -1,0 +1,21 @@
+// Routes (iproute2's iproute.c).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "netns/ip.h"
+#include "netns/namespace.h"
+
+namespace netns {
+
+struct Route {
+  Cidr destination;           // 0.0.0.0/0 for a default route
+  std::optional<Ip> gateway;  // via
+  std::string device;         // dev; may be empty when gateway resolves it
+  bool onlink = false;        // gateway need not be on a connected prefix
+};
+
+void add_route(const Namespace& ns, const Route& route);
+
+}  // namespace netns
