@@ -1,4 +1,4 @@
-#include "harness/model.h"
+#include "harness/model/model.h"
 
 #include <algorithm>
 #include <cctype>
