@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/model/model.h"
 
@@ -17,6 +18,11 @@ enum class RuleBackend {
 struct RuleSet {
   RuleBackend backend = RuleBackend::IptablesRestore;
   std::string text;
+  // Where the text came from, so an installer error can point at the source:
+  // origin names it (a file path, or the generator), origin_lines[i] is the
+  // 1-based source line of text line i+1 (empty: the same numbering).
+  std::string origin;
+  std::vector<int> origin_lines;
 };
 
 class Generator {

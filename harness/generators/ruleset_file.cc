@@ -1,0 +1,125 @@
+#include "harness/generators/ruleset_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "netns/error.h"
+
+namespace harness {
+namespace {
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw kpath::Error(path + ": cannot read the ruleset file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool looks_like_iptables_save(const std::vector<std::string>& lines) {
+  for (const auto& raw : lines) {
+    std::string l = trim(raw);
+    if (l.empty() || l[0] == '#') continue;
+    return l[0] == '*' || l[0] == ':' || l[0] == '-' || l == "COMMIT";
+  }
+  return false;
+}
+
+}  // namespace
+
+void check_iptables_save(const std::string& text, const std::string& file) {
+  auto lines = split_lines(text);
+  std::string table;
+  int table_line = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int n = static_cast<int>(i) + 1;
+    std::string l = trim(lines[i]);
+    if (l.empty() || l[0] == '#') continue;
+    if (l[0] == '*') {
+      if (!table.empty())
+        throw kpath::Error(file, n, 1,
+                           "table *" + l.substr(1) + " starts before table *" + table + " (line " +
+                               std::to_string(table_line) + ") was closed with COMMIT");
+      table = l.substr(1);
+      table_line = n;
+      continue;
+    }
+    if (table.empty())
+      throw kpath::Error(file, n, 1, "expected a table line such as *nat before '" + l + "'");
+    if (l == "COMMIT") {
+      table.clear();
+      continue;
+    }
+    if (l[0] == ':') continue;
+    if (l[0] != '-')
+      throw kpath::Error(file, n, 1,
+                         "not an iptables-save line: a rule must start with an option such as "
+                         "-A CHAIN, found '" + l + "'");
+  }
+  if (!table.empty())
+    throw kpath::Error(file, table_line, 1, "table *" + table + " has no COMMIT line");
+}
+
+RuleSet order_nft_declarations_first(const std::string& text, const std::string& file) {
+  auto lines = split_lines(text);
+  // Rank: table, then chains/sets/maps/other objects, then flushes and
+  // deletes, then rules and elements, which may refer to any declaration.
+  auto rank = [](const std::string& l) {
+    if (starts_with(l, "add table") || starts_with(l, "table")) return 0;
+    if (starts_with(l, "add chain") || starts_with(l, "add set") || starts_with(l, "add map") ||
+        starts_with(l, "add counter") || starts_with(l, "add quota") || starts_with(l, "add flowtable"))
+      return 1;
+    if (starts_with(l, "flush") || starts_with(l, "delete")) return 2;
+    return 3;
+  };
+  bool transaction_style = true;
+  for (const auto& raw : lines) {
+    std::string l = trim(raw);
+    if (l.empty() || l[0] == '#') continue;
+    if (!starts_with(l, "add ") && !starts_with(l, "flush ") && !starts_with(l, "delete ") &&
+        !starts_with(l, "insert ") && !starts_with(l, "replace "))
+      transaction_style = false;
+  }
+  RuleSet rs{RuleBackend::Nft, {}, file, {}};
+  if (!transaction_style) {  // a structured nft script: keep it as written
+    rs.text = text;
+    return rs;
+  }
+  for (int r = 0; r <= 3; ++r) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::string l = trim(lines[i]);
+      if (l.empty() || l[0] == '#' || rank(l) != r) continue;
+      rs.text += lines[i] + "\n";
+      rs.origin_lines.push_back(static_cast<int>(i) + 1);
+    }
+  }
+  return rs;
+}
+
+RuleSet RulesetFileGenerator::generate(const Cluster&, const std::string&) const {
+  std::string text = read_file(path_);
+  auto lines = split_lines(text);
+  if (looks_like_iptables_save(lines)) {
+    check_iptables_save(text, path_);
+    return RuleSet{RuleBackend::IptablesRestore, text, path_, {}};
+  }
+  return order_nft_declarations_first(text, path_);
+}
+
+}  // namespace harness
