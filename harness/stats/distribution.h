@@ -26,4 +26,19 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
                                      const std::vector<double>& weights,
                                      const std::vector<uint64_t>& observed, double alpha);
 
+// Roughly how many probes a check at `alpha` needs to catch, with probability
+// `power`, a distribution whose largest category is off by `skew` (absolute
+// probability, e.g. 0.1) with the other categories absorbing the difference in
+// proportion. Uses the large-sample theory of Pearson's test: the alternative
+// makes the statistic noncentral chi-square with k-1 df and noncentrality
+// N * skew^2 / (p_max (1 - p_max)) (the same for a shift up or down), solved
+// for N. For two categories this matches the exact binomial test to a few
+// percent; treat the answer as an estimate, not a guarantee.
+uint64_t probes_needed(const std::vector<double>& weights, double alpha, double power,
+                       double skew);
+
+// The chance that at least one of several independent checks fails falsely:
+// 1 - prod(1 - alpha_i).
+double combined_false_failure_rate(const std::vector<double>& alphas);
+
 }  // namespace harness::stats
