@@ -1,0 +1,39 @@
+// Turns an expectation into a concrete flow (which namespace probes, from
+// which address, to which address) and works out what kube-proxy promises for
+// it: which Service port it hits and which endpoints may answer.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/model/model.h"
+
+namespace harness {
+
+enum class FlowKind { ClusterIP, NodePort, External /* externalIP or LB IP */, Direct };
+std::string to_string(FlowKind k);
+
+struct Flow {
+  std::string from_ns;      // namespace that probes (node, pod or external name)
+  std::vector<Ip> from_ips; // the prober's own addresses
+  bool from_localhost = false;
+  Ip target;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::TCP;
+
+  FlowKind kind = FlowKind::Direct;
+  const Service* service = nullptr;
+  const ServicePort* service_port = nullptr;
+  std::string via_node;  // the node that receives the traffic (NodePort/External)
+  // Pods that may answer, with the share kube-proxy gives each (uniform).
+  std::map<std::string, double> eligible;
+};
+
+Flow resolve_flow(const Cluster& cluster, const Expectation& e);
+
+// The addresses of every node: a masqueraded source is one of these.
+std::vector<Ip> node_addresses(const Cluster& cluster);
+
+}  // namespace harness

@@ -1,0 +1,60 @@
+// Runs one case against one generator on the kernel: build the topology,
+// install the rules on every node, start the echo servers, probe every
+// expectation, check, tear down.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/engine/check.h"
+#include "harness/engine/flow.h"
+#include "harness/engine/installer.h"
+#include "harness/generators/generator.h"
+#include "harness/model/model.h"
+
+namespace harness {
+
+struct RunOptions {
+  std::vector<std::string> generators;  // --generator; empty: the case's own or the built-ins
+  InstallOptions install;
+  bool keep = false;             // pin namespaces under /run/netns for inspection
+  std::string run_id;            // names pinned namespaces: kpath-<run_id>-<name>
+  int concurrency = 128;
+  const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
+};
+
+struct ExpectationRun {
+  const Expectation* expectation = nullptr;
+  Flow flow;
+  CheckResult check;
+  int probes = 0;
+  std::chrono::microseconds elapsed{0};
+};
+
+struct CaseRun {
+  std::string case_name;
+  std::string file;
+  std::string generator;
+  Status status = Status::Pass;
+  std::string error;      // Error: what went wrong (generator, installer, topology)
+  std::string diagnosis;  // on failure: rule counters on the nodes
+  std::vector<ExpectationRun> expectations;
+  std::vector<std::string> pinned;
+  std::chrono::microseconds build{0}, install{0}, traffic{0}, total{0};
+  uint64_t probes = 0;
+};
+
+// The default built-in generators a case runs against.
+std::vector<std::string> default_generators();
+// The generator specs a case runs against under options.
+std::vector<std::string> generators_for(const Case& c, const RunOptions& options);
+// A generator from its spec: a built-in name, ruleset:PATH (relative to the
+// case file's folder), or exec:COMMAND.
+std::unique_ptr<Generator> make_generator(const std::string& spec, const std::string& case_file);
+
+CaseRun run_case(const Case& c, const std::string& generator, const RunOptions& options);
+
+}  // namespace harness

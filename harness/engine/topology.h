@@ -1,0 +1,52 @@
+// Builds a case's cluster out of network namespaces, all held by fd:
+//
+//   fabric ns: bridge "fabric" ── one port per node and external client
+//   node ns:   eth0 on the fabric (node IPs /32), one veth per local pod,
+//              pod /32 routes, ip_forward=1, proxy ARP toward pods
+//   pod ns:    eth0 (pod IPs /32), default route via 169.254.1.1 (Calico-style)
+//   external:  eth0 on the fabric, routes to nodes and to Service addresses
+//
+// Destroying the Topology closes every fd; the kernel then removes the
+// namespaces and their veths. Nothing is created in the root namespace.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/model/model.h"
+#include "netns/namespace.h"
+
+namespace harness {
+
+class Topology {
+ public:
+  // Builds every namespace of the cluster. Throws kpath::Error on any failure;
+  // what was built so far is released with the exception.
+  static Topology build(const Cluster& cluster);
+
+  Topology(Topology&&) = default;
+  Topology& operator=(Topology&&) = default;
+
+  // The namespace of a node, pod or external client, by name.
+  const netns::Namespace& ns(const std::string& name) const;
+  bool has(const std::string& name) const { return namespaces_.count(name) != 0; }
+  const netns::Namespace& fabric() const { return fabric_; }
+  // Names of all namespaces in build order (fabric first).
+  std::vector<std::string> names() const;
+
+  // Pins every namespace under /run/netns/<prefix><name> (for --keep).
+  std::vector<std::string> pin(const std::string& prefix) const;
+
+  // The link-local gateway pods route through (the node answers it by proxy ARP).
+  static constexpr const char* kPodGateway = "169.254.1.1";
+
+ private:
+  Topology() = default;
+  netns::Namespace fabric_;
+  std::map<std::string, netns::Namespace> namespaces_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace harness

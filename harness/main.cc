@@ -1,0 +1,158 @@
+// kpath: kernel-path integration tests for Kubernetes Service rules.
+//
+//   kpath run [--generator SPEC]... [--junit FILE] [--keep] [-j N] [PATH...]
+//   kpath cleanup
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "harness/cases/case_loader.h"
+#include "harness/engine/cleanup.h"
+#include "harness/engine/report.h"
+#include "harness/engine/runner.h"
+#include "netns/error.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};  // the one thing a signal handler may touch
+std::atomic<int> g_signal{0};
+
+void on_signal(int sig) {
+  g_signal = sig;
+  g_stop = true;
+}
+
+bool has_net_admin() {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
+}
+
+struct RunArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> generators;
+  std::string junit;
+  std::string iptables = "nft";
+  bool keep = false;
+  int jobs = 0;
+};
+
+int run(const RunArgs& args) {
+  using namespace harness;
+  std::vector<std::string> paths = args.paths;
+  if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
+
+  Report report;
+  // Every case is loaded and checked before any topology is built.
+  std::vector<Case> cases;
+  try {
+    for (const auto& file : find_case_files(paths)) {
+      try {
+        cases.push_back(load_case(file));
+      } catch (const kpath::Error& e) {
+        report.load_errors.push_back({file, e.what()});
+        std::fprintf(stderr, "ERROR %s\n", e.what());
+      }
+    }
+  } catch (const kpath::Error& e) {
+    std::fprintf(stderr, "kpath: %s\n", e.what());
+    return 2;
+  }
+  if (!has_net_admin()) {
+    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
+    return 2;
+  }
+
+  RunOptions options;
+  options.generators = args.generators;
+  options.install.iptables = parse_iptables_variant(args.iptables);
+  options.keep = args.keep;
+  options.run_id = std::to_string(getpid());
+  options.stop = &g_stop;
+
+  struct Task {
+    const Case* c;
+    std::string generator;
+  };
+  std::vector<Task> tasks;
+  for (const auto& c : cases)
+    for (const auto& g : generators_for(c, options)) tasks.push_back({&c, g});
+
+  std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
+  int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  size_t finished = 0;
+  std::vector<CaseRun> runs(tasks.size());
+  std::vector<bool> ran(tasks.size(), false);
+  auto worker = [&] {
+    for (size_t i; !g_stop && (i = next++) < tasks.size();) {
+      CaseRun r = run_case(*tasks[i].c, tasks[i].generator, options);
+      std::lock_guard lock(mu);
+      std::fprintf(stderr, "%s\n", progress_line(r, ++finished, tasks.size()).c_str());
+      runs[i] = std::move(r);
+      ran[i] = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int j = 0; j < std::min<int>(jobs, static_cast<int>(tasks.size())); ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (ran[i]) report.runs.push_back(std::move(runs[i]));
+  report.interrupted = g_stop.load();
+  std::printf("%s", summary(report).c_str());
+  if (args.keep) {
+    std::printf("\nPinned namespaces (inspect with `ip netns exec NAME ...`; remove with `kpath cleanup`):\n");
+    for (const auto& r : report.runs)
+      for (const auto& p : r.pinned) std::printf("  %s\n", p.c_str());
+  }
+  if (!args.junit.empty()) write_file(args.junit, junit_xml(report));
+  if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
+  return report.all_passed() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kpath: kernel-path integration tests for Kubernetes Service rules"};
+  app.require_subcommand(1);
+
+  RunArgs args;
+  auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
+  run_cmd->add_option("paths", args.paths, "case files or folders");
+  run_cmd->add_option("-g,--generator", args.generators,
+                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND (repeatable)");
+  run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
+  run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
+      ->check(CLI::IsMember({"nft", "legacy"}));
+  run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");
+  run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)");
+
+  auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
+
+  CLI11_PARSE(app, argc, argv);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  try {
+    if (*run_cmd) return run(args);
+    if (*cleanup_cmd) {
+      for (const auto& p : harness::cleanup_pinned()) std::printf("removed %s\n", p.c_str());
+      return 0;
+    }
+  } catch (const kpath::Error& e) {
+    std::fprintf(stderr, "kpath: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
