@@ -1,0 +1,171 @@
+#include "harness/generators/kube_common.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "netns/error.h"
+
+namespace harness::kube {
+
+std::string EndpointInfo::str() const {
+  if (ip.is_v6()) return "[" + ip.str() + "]:" + std::to_string(port);
+  return ip.str() + ":" + std::to_string(port);
+}
+
+const Node& node_or_throw(const Cluster& cluster, const std::string& node_name) {
+  const Node* n = cluster.node(node_name);
+  if (!n) throw kpath::Error("kube generator: no node named \"" + node_name + "\" in the cluster");
+  return *n;
+}
+
+std::optional<Ip> primary_ipv4(const Node& node) {
+  for (const auto& ip : node.ips)
+    if (ip.is_v4()) return ip;
+  return std::nullopt;
+}
+
+std::string masquerade_mark(const ProxyOptions& options) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%x", 1u << options.masquerade_bit);
+  return buf;
+}
+
+namespace {
+
+// The port number an endpoint serves for service port `sp`, following the
+// EndpointSlice: the slice port with the service port's name and protocol
+// (the EndpointSlice controller has already resolved named targetPorts there).
+// Slices written without ports fall back to the Service's targetPort, or for a
+// named targetPort to the endpoint pod's container port of that name.
+std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& slice,
+                                   const ServicePort& port, const Endpoint& ep) {
+  for (const auto& p : slice.ports)
+    if (p.name == port.name && p.protocol == port.protocol) {
+      if (p.port == 0) return std::nullopt;
+      return p.port;
+    }
+  if (!slice.ports.empty()) return std::nullopt;
+  if (!port.target_port_name.empty()) {
+    const Pod* pod = ep.pod_name.empty() ? nullptr : cluster.pod(ep.pod_name);
+    if (pod)
+      for (const auto& l : pod->listen)
+        if (l.name == port.target_port_name && l.protocol == port.protocol) return l.port;
+    return std::nullopt;
+  }
+  uint16_t target = port.target_port ? port.target_port : port.port;
+  return target;
+}
+
+}  // namespace
+
+std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name) {
+  std::vector<const Service*> services;
+  for (const auto& s : cluster.services) services.push_back(&s);
+  std::stable_sort(services.begin(), services.end(),
+                   [](const Service* a, const Service* b) { return a->key() < b->key(); });
+
+  std::vector<ServicePortInfo> out;
+  for (const Service* svc : services) {
+    if (!svc->cluster_ip || !svc->cluster_ip->is_v4()) continue;
+    bool lb = svc->type == ServiceType::LoadBalancer;
+    // apiservice.ExternallyAccessible: NodePort/LoadBalancer, or ClusterIP with externalIPs.
+    bool api_external = svc->type != ServiceType::ClusterIP || !svc->external_ips.empty();
+    for (const auto& port : svc->ports) {
+      ServicePortInfo sp;
+      sp.service = svc;
+      sp.port = &port;
+      sp.name = svc->port_name(port);
+      sp.protocol = lower(port.protocol);
+      sp.cluster_ip = *svc->cluster_ip;
+      for (const auto& ip : svc->external_ips)
+        if (ip.is_v4()) sp.external_ips.push_back(ip);
+      if (lb) {
+        for (const auto& ip : svc->load_balancer_ips)
+          if (ip.is_v4()) sp.load_balancer_ips.push_back(ip);
+        for (const auto& c : svc->load_balancer_source_ranges)
+          if (c.ip().is_v4()) sp.source_ranges.push_back(c);
+      }
+      if (svc->type != ServiceType::ClusterIP) sp.node_port = port.node_port;
+      sp.external_policy_local = api_external && svc->external_traffic_policy == TrafficPolicy::Local;
+      sp.internal_policy_local = svc->internal_traffic_policy == TrafficPolicy::Local;
+      if (lb && sp.external_policy_local) sp.health_check_node_port = svc->health_check_node_port;
+      sp.affinity = svc->session_affinity_client_ip;
+      sp.affinity_timeout = svc->session_affinity_timeout;
+
+      // Endpoints, deduplicated by "IP:port" (a terminating duplicate never
+      // replaces another), sorted by that string as kube-proxy does.
+      std::map<std::string, EndpointInfo> set;
+      for (const EndpointSlice* slice : cluster.slices_for(*svc)) {
+        for (const auto& ep : slice->endpoints) {
+          if (ep.addresses.empty() || !ep.addresses[0].is_v4()) continue;
+          auto num = slice_port(cluster, *slice, port, ep);
+          if (!num) continue;
+          EndpointInfo info;
+          info.ip = ep.addresses[0];
+          info.port = *num;
+          info.local = !node_name.empty() && ep.node_name == node_name;
+          info.ready = ep.ready;
+          info.serving = ep.serving;
+          info.terminating = ep.terminating;
+          std::string key = info.str();
+          if (!set.count(key) || !info.terminating) set[key] = info;
+        }
+      }
+      for (auto& [k, v] : set) sp.endpoints.push_back(v);
+      out.push_back(std::move(sp));
+    }
+  }
+  return out;
+}
+
+Categorized categorize(const ServicePortInfo& sp) {
+  Categorized c;
+  const auto& eps = sp.endpoints;
+  if (sp.uses_cluster_endpoints()) {
+    for (const auto& e : eps)
+      if (e.ready) c.cluster.push_back(e);
+    if (c.cluster.empty())
+      for (const auto& e : eps)
+        if (e.serving && e.terminating) c.cluster.push_back(e);
+    if (!c.cluster.empty()) c.has_any = true;
+  }
+  if (!sp.uses_local_endpoints()) {
+    c.all_reachable = c.cluster;
+    return c;
+  }
+  bool local_ready = false, local_serving_terminating = false;
+  for (const auto& e : eps) {
+    if (e.ready) {
+      c.has_any = true;
+      if (e.local) local_ready = true;
+    } else if (e.serving && e.terminating) {
+      c.has_any = true;
+      if (e.local) local_serving_terminating = true;
+    }
+  }
+  bool use_serving_terminating = false;
+  if (local_ready) {
+    for (const auto& e : eps)
+      if (e.local && e.ready) c.local.push_back(e);
+  } else if (local_serving_terminating) {
+    use_serving_terminating = true;
+    for (const auto& e : eps)
+      if (e.local && e.serving && e.terminating) c.local.push_back(e);
+  }
+  if (!sp.uses_cluster_endpoints()) {
+    c.all_reachable = c.local;
+    return c;
+  }
+  if (!use_serving_terminating) {
+    c.all_reachable = c.cluster;  // a superset of the (ready) local endpoints
+    return c;
+  }
+  std::map<std::string, EndpointInfo> merged;
+  for (const auto& e : c.cluster) merged[e.str()] = e;
+  for (const auto& e : c.local) merged[e.str()] = e;
+  for (auto& [k, v] : merged) c.all_reachable.push_back(v);
+  return c;
+}
+
+}  // namespace harness::kube

@@ -1,0 +1,75 @@
+// What kube-proxy (both modes) derives from the model before writing rules:
+// the IPv4 service ports it proxies, their endpoints as kube-proxy's
+// EndpointSlice cache would list them, and the Cluster/Local categorisation
+// of those endpoints for one node. Shared by the iptables and nftables
+// generators.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/model/model.h"
+
+namespace harness::kube {
+
+struct EndpointInfo {
+  Ip ip;
+  uint16_t port = 0;
+  bool local = false;  // endpoint's node is the generating node
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+  std::string str() const;  // "10.0.0.1:80" ("[v6]:80")
+};
+
+struct ServicePortInfo {
+  const Service* service = nullptr;
+  const ServicePort* port = nullptr;
+  std::string name;      // "ns/name:port" (kube-proxy's ServicePortName string)
+  std::string protocol;  // "tcp"
+  Ip cluster_ip;
+  std::vector<Ip> external_ips;
+  std::vector<Ip> load_balancer_ips;
+  std::vector<Cidr> source_ranges;  // loadBalancerSourceRanges (LoadBalancer type only)
+  uint16_t node_port = 0;
+  uint16_t health_check_node_port = 0;
+  bool external_policy_local = false;
+  bool internal_policy_local = false;
+  bool affinity = false;
+  int affinity_timeout = 10800;
+  std::vector<EndpointInfo> endpoints;  // sorted by str(), deduplicated
+
+  bool externally_accessible() const {
+    return node_port != 0 || !load_balancer_ips.empty() || !external_ips.empty();
+  }
+  bool uses_cluster_endpoints() const { return !internal_policy_local || externally_accessible(); }
+  bool uses_local_endpoints() const {
+    return internal_policy_local || (external_policy_local && externally_accessible());
+  }
+};
+
+struct Categorized {
+  std::vector<EndpointInfo> cluster;
+  std::vector<EndpointInfo> local;
+  std::vector<EndpointInfo> all_reachable;
+  bool has_any = false;
+};
+
+// The IPv4 service ports kube-proxy would proxy on node `node_name`, sorted by
+// Service key then port order (kube-proxy's map order is random; its tests sort).
+// Headless Services and Services without an IPv4 ClusterIP are skipped.
+std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name);
+
+// kube-proxy's CategorizeEndpoints (without topology hints, which the model lacks).
+Categorized categorize(const ServicePortInfo& sp);
+
+// The generating node, or throws kpath::Error.
+const Node& node_or_throw(const Cluster& cluster, const std::string& node_name);
+// The node's first IPv4 address (nullopt when it has none).
+std::optional<Ip> primary_ipv4(const Node& node);
+
+// The masquerade mark, "0x4000" for bit 14.
+std::string masquerade_mark(const ProxyOptions& options);
+
+}  // namespace harness::kube

@@ -1,0 +1,50 @@
+// kube-proxy's iptables mode, IPv4: the iptables-restore input its proxier
+// writes (filter + nat), plus the base-chain jumps it installs separately.
+#pragma once
+
+#include <string>
+
+#include "harness/generators/generator.h"
+
+namespace harness {
+
+class KubeIptablesGenerator : public Generator {
+ public:
+  struct Options {
+    // generate() adds the base-chain jumps (PREROUTING/OUTPUT -> KUBE-SERVICES,
+    // ...) and declares the built-in chains, so its text installs standalone
+    // into an empty namespace with a plain iptables-restore.
+    bool base_chain_jumps = true;
+    // kube-proxy adds `-m nfacct` matches (the INVALID drop counter, the
+    // localhost NodePort rule) only when its nfacct objects
+    // ct_state_invalid_dropped_pkts / localhost_nps_accepted_pkts exist. Off:
+    // the rules kube-proxy writes when nfacct is unavailable (no counter on the
+    // INVALID drop, no separate localhost NodePort rule; the generic NodePort
+    // rule still matches 127.0.0.0/8). On: whoever installs must create the
+    // nfacct objects in the namespace first.
+    bool nfacct = false;
+  };
+
+  KubeIptablesGenerator() = default;
+  explicit KubeIptablesGenerator(Options options) : options_(options) {}
+
+  std::string name() const override { return "kube-iptables"; }
+  RuleSet generate(const Cluster& cluster, const std::string& node) const override;
+
+  // Exactly what kube-proxy hands to iptables-restore (--noflush): `*filter ...
+  // COMMIT` then `*nat ... COMMIT`, no built-in chains, no base-chain jumps.
+  std::string restore_input(const Cluster& cluster, const std::string& node) const;
+
+  // The jumps kube-proxy (and kubelet, for KUBE-FIREWALL) insert into the
+  // built-in chains with `iptables -I`, as iptables-restore --noflush input
+  // (apply after restore_input: the KUBE-* chains must exist). Their order in
+  // each built-in chain is the one kube-proxy's successive inserts produce.
+  std::string base_chain_jumps() const;
+
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
+};
+
+}  // namespace harness

@@ -1,0 +1,32 @@
+// Generator output against the rulesets kube-proxy itself produced for the
+// same input (shared/reference/kube-proxy/), compared as kube-proxy's tests do.
+#include <gtest/gtest.h>
+
+#include "harness/generators/kube_iptables.h"
+#include "tests/generators/reference_cluster.h"
+#include "tests/generators/ruleset_compare.h"
+
+namespace {
+
+const std::string kReferenceDir = KPATH_SOURCE_DIR "/../shared/reference/kube-proxy/";
+
+TEST(Golden, IptablesMatchesKubeProxyOverallRules) {
+  harness::Cluster cluster = kpath_test::kube_proxy_reference_cluster();
+  // kube-proxy's test fake has its nfacct counters, so its output carries the
+  // `-m nfacct` matches; the restore input has no base-chain jumps.
+  harness::KubeIptablesGenerator::Options opts;
+  opts.base_chain_jumps = false;
+  opts.nfacct = true;
+  harness::KubeIptablesGenerator gen(opts);
+  harness::RuleSet rs = gen.generate(cluster, "test-node");
+  EXPECT_EQ(rs.backend, harness::RuleBackend::IptablesRestore);
+  EXPECT_EQ(rs.text, gen.restore_input(cluster, "test-node"));
+
+  std::string expected_text = kpath_test::read_file(kReferenceDir + "overall-iptables.txt");
+  ASSERT_FALSE(expected_text.empty());
+  auto expected = kpath_test::parse_iptables_restore(expected_text);
+  auto actual = kpath_test::parse_iptables_restore(rs.text);
+  EXPECT_TRUE(expected == actual) << kpath_test::diff(expected, actual) << "\n--- generated:\n" << rs.text;
+}
+
+}  // namespace
