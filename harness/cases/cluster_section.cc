@@ -1,0 +1,207 @@
+#include <charconv>
+#include <set>
+
+#include "harness/cases/sections.h"
+
+namespace harness::cases {
+
+namespace {
+
+// "30000-32767"
+std::pair<uint16_t, uint16_t> port_range(const Reader& r, const YAML::Node& n) {
+  auto bad = [&] {
+    r.fail(n, "'nodePortRange' must be FIRST-LAST with ports from 1 to 65535, such as "
+              "30000-32767, got " + describe(n));
+  };
+  if (!n.IsScalar()) bad();
+  const std::string& s = n.Scalar();
+  auto dash = s.find('-');
+  if (dash == std::string::npos) bad();
+  int lo = 0, hi = 0;
+  auto [p1, e1] = std::from_chars(s.data(), s.data() + dash, lo);
+  auto [p2, e2] = std::from_chars(s.data() + dash + 1, s.data() + s.size(), hi);
+  if (e1 != std::errc() || p1 != s.data() + dash || e2 != std::errc() ||
+      p2 != s.data() + s.size() || lo < 1 || hi > 65535 || lo > hi)
+    bad();
+  return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+}
+
+// `ip: X` or `ips: [X, Y]`, exactly one of them.
+std::vector<std::pair<Ip, YAML::Node>> addresses_of(const Reader& r, const MapReader& m) {
+  if (m.has("ip") == m.has("ips"))
+    r.fail(m.node(), m.what() + (m.has("ip") ? " has both 'ip' and 'ips' (give one)"
+                                             : " needs 'ip' or 'ips'"));
+  std::vector<YAML::Node> nodes;
+  if (m.has("ip")) nodes.push_back(m.need("ip"));
+  else nodes = list(r, m.need("ips"), "'ips'");
+  if (nodes.empty()) r.fail(m.key_mark("ips"), "'ips' in " + m.what() + " is empty");
+  std::vector<std::pair<Ip, YAML::Node>> out;
+  for (const auto& n : nodes) out.emplace_back(address(r, n, "'ip'"), n);
+  return out;
+}
+
+void outside_cluster_cidrs(const Reader& r, const YAML::Node& at, const Ip& ip,
+                           const std::string& what, const Cluster& c) {
+  if (c.pod_cidr.contains(ip))
+    r.fail(at, what + " address " + ip.str() + " is inside podCIDR " + c.pod_cidr.str());
+  if (c.service_cidr.contains(ip))
+    r.fail(at, what + " address " + ip.str() + " is inside serviceCIDR " + c.service_cidr.str());
+}
+
+bool inside(const Cidr& outer, const Cidr& inner) {
+  return inner.prefix_len() >= outer.prefix_len() && outer.contains(inner.ip());
+}
+
+// Every declared name is a from/to reference, so it must be unique across kinds.
+class Names {
+ public:
+  void claim(const Reader& r, const YAML::Node& at, const std::string& name,
+             const std::string& kind) {
+    auto [it, fresh] = seen_.emplace(name, std::make_pair(kind, r.where(at).line));
+    if (!fresh)
+      r.fail(at, "duplicate name '" + name + "': " + it->second.first + " at line " +
+                     std::to_string(it->second.second) + " already has it");
+  }
+
+ private:
+  std::map<std::string, std::pair<std::string, int>> seen_;
+};
+
+ListenPort read_listen(const Reader& r, const YAML::Node& n) {
+  MapReader m(r, n, "listen port", {"port", "protocol", "name"});
+  ListenPort lp;
+  lp.port = port(r, m.need("port"), "'port'");
+  if (m.has("protocol")) lp.protocol = protocol(r, m.need("protocol"), "'protocol'");
+  if (m.has("name")) lp.name = name(r, m.need("name"), "'name'");
+  return lp;
+}
+
+Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Cluster& c,
+             AddressBook& book, Names& names) {
+  MapReader m(r, n, "pod", {"name", "ip", "ips", "labels", "listen"});
+  Pod p;
+  p.name = name(r, m.need("name"), "pod 'name'");
+  names.claim(r, m.need("name"), p.name, "pod");
+  p.node = node.name;
+  p.where = r.where(n);
+  for (const auto& [ip, at] : addresses_of(r, m)) {
+    check_safe(r, at, ip, "pod '" + p.name + "'");
+    if (!c.pod_cidr.contains(ip))
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside podCIDR " +
+                     c.pod_cidr.str());
+    if (node.pod_cidr && !node.pod_cidr->contains(ip))
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside node '" + node.name +
+                     "' podCIDR " + node.pod_cidr->str());
+    book.claim(r, at, ip, "pod '" + p.name + "'");
+    p.ips.push_back(ip);
+  }
+  p.labels = string_map(r, m.get("labels"), "'labels'");
+  std::set<std::pair<Protocol, uint16_t>> ports;
+  if (m.has("listen"))
+    for (const auto& ln : list(r, m.need("listen"), "'listen'")) {
+      ListenPort lp = read_listen(r, ln);
+      if (!ports.insert({lp.protocol, lp.port}).second)
+        r.fail(ln, "pod '" + p.name + "' listens on " + std::to_string(lp.port) + "/" +
+                       to_string(lp.protocol) + " twice");
+      p.listen.push_back(lp);
+    }
+  return p;
+}
+
+void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
+               Names& names) {
+  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods"});
+  Node node;
+  node.name = name(r, m.need("name"), "node 'name'");
+  names.claim(r, m.need("name"), node.name, "node");
+  node.where = r.where(n);
+  for (const auto& [ip, at] : addresses_of(r, m)) {
+    check_safe(r, at, ip, "node '" + node.name + "'");
+    outside_cluster_cidrs(r, at, ip, "node '" + node.name + "'", c);
+    book.claim(r, at, ip, "node '" + node.name + "'");
+    node.ips.push_back(ip);
+  }
+  if (m.has("podCIDR")) {
+    node.pod_cidr = cidr(r, m.need("podCIDR"), "node 'podCIDR'");
+    if (!inside(c.pod_cidr, *node.pod_cidr))
+      r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() +
+                                    " is outside the cluster podCIDR " + c.pod_cidr.str());
+    for (const auto& other : c.nodes)
+      if (other.pod_cidr && (inside(*other.pod_cidr, *node.pod_cidr) ||
+                             inside(*node.pod_cidr, *other.pod_cidr)))
+        r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() +
+                                      " overlaps node '" + other.name + "' podCIDR " +
+                                      other.pod_cidr->str());
+  }
+  if (m.has("pods"))
+    for (const auto& pn : list(r, m.need("pods"), "'pods'"))
+      c.pods.push_back(read_pod(r, pn, node, c, book, names));
+  c.nodes.push_back(std::move(node));
+}
+
+void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
+                   Names& names) {
+  MapReader m(r, n, "external", {"name", "ip", "ips"});
+  External e;
+  e.name = name(r, m.need("name"), "external 'name'");
+  names.claim(r, m.need("name"), e.name, "external");
+  e.where = r.where(n);
+  for (const auto& [ip, at] : addresses_of(r, m)) {
+    check_safe(r, at, ip, "external '" + e.name + "'");
+    outside_cluster_cidrs(r, at, ip, "external '" + e.name + "'", c);
+    book.claim(r, at, ip, "external '" + e.name + "'");
+    e.ips.push_back(ip);
+  }
+  c.externals.push_back(std::move(e));
+}
+
+}  // namespace
+
+void read_cluster(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book) {
+  MapReader m(r, n, "cluster", {"podCIDR", "serviceCIDR", "nodePortRange", "nodes", "externals"});
+  c.pod_cidr = cidr(r, m.need("podCIDR"), "'podCIDR'");
+  c.service_cidr = cidr(r, m.need("serviceCIDR"), "'serviceCIDR'");
+  if (inside(c.pod_cidr, c.service_cidr) || inside(c.service_cidr, c.pod_cidr))
+    r.fail(m.need("serviceCIDR"), "serviceCIDR " + c.service_cidr.str() + " overlaps podCIDR " +
+                                      c.pod_cidr.str());
+  if (m.has("nodePortRange"))
+    std::tie(c.node_port_min, c.node_port_max) = port_range(r, m.need("nodePortRange"));
+  Names names;
+  auto nodes = list(r, m.need("nodes"), "'nodes'");
+  if (nodes.empty()) r.fail(m.need("nodes"), "'nodes' is empty: a case needs at least one node");
+  for (const auto& nn : nodes) read_node(r, nn, c, book, names);
+  if (m.has("externals"))
+    for (const auto& en : list(r, m.need("externals"), "'externals'"))
+      read_external(r, en, c, book, names);
+}
+
+void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c) {
+  ProxyOptions& p = c.proxy;
+  p.cluster_cidr = c.pod_cidr;
+  if (!n.IsDefined() || n.IsNull()) return;
+  MapReader m(r, n, "proxy", {"clusterCIDR", "masqueradeAll", "nodePortAddresses",
+                              "localhostNodePorts", "randomFully", "masqueradeBit"});
+  if (m.has("clusterCIDR")) {
+    YAML::Node v = m.need("clusterCIDR");
+    p.cluster_cidr = (v.IsScalar() && v.Scalar() == "none")
+                         ? std::nullopt
+                         : std::optional<Cidr>(cidr(r, v, "'clusterCIDR' (or none)"));
+  }
+  if (m.has("masqueradeAll")) p.masquerade_all = boolean(r, m.need("masqueradeAll"), "'masqueradeAll'");
+  if (m.has("nodePortAddresses")) {
+    YAML::Node v = m.need("nodePortAddresses");
+    if (v.IsScalar() && v.Scalar() == "primary") p.node_port_addresses_primary = true;
+    else if (!v.IsSequence())
+      r.fail(v, "'nodePortAddresses' must be a list of CIDRs or \"primary\", got " + describe(v));
+    else
+      for (const auto& cn : list(r, v, "'nodePortAddresses'"))
+        p.node_port_addresses.push_back(cidr(r, cn, "'nodePortAddresses' entry"));
+  }
+  if (m.has("localhostNodePorts"))
+    p.localhost_node_ports = boolean(r, m.need("localhostNodePorts"), "'localhostNodePorts'");
+  if (m.has("randomFully")) p.random_fully = boolean(r, m.need("randomFully"), "'randomFully'");
+  if (m.has("masqueradeBit"))
+    p.masquerade_bit = static_cast<int>(integer(r, m.need("masqueradeBit"), "'masqueradeBit'", 0, 31));
+}
+
+}  // namespace harness::cases

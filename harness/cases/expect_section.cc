@@ -1,0 +1,238 @@
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "harness/cases/sections.h"
+
+namespace harness::cases {
+
+namespace {
+
+Verdict verdict(const Reader& r, const YAML::Node& n, const std::string& what) {
+  std::string v = choice(r, n, what, {"reachable", "refused", "dropped"});
+  return v == "reachable" ? Verdict::Reachable : v == "refused" ? Verdict::Refused : Verdict::Dropped;
+}
+
+// from: an external, pod or node name, or "<node>/localhost".
+std::string read_from(const Reader& r, const YAML::Node& n, const Cluster& c) {
+  std::string from = text(r, n, "'from'");
+  auto slash = from.find('/');
+  if (slash != std::string::npos) {
+    std::string node = from.substr(0, slash);
+    if (from.substr(slash + 1) != "localhost" || !c.node(node))
+      r.fail(n, "'from' " + describe(n) + " is not NODE/localhost for a node of this case");
+    return from;
+  }
+  if (!c.node(from) && !c.pod(from) && !c.external(from))
+    r.fail(n, "'from' names unknown '" + from +
+                  "' (expected a node, pod or external name, or NODE/localhost)");
+  return from;
+}
+
+// The services a target reaches, to check that named backends are endpoints.
+std::vector<const Service*> services_at(const Expectation& e, const Cluster& c) {
+  std::vector<const Service*> out;
+  auto slash = e.to_host.find('/');
+  if (slash != std::string::npos) {
+    out.push_back(c.service(e.to_host.substr(0, slash), e.to_host.substr(slash + 1)));
+    return out;
+  }
+  auto ip = Ip::parse(e.to_host);
+  bool node_target = c.node(e.to_host) || (ip && ip->is_loopback());
+  for (const auto& n : c.nodes)
+    if (ip && std::find(n.ips.begin(), n.ips.end(), *ip) != n.ips.end()) node_target = true;
+  for (const auto& s : c.services)
+    for (const auto& p : s.ports) {
+      bool hit = node_target && p.node_port == e.to_port;
+      if (ip && p.port == e.to_port)
+        hit = hit || s.cluster_ip == *ip ||
+              std::count(s.external_ips.begin(), s.external_ips.end(), *ip) ||
+              std::count(s.load_balancer_ips.begin(), s.load_balancer_ips.end(), *ip);
+      if (hit && p.protocol == e.protocol) {
+        out.push_back(&s);
+        break;
+      }
+    }
+  return out;
+}
+
+// to: HOST:PORT where HOST is a node or pod name, an IP ([v6]), or ns/svc.
+void read_to(const Reader& r, const YAML::Node& n, Expectation& e, const Cluster& c) {
+  std::string to = text(r, n, "'to'");
+  std::string host, port_text;
+  if (!to.empty() && to[0] == '[') {
+    auto close = to.find("]:");
+    if (close == std::string::npos) r.fail(n, "'to' " + describe(n) + " must be [IPv6]:PORT");
+    host = to.substr(1, close - 1);
+    port_text = to.substr(close + 2);
+  } else {
+    auto colon = to.rfind(':');
+    if (colon == std::string::npos)
+      r.fail(n, "'to' must be HOST:PORT (a node, an IP, or namespace/service), got " + describe(n));
+    host = to.substr(0, colon);
+    port_text = to.substr(colon + 1);
+    if (host.find(':') != std::string::npos)
+      r.fail(n, "'to' " + describe(n) + ": write an IPv6 target as [ADDRESS]:PORT");
+  }
+  int p = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || p < 1 || p > 65535)
+    r.fail(n, "'to' port must be from 1 to 65535, got '" + port_text + "'");
+  e.to_host = host;
+  e.to_port = static_cast<uint16_t>(p);
+  if (auto ip = Ip::parse(host)) {
+    check_safe(r, n, *ip, "expectation target", true);
+    if (ip->is_loopback() && !c.node(e.from.substr(0, e.from.find('/'))))
+      r.fail(n, "loopback target " + to + " needs 'from' to be a node or NODE/localhost");
+    return;
+  }
+  auto slash = host.find('/');
+  if (slash != std::string::npos) {
+    const Service* s = c.service(host.substr(0, slash), host.substr(slash + 1));
+    if (!s) r.fail(n, "'to' names unknown Service '" + host + "'");
+    if (!s->cluster_ip) r.fail(n, "'to' names headless Service '" + host + "', which has no ClusterIP");
+    return;
+  }
+  if (!c.node(host) && !c.pod(host))
+    r.fail(n, "'to' names unknown host '" + host +
+                  "' (expected a node or pod name, an IP address, or namespace/service)");
+}
+
+// Pods named in backends must be endpoints of what the target reaches.
+void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string& pod,
+                       const Expectation& e, const Cluster& c) {
+  if (!c.pod(pod)) r.fail(at, "backends name unknown pod '" + pod + "'");
+  if (c.pod(e.to_host)) {
+    if (pod != e.to_host) r.fail(at, "backends name pod '" + pod + "' but 'to' is pod '" + e.to_host + "'");
+    return;
+  }
+  auto services = services_at(e, c);
+  if (services.empty()) return;  // a pinned ruleset may route what the case does not model
+  for (const Service* s : services)
+    if (s)
+      for (const EndpointSlice* sl : c.slices_for(*s))
+        for (const auto& ep : sl->endpoints)
+          if (ep.pod_name == pod) return;
+  r.fail(at, "backends name pod '" + pod + "', which is not an endpoint of the Service at " +
+                 e.to_host + ":" + std::to_string(e.to_port));
+}
+
+BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Expectation& e,
+                                 const Cluster& c) {
+  BackendExpectation b;
+  if (n.IsScalar()) {
+    std::string k = choice(r, n, "'backends'", {"any", "uniform", "sticky"});
+    b.kind = k == "uniform" ? BackendExpectation::Kind::Uniform
+             : k == "sticky" ? BackendExpectation::Kind::Sticky : BackendExpectation::Kind::Any;
+    return b;
+  }
+  if (!n.IsMap())
+    r.fail(n, "'backends' must be any, uniform, sticky, {POD: WEIGHT, ...} or {one-of: [POD, ...]}, got " +
+                  describe(n));
+  if (n.size() == 1 && n.begin()->first.IsScalar() && n.begin()->first.Scalar() == "one-of") {
+    b.kind = BackendExpectation::Kind::OneOf;
+    auto pods = list(r, n.begin()->second, "'one-of'");
+    if (pods.empty()) r.fail(n, "'one-of' is empty");
+    for (const auto& pn : pods) {
+      std::string pod = text(r, pn, "'one-of' entry");
+      check_backend_pod(r, pn, pod, e, c);
+      b.weights[pod] = 1;
+    }
+    return b;
+  }
+  b.kind = BackendExpectation::Kind::Weighted;
+  if (n.size() == 0) r.fail(n, "'backends' weights are empty");
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string pod = text(r, it->first, "a pod in 'backends'");
+    if (b.weights.count(pod)) r.fail(it->first, "pod '" + pod + "' appears twice in 'backends'");
+    check_backend_pod(r, it->first, pod, e, c);
+    double w = number(r, it->second, "the weight of '" + pod + "'");
+    if (w <= 0) r.fail(it->second, "the weight of '" + pod + "' must be above 0, got " + describe(it->second));
+    b.weights[pod] = w;
+  }
+  return b;
+}
+
+// except keys are generator specs: the built-in names, ruleset:..., exec:...,
+// or a name the case lists under `generators`.
+void check_generator_name(const Reader& r, const YAML::Node& at, const std::string& g,
+                          const std::vector<std::string>& listed) {
+  if (g == "kube-iptables" || g == "kube-nftables" || g.rfind("ruleset:", 0) == 0 ||
+      g.rfind("exec:", 0) == 0 || std::count(listed.begin(), listed.end(), g))
+    return;
+  r.fail(at, "unknown generator '" + g + "' in 'except' (expected kube-iptables, kube-nftables, "
+             "ruleset:PATH, exec:COMMAND, or a name listed under 'generators')");
+}
+
+// Expectations that could never pass as written.
+void check_consistent(const Reader& r, const MapReader& m, const Expectation& e) {
+  if (e.result == Verdict::Reachable) return;
+  if (e.backends.kind != BackendExpectation::Kind::Any)
+    r.fail(m.mark_of("backends"), "expectation '" + e.name +
+                                      "' expects no connection (result refused/dropped) but names backends");
+  if (e.source != SourceExpectation::Any)
+    r.fail(m.mark_of("source"), "expectation '" + e.name +
+                                    "' expects no connection (result refused/dropped) but names a source");
+}
+
+Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
+                             const std::vector<std::string>& generators) {
+  MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
+                                    "source", "except", "falseFailureRate"});
+  Expectation e;
+  e.where = r.where(n);
+  e.from = read_from(r, m.need("from"), c);
+  if (m.has("protocol")) e.protocol = protocol(r, m.need("protocol"), "'protocol'");
+  read_to(r, m.need("to"), e, c);
+  e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'")
+                         : e.from + " -> " + m.need("to").Scalar() + " " + to_string(e.protocol);
+  if (m.has("result")) e.result = verdict(r, m.need("result"), "'result'");
+  e.probes = m.has("probes") ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000000))
+             : e.result == Verdict::Reachable ? 200 : 20;
+  if (m.has("backends")) e.backends = read_backends(r, m.need("backends"), e, c);
+  if (m.has("source")) {
+    std::string s = choice(r, m.need("source"), "'source'", {"any", "node", "client"});
+    e.source = s == "node" ? SourceExpectation::Node
+               : s == "client" ? SourceExpectation::Client : SourceExpectation::Any;
+  }
+  if (m.has("except")) {
+    YAML::Node ex = m.need("except");
+    if (!ex.IsMap()) r.fail(ex, "'except' must be a map {GENERATOR: RESULT}, got " + describe(ex));
+    for (auto it = ex.begin(); it != ex.end(); ++it) {
+      std::string g = text(r, it->first, "a generator in 'except'");
+      check_generator_name(r, it->first, g, generators);
+      if (e.except.count(g)) r.fail(it->first, "generator '" + g + "' appears twice in 'except'");
+      e.except[g] = verdict(r, it->second, "the result for '" + g + "'");
+      if (e.except[g] == e.result)
+        r.fail(it->second, "'except' for '" + g + "' repeats the expectation's own result");
+    }
+  }
+  if (m.has("falseFailureRate")) {
+    YAML::Node f = m.need("falseFailureRate");
+    e.false_failure_rate = number(r, f, "'falseFailureRate'");
+    if (!(e.false_failure_rate > 0 && e.false_failure_rate <= 0.01))
+      r.fail(f, "'falseFailureRate' must be above 0 and at most 0.01, got " + describe(f));
+  }
+  check_consistent(r, m, e);
+  return e;
+}
+
+}  // namespace
+
+std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n, const Cluster& c,
+                                           const std::vector<std::string>& generators) {
+  std::vector<Expectation> out;
+  auto items = list(r, n, "'expect'");
+  if (items.empty()) r.fail(n, "'expect' is empty: a case needs at least one expectation");
+  std::map<std::string, int> names;
+  for (const auto& en : items) {
+    out.push_back(read_expectation(r, en, c, generators));
+    auto [it, fresh] = names.emplace(out.back().name, r.where(en).line);
+    if (!fresh)
+      r.fail(en, "duplicate expectation name '" + out.back().name + "' (first at line " +
+                     std::to_string(it->second) + ")");
+  }
+  return out;
+}
+
+}  // namespace harness::cases

@@ -1,0 +1,356 @@
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <sys/socket.h>
+
+#include "harness/cases/sections.h"
+
+namespace harness::cases {
+
+namespace {
+
+const char* kServiceNameLabel = "kubernetes.io/service-name";
+
+struct Meta {
+  std::string name, ns;
+  std::map<std::string, std::string> labels;
+};
+
+Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind) {
+  MapReader m(r, n, kind + " metadata", {"name", "namespace", "labels", "annotations"});
+  Meta meta;
+  meta.name = name(r, m.need("name"), "metadata 'name'");
+  meta.ns = m.has("namespace") ? name(r, m.need("namespace"), "metadata 'namespace'") : "default";
+  meta.labels = string_map(r, m.get("labels"), "metadata 'labels'");
+  string_map(r, m.get("annotations"), "metadata 'annotations'");  // checked, not used
+  return meta;
+}
+
+// IANA service name, as Kubernetes requires of named ports: lowercase letters,
+// digits and '-', at most 15 characters, at least one letter.
+bool iana_name(const std::string& s) {
+  return !s.empty() && s.size() <= 15 && s.front() != '-' && s.back() != '-' &&
+         s.find("--") == std::string::npos &&
+         std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; }) &&
+         std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::islower(c); });
+}
+
+// targetPort: a number, or a container port name resolved per endpoint.
+void read_target_port(const Reader& r, const YAML::Node& n, ServicePort& sp) {
+  if (n.IsScalar() && n.Tag() == "?" && !n.Scalar().empty() &&
+      std::isdigit(static_cast<unsigned char>(n.Scalar()[0]))) {
+    sp.target_port = port(r, n, "'targetPort'");
+    return;
+  }
+  std::string s = text(r, n, "'targetPort'");
+  if (!iana_name(s))
+    r.fail(n, "'targetPort' must be a port number from 1 to 65535 or a port name (lowercase "
+              "letters, digits and '-', at most 15 characters), got " + describe(n));
+  sp.target_port_name = s;
+}
+
+ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Service& s,
+                              const Cluster& c) {
+  MapReader m(r, n, "Service port", {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"});
+  ServicePort sp;
+  if (m.has("name")) sp.name = name(r, m.need("name"), "port 'name'");
+  if (m.has("protocol")) sp.protocol = protocol(r, m.need("protocol"), "'protocol'");
+  sp.port = port(r, m.need("port"), "'port'");
+  sp.target_port = sp.port;
+  if (m.has("targetPort")) {
+    sp.target_port = 0;
+    read_target_port(r, m.need("targetPort"), sp);
+  }
+  if (m.has("appProtocol")) text(r, m.need("appProtocol"), "'appProtocol'");
+  if (m.has("nodePort")) {
+    YAML::Node np = m.need("nodePort");
+    if (!s.external())
+      r.fail(np, "'nodePort' needs a Service of type NodePort or LoadBalancer, this one is ClusterIP");
+    sp.node_port = static_cast<uint16_t>(integer(r, np, "'nodePort'", c.node_port_min, c.node_port_max));
+  }
+  return sp;
+}
+
+void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
+                bool need_node_ports) {
+  auto items = list(r, n, "'ports'");
+  if (items.empty()) r.fail(n, "'ports' is empty: a Service needs at least one port");
+  std::set<std::string> names;
+  std::set<std::pair<Protocol, uint16_t>> ports;
+  for (const auto& pn : items) {
+    ServicePort sp = read_service_port(r, pn, s, c);
+    if (items.size() > 1 && sp.name.empty())
+      r.fail(pn, "Service '" + s.key() + "' has several ports, so each needs a 'name'");
+    if (!names.insert(sp.name).second)
+      r.fail(pn, "Service '" + s.key() + "' has two ports named '" + sp.name + "'");
+    if (!ports.insert({sp.protocol, sp.port}).second)
+      r.fail(pn, "Service '" + s.key() + "' has port " + std::to_string(sp.port) + "/" +
+                     to_string(sp.protocol) + " twice");
+    if (need_node_ports && sp.node_port == 0)
+      r.fail(pn, "Service '" + s.key() + "' port " + std::to_string(sp.port) +
+                     " needs a 'nodePort' (kpath does not allocate one)");
+    s.ports.push_back(sp);
+  }
+}
+
+// clusterIP / clusterIPs: one address inside serviceCIDR, or None (headless).
+void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Cluster& c,
+                     AddressBook& book) {
+  std::vector<YAML::Node> given;
+  if (m.has("clusterIPs")) given = list(r, m.need("clusterIPs"), "'clusterIPs'");
+  if (given.size() > 1)
+    r.fail(given[1], "dual-stack Services are not supported yet: 'clusterIPs' has " +
+                         std::to_string(given.size()) + " entries");
+  if (m.has("clusterIP")) {
+    YAML::Node ip = m.need("clusterIP");
+    if (!given.empty() && (!given[0].IsScalar() || !ip.IsScalar() || given[0].Scalar() != ip.Scalar()))
+      r.fail(given[0], "'clusterIPs' first entry " + describe(given[0]) +
+                           " must equal 'clusterIP' " + describe(ip));
+    given = {ip};
+  }
+  if (given.empty())
+    r.fail(m.node(), "Service '" + s.key() + "' needs a 'clusterIP' inside serviceCIDR " +
+                         c.service_cidr.str() + " (or None for headless); kpath does not allocate one");
+  if (given[0].IsScalar() && given[0].Scalar() == "None") {
+    if (s.external())
+      r.fail(given[0], "a headless Service (clusterIP: None) cannot be of type NodePort or LoadBalancer");
+    return;
+  }
+  Ip ip = address(r, given[0], "'clusterIP' (or None)");
+  check_safe(r, given[0], ip, "Service '" + s.key() + "' clusterIP");
+  if (!c.service_cidr.contains(ip))
+    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() +
+                         " is outside serviceCIDR " + c.service_cidr.str());
+  book.claim(r, given[0], ip, "Service '" + s.key() + "' clusterIP");
+  s.cluster_ip = ip;
+}
+
+// externalIPs and load-balancer ingress IPs: may be shared between Services and
+// equal a node address, but must not be a pod's, an external's or a ClusterIP.
+Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string& what,
+                        const Service& s, const Cluster& c, const AddressBook& book) {
+  Ip ip = address(r, n, what);
+  check_safe(r, n, ip, "Service '" + s.key() + "' " + what);
+  if (c.pod_cidr.contains(ip) || c.service_cidr.contains(ip))
+    r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() +
+                  " is inside podCIDR or serviceCIDR");
+  const std::string* owner = book.owner(ip);
+  if (owner && owner->rfind("node ", 0) != 0)
+    r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() + " is already used by " + *owner);
+  return ip;
+}
+
+void read_session_affinity(const Reader& r, const MapReader& m, Service& s) {
+  if (m.has("sessionAffinity"))
+    s.session_affinity_client_ip =
+        choice(r, m.need("sessionAffinity"), "'sessionAffinity'", {"None", "ClientIP"}) == "ClientIP";
+  if (!m.has("sessionAffinityConfig")) return;
+  MapReader cfg(r, m.need("sessionAffinityConfig"), "sessionAffinityConfig", {"clientIP"});
+  MapReader ip(r, cfg.need("clientIP"), "sessionAffinityConfig.clientIP", {"timeoutSeconds"});
+  if (ip.has("timeoutSeconds"))
+    s.session_affinity_timeout =
+        static_cast<int>(integer(r, ip.need("timeoutSeconds"), "'timeoutSeconds'", 1, 86400));
+}
+
+void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
+                 const AddressBook& book) {
+  MapReader st(r, n, "Service status", {"loadBalancer"});
+  if (!st.has("loadBalancer")) return;
+  if (s.type != ServiceType::LoadBalancer)
+    r.fail(st.key_mark("loadBalancer"), "status.loadBalancer needs a Service of type LoadBalancer");
+  MapReader lb(r, st.need("loadBalancer"), "status.loadBalancer", {"ingress"});
+  if (!lb.has("ingress")) return;
+  for (const auto& in : list(r, lb.need("ingress"), "'ingress'")) {
+    MapReader im(r, in, "status.loadBalancer.ingress entry", {"ip"});
+    s.load_balancer_ips.push_back(read_service_address(r, im.need("ip"), "load-balancer IP", s, c, book));
+  }
+}
+
+void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c, AddressBook& book) {
+  MapReader m(r, n, "Service spec",
+              {"type", "clusterIP", "clusterIPs", "selector", "ports", "externalIPs",
+               "externalTrafficPolicy", "internalTrafficPolicy", "sessionAffinity",
+               "sessionAffinityConfig", "loadBalancerSourceRanges", "healthCheckNodePort",
+               "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts"});
+  if (m.has("type")) {
+    std::string t = choice(r, m.need("type"), "'type'", {"ClusterIP", "NodePort", "LoadBalancer"});
+    s.type = t == "NodePort" ? ServiceType::NodePort
+             : t == "LoadBalancer" ? ServiceType::LoadBalancer : ServiceType::ClusterIP;
+  }
+  bool allocate = true;
+  if (m.has("allocateLoadBalancerNodePorts")) {
+    allocate = boolean(r, m.need("allocateLoadBalancerNodePorts"), "'allocateLoadBalancerNodePorts'");
+    if (s.type != ServiceType::LoadBalancer)
+      r.fail(m.key_mark("allocateLoadBalancerNodePorts"),
+             "'allocateLoadBalancerNodePorts' needs a Service of type LoadBalancer");
+  }
+  read_cluster_ip(r, m, s, c, book);
+  s.selector = string_map(r, m.get("selector"), "'selector'");
+  read_ports(r, m.need("ports"), s, c, s.type == ServiceType::NodePort ||
+                                           (s.type == ServiceType::LoadBalancer && allocate));
+  if (m.has("externalIPs"))
+    for (const auto& e : list(r, m.need("externalIPs"), "'externalIPs'"))
+      s.external_ips.push_back(read_service_address(r, e, "externalIP", s, c, book));
+  auto policy = [&](const char* key) {
+    return choice(r, m.need(key), std::string("'") + key + "'", {"Cluster", "Local"}) == "Local"
+               ? TrafficPolicy::Local : TrafficPolicy::Cluster;
+  };
+  if (m.has("externalTrafficPolicy")) s.external_traffic_policy = policy("externalTrafficPolicy");
+  if (m.has("internalTrafficPolicy")) s.internal_traffic_policy = policy("internalTrafficPolicy");
+  read_session_affinity(r, m, s);
+  if (m.has("loadBalancerSourceRanges"))
+    for (const auto& cn : list(r, m.need("loadBalancerSourceRanges"), "'loadBalancerSourceRanges'"))
+      s.load_balancer_source_ranges.push_back(cidr(r, cn, "'loadBalancerSourceRanges' entry"));
+  if (m.has("healthCheckNodePort")) {
+    YAML::Node h = m.need("healthCheckNodePort");
+    if (s.type != ServiceType::LoadBalancer || s.external_traffic_policy != TrafficPolicy::Local)
+      r.fail(h, "'healthCheckNodePort' needs type LoadBalancer with externalTrafficPolicy Local");
+    s.health_check_node_port =
+        static_cast<uint16_t>(integer(r, h, "'healthCheckNodePort'", c.node_port_min, c.node_port_max));
+  }
+  if (m.has("ipFamilies"))
+    for (const auto& f : list(r, m.need("ipFamilies"), "'ipFamilies'"))
+      choice(r, f, "'ipFamilies' entry", {"IPv4", "IPv6"});
+  if (m.has("ipFamilyPolicy"))
+    choice(r, m.need("ipFamilyPolicy"), "'ipFamilyPolicy'", {"SingleStack", "PreferDualStack", "RequireDualStack"});
+}
+
+// Node ports are unique per protocol across the cluster, health-check ports too.
+void check_node_ports(const Reader& r, const YAML::Node& at, const Service& s, const Cluster& c) {
+  for (const auto& other : c.services) {
+    for (const auto& p : s.ports)
+      for (const auto& q : other.ports)
+        if (p.node_port && p.node_port == q.node_port && p.protocol == q.protocol)
+          r.fail(at, "Service '" + s.key() + "' nodePort " + std::to_string(p.node_port) +
+                         " is already used by Service '" + other.key() + "'");
+    if (s.health_check_node_port && s.health_check_node_port == other.health_check_node_port)
+      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " +
+                     std::to_string(s.health_check_node_port) + " is already used by Service '" +
+                     other.key() + "'");
+  }
+}
+
+void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& book) {
+  Service s;
+  Meta meta = read_metadata(r, m.need("metadata"), "Service");
+  s.name = meta.name;
+  s.ns = meta.ns;
+  s.where = r.where(m.node());
+  if (c.service(s.ns, s.name))
+    r.fail(m.need("metadata"), "duplicate Service '" + s.key() + "'");
+  read_spec(r, m.need("spec"), s, c, book);
+  if (m.has("status")) read_status(r, m.need("status"), s, c, book);
+  check_node_ports(r, m.need("spec"), s, c);
+  c.services.push_back(std::move(s));
+}
+
+Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c) {
+  MapReader m(r, n, "endpoint", {"addresses", "conditions", "nodeName", "zone", "targetRef", "hostname"});
+  Endpoint e;
+  auto addrs = list(r, m.need("addresses"), "'addresses'");
+  if (addrs.empty()) r.fail(m.need("addresses"), "'addresses' is empty");
+  for (const auto& an : addrs) {
+    Ip ip = address(r, an, "endpoint address");
+    if (ip.family() != family)
+      r.fail(an, "endpoint address " + ip.str() + " does not match the slice's addressType");
+    check_safe(r, an, ip, "endpoint address");
+    e.addresses.push_back(ip);
+  }
+  if (m.has("conditions")) {
+    MapReader cm(r, m.need("conditions"), "endpoint conditions", {"ready", "serving", "terminating"});
+    // Kubernetes reads an absent ready as true and an absent serving as ready.
+    if (cm.has("ready")) e.ready = boolean(r, cm.need("ready"), "'ready'");
+    e.serving = cm.has("serving") ? boolean(r, cm.need("serving"), "'serving'") : e.ready;
+    if (cm.has("terminating")) e.terminating = boolean(r, cm.need("terminating"), "'terminating'");
+  }
+  if (m.has("hostname")) text(r, m.need("hostname"), "'hostname'");
+  if (m.has("zone")) e.zone = text(r, m.need("zone"), "'zone'");
+  if (m.has("targetRef")) {
+    MapReader tr(r, m.need("targetRef"), "targetRef", {"kind", "name", "namespace"});
+    std::string kind = tr.has("kind") ? text(r, tr.need("kind"), "targetRef 'kind'") : "Pod";
+    std::string target = text(r, tr.need("name"), "targetRef 'name'");
+    if (tr.has("namespace")) text(r, tr.need("namespace"), "targetRef 'namespace'");
+    if (kind == "Pod" && c.pod(target)) e.pod_name = target;
+  }
+  if (e.pod_name.empty())  // an address of a case pod still names that pod
+    for (const auto& p : c.pods)
+      if (std::find(p.ips.begin(), p.ips.end(), e.addresses[0]) != p.ips.end()) e.pod_name = p.name;
+  if (m.has("nodeName")) {
+    YAML::Node nn = m.need("nodeName");
+    e.node_name = text(r, nn, "'nodeName'");
+    if (!c.node(e.node_name)) r.fail(nn, "endpoint 'nodeName' names unknown node '" + e.node_name + "'");
+  } else if (const Pod* p = c.pod(e.pod_name)) {
+    e.node_name = p->node;
+  }
+  return e;
+}
+
+void read_slice(const Reader& r, const MapReader& m, Cluster& c) {
+  EndpointSlice sl;
+  Meta meta = read_metadata(r, m.need("metadata"), "EndpointSlice");
+  sl.name = meta.name;
+  sl.ns = meta.ns;
+  sl.where = r.where(m.node());
+  for (const auto& other : c.slices)
+    if (other.ns == sl.ns && other.name == sl.name)
+      r.fail(m.need("metadata"), "duplicate EndpointSlice '" + sl.ns + "/" + sl.name + "'");
+  auto label = meta.labels.find(kServiceNameLabel);
+  if (label == meta.labels.end())
+    r.fail(m.need("metadata"), "EndpointSlice '" + sl.name + "' needs the label " +
+                                   kServiceNameLabel + " naming its Service");
+  sl.service = label->second;
+  if (!c.service(sl.ns, sl.service))
+    r.fail(m.need("metadata"), "EndpointSlice '" + sl.name + "' names Service '" + sl.ns + "/" +
+                                   sl.service + "', which the case does not define");
+  int family = choice(r, m.need("addressType"), "'addressType'", {"IPv4", "IPv6"}) == "IPv4"
+                   ? AF_INET : AF_INET6;
+  if (m.has("ports"))
+    for (const auto& pn : list(r, m.need("ports"), "'ports'")) {
+      MapReader pm(r, pn, "EndpointSlice port", {"name", "protocol", "port", "appProtocol"});
+      EndpointPort ep;
+      if (pm.has("name")) ep.name = name(r, pm.need("name"), "port 'name'");
+      if (pm.has("protocol")) ep.protocol = protocol(r, pm.need("protocol"), "'protocol'");
+      ep.port = port(r, pm.need("port"), "'port'");
+      if (pm.has("appProtocol")) text(r, pm.need("appProtocol"), "'appProtocol'");
+      sl.ports.push_back(ep);
+    }
+  if (m.has("endpoints"))
+    for (const auto& en : list(r, m.need("endpoints"), "'endpoints'"))
+      sl.endpoints.push_back(read_endpoint(r, en, family, c));
+  c.slices.push_back(std::move(sl));
+}
+
+// kind and apiVersion pick the schema, so they are read before the keys are checked.
+YAML::Node required_field(const Reader& r, const YAML::Node& map, const std::string& key) {
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+  r.fail(map, "missing required key '" + key + "' in object");
+}
+
+}  // namespace
+
+void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book) {
+  if (!n.IsDefined() || n.IsNull()) return;
+  std::vector<MapReader> slices;  // read after every Service, whatever the order
+  for (const auto& on : list(r, n, "'objects'")) {
+    if (!on.IsMap()) r.fail(on, "an object must be a map, got " + describe(on));
+    std::string kind = text(r, required_field(r, on, "kind"), "'kind'");
+    std::string api = text(r, required_field(r, on, "apiVersion"), "'apiVersion'");
+    if (kind == "Service" && api == "v1") {
+      MapReader m(r, on, "Service", {"apiVersion", "kind", "metadata", "spec", "status"});
+      read_service(r, m, c, book);
+    } else if (kind == "EndpointSlice" && api == "discovery.k8s.io/v1") {
+      slices.emplace_back(r, on, "EndpointSlice",
+                          std::vector<std::string>{"apiVersion", "kind", "metadata", "addressType", "ports", "endpoints"});
+    } else {
+      r.fail(on, "unsupported object " + api + " " + kind +
+                              " (expected apiVersion v1 kind Service, or apiVersion "
+                              "discovery.k8s.io/v1 kind EndpointSlice)");
+    }
+  }
+  for (const auto& m : slices) read_slice(r, m, c);
+}
+
+}  // namespace harness::cases

@@ -1,0 +1,113 @@
+// What Kubernetes' EndpointSlice controller would write for a selector
+// Service, so cases need not spell slices out.
+#include <algorithm>
+#include <set>
+
+#include <sys/socket.h>
+
+#include "harness/cases/sections.h"
+
+namespace harness::cases {
+
+namespace {
+
+bool matches(const std::map<std::string, std::string>& selector, const Pod& p) {
+  return std::all_of(selector.begin(), selector.end(), [&](const auto& kv) {
+    auto it = p.labels.find(kv.first);
+    return it != p.labels.end() && it->second == kv.second;
+  });
+}
+
+// The Service's address family; a headless Service takes every family.
+std::set<int> families(const Service& s) {
+  if (s.cluster_ip) return {s.cluster_ip->family()};
+  return {AF_INET, AF_INET6};
+}
+
+// IPv4 first, then IPv6, each in declaration order.
+std::vector<Ip> addresses_for(const Pod& p, const std::set<int>& fams) {
+  std::vector<Ip> out;
+  for (int f : {AF_INET, AF_INET6})
+    if (fams.count(f))
+      for (const auto& ip : p.ips)
+        if (ip.family() == f) out.push_back(ip);
+  return out;
+}
+
+// A Service port as this pod serves it; nullopt when a named targetPort does
+// not resolve (Kubernetes then leaves the port out for this pod).
+std::optional<EndpointPort> resolve(const ServicePort& sp, const Pod& p) {
+  EndpointPort ep{sp.name, sp.protocol, sp.target_port};
+  if (sp.target_port_name.empty()) return ep;
+  for (const auto& lp : p.listen)
+    if (lp.name == sp.target_port_name && lp.protocol == sp.protocol) {
+      ep.port = lp.port;
+      return ep;
+    }
+  return std::nullopt;
+}
+
+using PortKey = std::vector<std::tuple<std::string, Protocol, uint16_t>>;
+
+PortKey key_of(const std::vector<EndpointPort>& ports) {
+  PortKey k;
+  for (const auto& p : ports) k.emplace_back(p.name, p.protocol, p.port);
+  return k;
+}
+
+Endpoint endpoint_for(const Pod& p, std::vector<Ip> addresses) {
+  Endpoint e;
+  e.addresses = std::move(addresses);
+  e.node_name = p.node;
+  e.pod_name = p.name;
+  return e;
+}
+
+// Pods grouped by how they resolve the Service's ports: one slice per group,
+// since a slice carries one port number per Service port.
+std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const Pod*>& pods) {
+  std::vector<EndpointSlice> out;
+  std::map<PortKey, size_t> by_ports;
+  for (const Pod* p : pods) {
+    auto addresses = addresses_for(*p, families(s));
+    if (addresses.empty()) continue;
+    std::vector<EndpointPort> ports;
+    for (const auto& sp : s.ports)
+      if (auto ep = resolve(sp, *p)) ports.push_back(*ep);
+    if (ports.empty()) continue;
+    auto [it, fresh] = by_ports.emplace(key_of(ports), out.size());
+    if (fresh) {
+      EndpointSlice sl;
+      sl.ns = s.ns;
+      sl.service = s.name;
+      sl.name = s.name + "-kpath" + (out.empty() ? "" : "-" + std::to_string(out.size() + 1));
+      sl.ports = ports;
+      sl.where = s.where;
+      out.push_back(std::move(sl));
+    }
+    out[it->second].endpoints.push_back(endpoint_for(*p, std::move(addresses)));
+  }
+  return out;
+}
+
+}  // namespace
+
+void derive_slices(Cluster& c) {
+  std::set<std::pair<std::string, std::string>> explicit_slices;
+  for (const auto& sl : c.slices) explicit_slices.insert({sl.ns, sl.service});
+  // Pods indexed by label pair, so large cases do not compare every pod with every selector.
+  std::map<std::pair<std::string, std::string>, std::vector<const Pod*>> by_label;
+  for (const auto& p : c.pods)
+    for (const auto& kv : p.labels) by_label[kv].push_back(&p);
+  std::vector<EndpointSlice> derived;
+  for (const auto& s : c.services) {
+    if (s.selector.empty() || explicit_slices.count({s.ns, s.name})) continue;
+    std::vector<const Pod*> pods;
+    for (const Pod* p : by_label[*s.selector.begin()])
+      if (matches(s.selector, *p)) pods.push_back(p);
+    for (auto& sl : slices_for(s, pods)) derived.push_back(std::move(sl));
+  }
+  for (auto& sl : derived) c.slices.push_back(std::move(sl));
+}
+
+}  // namespace harness::cases

@@ -1,0 +1,194 @@
+#include "harness/cases/yaml_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "netns/error.h"
+
+namespace harness::cases {
+
+namespace {
+
+bool is_null(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
+
+// Plain (unquoted) scalars are the only ones that may be numbers or booleans:
+// `port: "80"` is a string in YAML, and a string is not a port.
+bool plain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
+
+}  // namespace
+
+void Reader::fail(const YAML::Mark& at, const std::string& message) const {
+  throw kpath::Error(file_, std::max(at.line, 0) + 1, std::max(at.column, 0) + 1, message);
+}
+
+void Reader::fail(const YAML::Node& at, const std::string& message) const {
+  fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), message);
+}
+
+SourceLocation Reader::where(const YAML::Mark& m) const {
+  return {file_, std::max(m.line, 0) + 1, std::max(m.column, 0) + 1};
+}
+
+SourceLocation Reader::where(const YAML::Node& n) const { return where(n.Mark()); }
+
+std::string describe(const YAML::Node& n) {
+  if (is_null(n)) return "nothing";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a map";
+  std::string s = n.Scalar();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return "'" + s + "'";
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+MapReader::MapReader(const Reader& r, const YAML::Node& node, std::string what,
+                     std::vector<std::string> allowed)
+    : r_(r), node_(node), what_(std::move(what)) {
+  if (!node.IsMap()) r.fail(node, what_ + " must be a map, got " + describe(node));
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    YAML::Node k = it->first;  // a copy: it-> returns a temporary proxy
+    if (!k.IsScalar()) r.fail(k, "keys in " + what_ + " must be strings, got " + describe(k));
+    const std::string& key = k.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      r.fail(k, "unknown key '" + key + "' in " + what_ + " (expected one of: " + join(allowed) + ")");
+    if (values_.count(key))
+      r.fail(k, "duplicate key '" + key + "' in " + what_ + " (first at line " +
+                    std::to_string(values_[key].first.Mark().line + 1) + ")");
+    values_.emplace(key, std::make_pair(k, it->second));
+  }
+}
+
+YAML::Node MapReader::get(const std::string& key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? YAML::Node(YAML::NodeType::Null) : it->second.second;
+}
+
+YAML::Node MapReader::need(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) r_.fail(node_, "missing required key '" + key + "' in " + what_);
+  if (is_null(it->second.second))
+    r_.fail(it->second.first, "'" + key + "' in " + what_ + " needs a value");
+  return it->second.second;
+}
+
+YAML::Mark MapReader::key_mark(const std::string& key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? node_.Mark() : it->second.first.Mark();
+}
+
+YAML::Mark MapReader::mark_of(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return node_.Mark();
+  return is_null(it->second.second) ? it->second.first.Mark() : it->second.second.Mark();
+}
+
+std::string text(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar() || (plain(n) && (n.Scalar() == "~" || n.Scalar() == "null")))
+    r.fail(n, what + " must be a string, got " + describe(n));
+  return n.Scalar();
+}
+
+long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min,
+                  long long max) {
+  auto bad = [&] {
+    r.fail(n, what + " must be an integer from " + std::to_string(min) + " to " +
+                  std::to_string(max) + ", got " + describe(n));
+  };
+  if (!plain(n)) bad();
+  const std::string& s = n.Scalar();
+  long long v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < min || v > max) bad();
+  return v;
+}
+
+double number(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (!plain(n)) r.fail(n, what + " must be a number, got " + describe(n));
+  const std::string& s = n.Scalar();
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
+    r.fail(n, what + " must be a number, got " + describe(n));
+  return v;
+}
+
+bool boolean(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (plain(n)) {
+    std::string s = n.Scalar();
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (s == "true") return true;
+    if (s == "false") return false;
+  }
+  r.fail(n, what + " must be true or false, got " + describe(n));
+}
+
+uint16_t port(const Reader& r, const YAML::Node& n, const std::string& what) {
+  return static_cast<uint16_t>(integer(r, n, what, 1, 65535));
+}
+
+Protocol protocol(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (n.IsScalar())
+    if (auto p = parse_protocol(n.Scalar())) return *p;
+  r.fail(n, what + " must be TCP, UDP or SCTP, got " + describe(n));
+}
+
+Ip address(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (n.IsScalar())
+    if (auto ip = Ip::parse(n.Scalar())) return *ip;
+  r.fail(n, what + " must be an IPv4 or IPv6 address, got " + describe(n));
+}
+
+Cidr cidr(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (n.IsScalar() && n.Scalar().find('/') != std::string::npos)
+    if (auto c = Cidr::parse(n.Scalar())) {
+      if (c->network() != *c)
+        r.fail(n, what + " " + c->str() + " has host bits set (did you mean " +
+                      c->network().str() + "?)");
+      return *c;
+    }
+  r.fail(n, what + " must be a CIDR such as 10.32.0.0/12, got " + describe(n));
+}
+
+std::string choice(const Reader& r, const YAML::Node& n, const std::string& what,
+                   const std::vector<std::string>& allowed) {
+  if (n.IsScalar() && std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end())
+    return n.Scalar();
+  r.fail(n, what + " must be one of " + join(allowed, ", ") + ", got " + describe(n));
+}
+
+std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::string& what) {
+  if (!n.IsSequence()) r.fail(n, what + " must be a list, got " + describe(n));
+  return {n.begin(), n.end()};
+}
+
+std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n,
+                                              const std::string& what) {
+  std::map<std::string, std::string> out;
+  if (is_null(n)) return out;
+  if (!n.IsMap()) r.fail(n, what + " must be a map of strings, got " + describe(n));
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string k = text(r, it->first, "a key in " + what);
+    if (out.count(k)) r.fail(it->first, "duplicate key '" + k + "' in " + what);
+    out[k] = text(r, it->second, what + " '" + k + "'");
+  }
+  return out;
+}
+
+std::string name(const Reader& r, const YAML::Node& n, const std::string& what) {
+  std::string s = text(r, n, what);
+  bool ok = !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+              return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+            });
+  if (!ok)
+    r.fail(n, what + " must be a name of letters, digits, '-', '_' and '.', got " + describe(n));
+  return s;
+}
+
+}  // namespace harness::cases
