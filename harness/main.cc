@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
   run_cmd->add_option("paths", args.paths, "case files or folders");
   run_cmd->add_option("-g,--generator", args.generators,
-                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND (repeatable)");
+                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND (repeatable)")
+      ->allow_extra_args(false);
   run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));

@@ -97,6 +97,9 @@ Topology Topology::build(const Cluster& c) {
     netns::set_sysctl(ns, "net/ipv6/conf/all/forwarding", "1");
     // A route for the pods' gateway so proxy ARP answers it (see wire_pod).
     route_via_link(ns, Ip::from(kPodGateway), "lo");
+    // A real node has a default route; locally generated traffic to a
+    // ClusterIP needs one before the OUTPUT hook can DNAT it.
+    netns::add_route(ns, {Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "eth0", false});
     for (const auto& peer : fabric_peers(c, node.ips)) route_via_link(ns, peer, "eth0");
   }
   std::map<std::string, int> pods_on_node;

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs kpath's tests: unit tests and kernel tests (the
+# kernel tests need root; under CI=true they fail rather than skip without it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/build.sh
+cd build
+ctest --output-on-failure -j"$(nproc)" "$@"

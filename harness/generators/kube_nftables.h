@@ -1,0 +1,36 @@
+// kube-proxy's nftables mode, IPv4: one `table ip kube-proxy` as an nft -f
+// script that installs (and re-installs) atomically in one transaction.
+#pragma once
+
+#include <string>
+
+#include "harness/generators/generator.h"
+
+namespace harness {
+
+class KubeNftablesGenerator : public Generator {
+ public:
+  struct Options {
+    // Start with `add table` + `delete table` so that re-applying replaces the
+    // whole table in the same transaction. Off: just the table's content, as
+    // kube-proxy's transaction dumps list it (the golden comparison).
+    bool replace_table = true;
+  };
+
+  KubeNftablesGenerator() = default;
+  explicit KubeNftablesGenerator(Options options) : options_(options) {}
+
+  std::string name() const override { return "kube-nftables"; }
+  // Declarations (table, sets, maps, chains) first, then rules and elements,
+  // so nft -f accepts it. Node ports: ProxyOptions.node_port_addresses, or,
+  // when empty, kube-proxy's nftables default "primary" (the node's first IP);
+  // a 0.0.0.0/0 entry means every local address.
+  RuleSet generate(const Cluster& cluster, const std::string& node) const override;
+
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
+};
+
+}  // namespace harness
