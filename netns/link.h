@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "netns/namespace.h"
 
@@ -23,5 +24,3 @@ int link_index(const Namespace& ns, const std::string& link);
 std::vector<std::string> list_links(const Namespace& ns);
 
 }  // namespace netns
-
-#include <vector>

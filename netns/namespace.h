@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -62,5 +63,3 @@ class Namespace {
 };
 
 }  // namespace netns
-
-#include <optional>

@@ -9,9 +9,21 @@
 #include <functional>
 #include <string>
 
+#include "netns/error.h"
 #include "netns/namespace.h"
 
 namespace netns {
+
+// A request the kernel refused; code() keeps the errno so a caller can accept
+// e.g. EEXIST. The message is "what: strerror (kernel: extack)".
+class NetlinkError : public kpath::Error {
+ public:
+  NetlinkError(int code, std::string message) : kpath::Error(std::move(message)), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
 
 class Netlink {
  public:
@@ -30,6 +42,10 @@ class Netlink {
   // Sends a dump request and calls on_message for every reply message.
   void dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
             const std::string& what);
+  // Sends a single (non-dump) GET with NLM_F_ACK, calls on_reply for each reply
+  // that precedes the ACK (e.g. RTM_GETLINK by IFLA_IFNAME).
+  void query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply,
+             const std::string& what);
 
   mnl_socket* socket() { return sock_; }
 

@@ -1,0 +1,68 @@
+#include "netns/route.h"
+
+#include <linux/rtnetlink.h>
+
+#include <cstring>
+
+#include "netns/detail.h"
+#include "netns/error.h"
+#include "netns/link.h"
+#include "netns/netlink.h"
+
+namespace netns {
+
+namespace {
+
+std::string describe(const Route& route) {
+  std::string text = "add route " + route.destination.str();
+  if (route.gateway) text += " via " + route.gateway->str();
+  if (!route.device.empty()) text += " dev " + route.device;
+  if (route.onlink) text += " onlink";
+  return text;
+}
+
+// An IPv4 route through an IPv6 gateway (RFC 5549) needs RTA_VIA, which
+// carries its own family; a same-family gateway is a plain RTA_GATEWAY.
+void put_gateway(nlmsghdr* nlh, int family, const Ip& gateway) {
+  if (gateway.family() == family) {
+    mnl_attr_put(nlh, RTA_GATEWAY, gateway.size(), gateway.data());
+    return;
+  }
+  char via[sizeof(rtvia) + 16] = {};
+  auto* rv = reinterpret_cast<rtvia*>(via);
+  rv->rtvia_family = static_cast<__kernel_sa_family_t>(gateway.family());
+  std::memcpy(rv->rtvia_addr, gateway.data(), gateway.size());
+  mnl_attr_put(nlh, RTA_VIA, sizeof(rtvia) + gateway.size(), via);
+}
+
+}  // namespace
+
+void add_route(const Namespace& ns, const Route& route) {
+  const std::string what = describe(route) + " in " + detail::label(ns);
+  const Ip& dst = route.destination.ip();
+  if (!dst.valid()) throw kpath::Error(what + ": destination has no address");
+  if (!route.gateway && route.device.empty())
+    throw kpath::Error(what + ": needs a gateway or a device");
+  const int oif = route.device.empty() ? 0 : link_index(ns, route.device);
+
+  Netlink nl(ns, NETLINK_ROUTE);
+  nlmsghdr* nlh = nl.begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = static_cast<uint8_t>(dst.family());
+  rtm->rtm_dst_len = static_cast<uint8_t>(route.destination.prefix_len());
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = RTPROT_BOOT;  // what `ip route add` uses by default
+  rtm->rtm_type = RTN_UNICAST;
+  // A route through a gateway reaches beyond the link; a device route does not.
+  rtm->rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  if (route.onlink) rtm->rtm_flags |= RTNH_F_ONLINK;
+
+  // Host bits cleared: the kernel rejects "10.0.0.1/24" as a destination.
+  const Ip net = route.destination.network().ip();
+  if (rtm->rtm_dst_len > 0) mnl_attr_put(nlh, RTA_DST, net.size(), net.data());
+  if (route.gateway) put_gateway(nlh, dst.family(), *route.gateway);
+  if (oif > 0) mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(oif));
+  nl.ack(nlh, what);
+}
+
+}  // namespace netns

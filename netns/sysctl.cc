@@ -1,0 +1,69 @@
+#include "netns/sysctl.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "netns/detail.h"
+#include "netns/error.h"
+
+namespace netns {
+
+namespace {
+
+using detail::UniqueFd;
+
+// key is relative to /proc/sys; ".." or an absolute path would escape it.
+std::string sysctl_path(const std::string& key) {
+  if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos)
+    throw kpath::Error("bad sysctl key '" + key + "' (want a path below /proc/sys)");
+  return "/proc/sys/" + key;
+}
+
+void write_all(int fd, const std::string& text, const std::string& what) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) detail::throw_errno(what);
+    done += static_cast<size_t>(n);
+  }
+}
+
+std::string read_all(int fd, const std::string& what) {
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) detail::throw_errno(what);
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+// /proc/sys/net resolves to the namespace of the opening thread, hence run().
+void set_sysctl(const Namespace& ns, const std::string& key, const std::string& value) {
+  const std::string path = sysctl_path(key);
+  const std::string what = "set sysctl " + key + "=" + value + " in " + detail::label(ns);
+  ns.run([&] {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) detail::throw_errno(what);
+    write_all(fd.get(), value + "\n", what);
+  });
+}
+
+std::string get_sysctl(const Namespace& ns, const std::string& key) {
+  const std::string path = sysctl_path(key);
+  const std::string what = "read sysctl " + key + " in " + detail::label(ns);
+  std::string text = ns.run([&] {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) detail::throw_errno(what);
+    return read_all(fd.get(), what);
+  });
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace netns

@@ -1,0 +1,149 @@
+#include "netns/process.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "netns/error.h"
+#include "netns/link.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using netns::Namespace;
+using testing::HasSubstr;
+using testing::Not;
+
+TEST(Process, CatEchoesStdin) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  auto r = netns::run_process(ns, {"cat"}, "hello\nworld\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.out, "hello\nworld\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Process, LargeInputAndOutputDoNotDeadlock) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  std::string big(4 << 20, 'x');  // far beyond a pipe's 64 KiB
+  for (size_t i = 0; i < big.size(); i += 1000) big[i] = '\n';
+  auto r = netns::run_process(ns, {"sh", "-c", "cat; cat /proc/self/status >&2"}, big, 20s);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.size(), big.size());
+  EXPECT_TRUE(r.out == big);
+  EXPECT_THAT(r.err, HasSubstr("Name:"));
+}
+
+TEST(Process, FailingCommandReportsExitCodeAndStderr) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  auto r = netns::run_process(ns, {"sh", "-c", "echo partial; echo oops >&2; exit 3"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.out, "partial\n");
+  EXPECT_EQ(r.err, "oops\n");
+  auto missing = netns::run_process(ns, {"cat", "/nonexistent-kpath-file"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("No such file or directory"));
+}
+
+TEST(Process, TimeoutKillsTheChild) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = netns::run_process(ns, {"sleep", "10"}, {}, 200ms);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_GE(elapsed, 200ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST(Process, OutputBeforeTheTimeoutIsKept) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  auto r = netns::run_process(ns, {"sh", "-c", "echo started; exec sleep 10"}, {}, 300ms);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.out, "started\n");
+}
+
+TEST(Process, KilledBySignalIsMinusOneWithoutTimeout) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  auto r = netns::run_process(ns, {"sh", "-c", "kill -9 $$"});
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_FALSE(r.timed_out);
+}
+
+TEST(Process, ChildSeesTheNamespace) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  Namespace peer = Namespace::create();
+  netns::create_veth(ns, "probe0", peer, "probe1");
+  auto r = netns::run_process(ns, {"readlink", "/proc/self/ns/net"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "net:[" + std::to_string(ns.id()) + "]\n");
+  auto dev = netns::run_process(ns, {"cat", "/proc/net/dev"});
+  EXPECT_THAT(dev.out, HasSubstr("probe0:"));
+  EXPECT_THAT(dev.out, HasSubstr("lo:"));
+  EXPECT_THAT(dev.out, Not(HasSubstr("probe1:")));
+  // The parent stayed where it was.
+  EXPECT_NE(Namespace::current().id(), ns.id());
+}
+
+// The fds of this test process that a child may rightly inherit: those
+// without FD_CLOEXEC that kpath did not open (e.g. left open by the harness).
+std::set<std::string> inheritable_fds() {
+  std::set<std::string> fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const std::string name = entry.path().filename();
+    const int fd = std::stoi(name);
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) fds.insert(name);
+  }
+  return fds;
+}
+
+std::set<std::string> lines(const std::string& text) {
+  std::set<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.insert(line);
+  return out;
+}
+
+TEST(Process, NoDescriptorsBeyondStdioLeakIntoTheChild) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  Namespace other = Namespace::create();  // more kpath fds open in the parent
+  std::set<std::string> expected = inheritable_fds();
+  EXPECT_FALSE(expected.count(std::to_string(ns.fd())));
+  EXPECT_FALSE(expected.count(std::to_string(other.fd())));
+  // The child's stdio are our pipes; ls opens the directory itself (fd 3).
+  expected.insert({"0", "1", "2", "3"});
+  auto r = netns::run_process(ns, {"ls", "/proc/self/fd"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(lines(r.out), expected);
+}
+
+TEST(Process, MissingProgramIsAnError) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Namespace ns = Namespace::create();
+  try {
+    netns::run_process(ns, {"kpath-no-such-program"});
+    FAIL();
+  } catch (const kpath::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("run 'kpath-no-such-program' in namespace net:["));
+  }
+  EXPECT_THROW(netns::run_process(ns, {}), kpath::Error);
+}
+
+}  // namespace
