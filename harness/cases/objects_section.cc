@@ -12,9 +12,17 @@ namespace {
 
 const char* kServiceNameLabel = "kubernetes.io/service-name";
 
+YAML::Node value_of(const YAML::Node& map, const std::string& key) {
+  for (auto it = map.begin(); it != map.end(); ++it)
+    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+  return YAML::Node();
+}
+
+
 struct Meta {
   std::string name, ns;
   std::map<std::string, std::string> labels;
+  YAML::Node labels_node;  // to point errors at one label
 };
 
 Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind) {
@@ -23,6 +31,7 @@ Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind
   meta.name = name(r, m.need("name"), "metadata 'name'");
   meta.ns = m.has("namespace") ? name(r, m.need("namespace"), "metadata 'namespace'") : "default";
   meta.labels = string_map(r, m.get("labels"), "metadata 'labels'");
+  meta.labels_node = m.get("labels");
   string_map(r, m.get("annotations"), "metadata 'annotations'");  // checked, not used
   return meta;
 }
@@ -73,6 +82,25 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
   return sp;
 }
 
+// Node ports are unique per protocol across the cluster.
+void check_node_port_free(const Reader& r, const YAML::Node& at, const Service& s,
+                          const ServicePort& p, const Cluster& c) {
+  if (!p.node_port) return;
+  for (const auto& other : c.services)
+    for (const auto& q : other.ports)
+      if (p.node_port == q.node_port && p.protocol == q.protocol)
+        r.fail(at, "Service '" + s.key() + "' nodePort " + std::to_string(p.node_port) +
+                       " is already used by Service '" + other.key() + "'");
+}
+
+void check_health_port_free(const Reader& r, const YAML::Node& at, const Service& s, const Cluster& c) {
+  for (const auto& other : c.services)
+    if (s.health_check_node_port == other.health_check_node_port)
+      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " +
+                     std::to_string(s.health_check_node_port) + " is already used by Service '" +
+                     other.key() + "'");
+}
+
 void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
                 bool need_node_ports) {
   auto items = list(r, n, "'ports'");
@@ -88,6 +116,7 @@ void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster&
     if (!ports.insert({sp.protocol, sp.port}).second)
       r.fail(pn, "Service '" + s.key() + "' has port " + std::to_string(sp.port) + "/" +
                      to_string(sp.protocol) + " twice");
+    check_node_port_free(r, pn, s, sp, c);
     if (need_node_ports && sp.node_port == 0)
       r.fail(pn, "Service '" + s.key() + "' port " + std::to_string(sp.port) +
                      " needs a 'nodePort' (kpath does not allocate one)");
@@ -209,27 +238,13 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
       r.fail(h, "'healthCheckNodePort' needs type LoadBalancer with externalTrafficPolicy Local");
     s.health_check_node_port =
         static_cast<uint16_t>(integer(r, h, "'healthCheckNodePort'", c.node_port_min, c.node_port_max));
+    check_health_port_free(r, h, s, c);
   }
   if (m.has("ipFamilies"))
     for (const auto& f : list(r, m.need("ipFamilies"), "'ipFamilies'"))
       choice(r, f, "'ipFamilies' entry", {"IPv4", "IPv6"});
   if (m.has("ipFamilyPolicy"))
     choice(r, m.need("ipFamilyPolicy"), "'ipFamilyPolicy'", {"SingleStack", "PreferDualStack", "RequireDualStack"});
-}
-
-// Node ports are unique per protocol across the cluster, health-check ports too.
-void check_node_ports(const Reader& r, const YAML::Node& at, const Service& s, const Cluster& c) {
-  for (const auto& other : c.services) {
-    for (const auto& p : s.ports)
-      for (const auto& q : other.ports)
-        if (p.node_port && p.node_port == q.node_port && p.protocol == q.protocol)
-          r.fail(at, "Service '" + s.key() + "' nodePort " + std::to_string(p.node_port) +
-                         " is already used by Service '" + other.key() + "'");
-    if (s.health_check_node_port && s.health_check_node_port == other.health_check_node_port)
-      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " +
-                     std::to_string(s.health_check_node_port) + " is already used by Service '" +
-                     other.key() + "'");
-  }
 }
 
 void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& book) {
@@ -242,7 +257,6 @@ void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& 
     r.fail(m.need("metadata"), "duplicate Service '" + s.key() + "'");
   read_spec(r, m.need("spec"), s, c, book);
   if (m.has("status")) read_status(r, m.need("status"), s, c, book);
-  check_node_ports(r, m.need("spec"), s, c);
   c.services.push_back(std::move(s));
 }
 
@@ -302,7 +316,7 @@ void read_slice(const Reader& r, const MapReader& m, Cluster& c) {
                                    kServiceNameLabel + " naming its Service");
   sl.service = label->second;
   if (!c.service(sl.ns, sl.service))
-    r.fail(m.need("metadata"), "EndpointSlice '" + sl.name + "' names Service '" + sl.ns + "/" +
+    r.fail(value_of(meta.labels_node, kServiceNameLabel), "EndpointSlice '" + sl.name + "' names Service '" + sl.ns + "/" +
                                    sl.service + "', which the case does not define");
   int family = choice(r, m.need("addressType"), "'addressType'", {"IPv4", "IPv6"}) == "IPv4"
                    ? AF_INET : AF_INET6;

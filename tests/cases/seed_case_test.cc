@@ -63,8 +63,10 @@ TEST(SeedCase, Expectations) {
   EXPECT_EQ(nodeport.backends.kind, harness::BackendExpectation::Kind::Uniform);
   EXPECT_EQ(nodeport.source, harness::SourceExpectation::Node);
   EXPECT_EQ(c.expect[1].to_host, "default/webapp1-nodeport-svc");
-  EXPECT_EQ(c.expect[1].source, harness::SourceExpectation::Client);
-  EXPECT_EQ(c.expect[1].probes, 200);
+  EXPECT_EQ(c.expect[1].backends.kind, harness::BackendExpectation::Kind::Uniform);
+  EXPECT_EQ(c.expect[1].source, harness::SourceExpectation::Any);  // hairpin masquerades
+  EXPECT_EQ(c.expect[1].probes, 400);
+  EXPECT_EQ(c.expect[2].probes, 200);  // the default for reachable
   EXPECT_EQ(c.expect[2].to_host, "10.103.188.73");
   EXPECT_EQ(c.expect[3].result, harness::Verdict::Refused);
   EXPECT_EQ(c.expect[3].probes, 20);
