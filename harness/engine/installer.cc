@@ -35,6 +35,20 @@ std::string line_of(const std::string& text, int n) {
 // source, with the source's own line number.
 std::string locate_failure(const RuleSet& rules, const std::string& message) {
   std::smatch m;
+  // iptables-nft checks jumps at COMMIT, so its line number points there;
+  // the rule to show is the one that jumps to the missing chain.
+  static const std::regex missing_chain(R"(Chain '([^']+)' does not exist)");
+  if (std::regex_search(message, m, missing_chain)) {
+    std::istringstream in(rules.text);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.find("-j " + m[1].str()) == std::string::npos && line.find("-g " + m[1].str()) == std::string::npos)
+        continue;
+      int source_line = n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n;
+      return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin, source_line,
+                         line);
+    }
+  }
   static const std::regex iptables_line(R"(line:? (\d+))");
   static const std::regex nft_line(R"(/dev/stdin:(\d+):)");
   if (!std::regex_search(message, m, nft_line) && !std::regex_search(message, m, iptables_line))

@@ -26,11 +26,25 @@ void route_via(const Namespace& ns, const Cidr& dst, const Ip& gateway) {
   netns::add_route(ns, {dst, gateway, "eth0", true});
 }
 
-// Loopback up, and no IPv6 duplicate-address waits on anything that follows.
+}  // namespace
+
+void prepare_namespace(const Namespace& ns) {
+  netns::set_up(ns, "lo");
+  // No IPv6 duplicate-address wait on the links that follow.
+  netns::set_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0");
+  // ICMP errors are rate-limited per peer (a burst of about six), which would
+  // turn most refusals of a fast UDP probe run into timeouts: count every
+  // refusal instead of a sample of them.
+  netns::set_sysctl(ns, "net/ipv4/icmp_ratelimit", "0");
+  netns::set_sysctl(ns, "net/ipv4/icmp_msgs_per_sec", "1000000");
+  netns::set_sysctl(ns, "net/ipv6/icmp/ratelimit", "0");
+}
+
+namespace {
+
 Namespace new_namespace() {
   Namespace ns = Namespace::create();
-  netns::set_up(ns, "lo");
-  netns::set_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0");
+  prepare_namespace(ns);
   return ns;
 }
 

@@ -20,6 +20,9 @@
 
 namespace harness {
 
+// Loopback up, no ICMP rate limit, no IPv6 DAD: what every kpath namespace gets.
+void prepare_namespace(const netns::Namespace& ns);
+
 class Topology {
  public:
   // Builds every namespace of the cluster. Throws kpath::Error on any failure;
