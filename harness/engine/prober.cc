@@ -49,7 +49,6 @@ struct Slot {
   Fd fd;
   int index = -1;  // which probe, -1 when free
   uint32_t generation = 0;
-  bool connected = false;
   Clock::time_point started;
   std::string buffer;
 };
@@ -92,7 +91,6 @@ class Engine {
     Slot& slot = slots_[s];
     slot.index = next_++;
     slot.generation++;
-    slot.connected = false;
     slot.buffer.clear();
     slot.started = Clock::now();
     deadlines_.push_back({slot.started + spec_.timeout, s, slot.generation});
@@ -110,31 +108,24 @@ class Engine {
     auto dst = make_sockaddr(spec_.target, spec_.port);
     if (::connect(slot.fd.get(), dst.get(), dst.len) != 0 && errno != EINPROGRESS)
       return finish(s, classify(errno), errno);
-    uint32_t interest = EPOLLIN;
     if (spec_.protocol == Protocol::UDP) {
       static const char kHello[] = "kpath\n";
       if (::send(slot.fd.get(), kHello, sizeof kHello - 1, 0) < 0) return finish(s, classify(errno), errno);
-      slot.connected = true;
-    } else {
-      interest = EPOLLOUT;
     }
-    epoll_event ev{interest, {.u32 = static_cast<uint32_t>(s)}};
+    // The server speaks first, so readability alone tells the story: data and
+    // EOF on success, EPOLLERR (with SO_ERROR) when the connect failed.
+    epoll_event ev{EPOLLIN, {.u32 = static_cast<uint32_t>(s)}};
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.fd.get(), &ev);
   }
 
   void on_event(uint32_t s, uint32_t events) {
     Slot& slot = slots_[s];
     if (slot.index < 0) return;
-    if (!slot.connected) {
+    if (events & EPOLLERR) {
       int err = 0;
       socklen_t len = sizeof err;
       getsockopt(slot.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0) return finish(s, classify(err), err);
-      if (!(events & EPOLLOUT)) return;
-      slot.connected = true;
-      epoll_event ev{EPOLLIN, {.u32 = s}};
-      epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, slot.fd.get(), &ev);
-      return;
     }
     read_reply(s);
   }

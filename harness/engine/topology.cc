@@ -95,6 +95,16 @@ Topology Topology::build(const Cluster& c) {
   Topology t;
   t.fabric_ = new_namespace();
   netns::create_bridge(t.fabric_, "fabric");
+  // The fabric is a plain switch: with br_netfilter loaded, bridged frames
+  // would also pass netfilter and conntrack in the fabric namespace.
+  for (const char* key : {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables",
+                          "net/bridge/bridge-nf-call-arptables"}) {
+    try {
+      netns::set_sysctl(t.fabric_, key, "0");
+    } catch (const kpath::Error&) {
+      // no br_netfilter: nothing to turn off
+    }
+  }
   netns::set_up(t.fabric_, "fabric");
   int port = 0;
 
