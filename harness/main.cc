@@ -1,6 +1,6 @@
 // kpath: kernel-path integration tests for Kubernetes Service rules.
 //
-//   kpath run [--generator SPEC]... [--junit FILE] [--keep] [-j N] [PATH...]
+//   kpath run [--generator SPEC]... [--junit FILE] [--keep] [--coverage] [-j N] [PATH...]
 //   kpath cleanup
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -43,6 +43,7 @@ struct RunArgs {
   std::string junit;
   std::string iptables = "nft";
   bool keep = false;
+  bool coverage = false;
   int jobs = 0;
 };
 
@@ -76,6 +77,7 @@ int run(const RunArgs& args) {
   options.generators = args.generators;
   options.install.iptables = parse_iptables_variant(args.iptables);
   options.keep = args.keep;
+  options.coverage = args.coverage;
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
 
@@ -111,6 +113,7 @@ int run(const RunArgs& args) {
     if (ran[i]) report.runs.push_back(std::move(runs[i]));
   report.interrupted = g_stop.load();
   std::printf("%s", summary(report).c_str());
+  if (args.coverage) std::printf("%s", coverage_report(report).c_str());
   if (args.keep) {
     std::printf("\nPinned namespaces (inspect with `ip netns exec NAME ...`; remove with `kpath cleanup`):\n");
     for (const auto& r : report.runs)
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
   run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");
+  run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
   run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)");
 
   auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");

@@ -164,6 +164,20 @@ std::string junit_xml(const Report& report) {
                      total_tests, total_failures, total_errors, suites);
 }
 
+std::string coverage_report(const Report& report) {
+  std::string out = "\nRule coverage (rules no probe hit):\n";
+  for (const auto& run : report.runs) {
+    if (run.rule_hits.empty()) continue;
+    size_t hit = 0;
+    for (const auto& h : run.rule_hits) hit += h.packets > 0;
+    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, short_generator(run.generator), hit,
+                       run.rule_hits.size());
+    for (const auto& h : run.rule_hits)
+      if (h.packets == 0) out += fmt::format("    never hit: [{}] {}\n", h.chain, h.rule);
+  }
+  return out;
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;

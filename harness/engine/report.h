@@ -29,6 +29,8 @@ std::string progress_line(const CaseRun& run, size_t index, size_t total);
 // The table of every expectation run, then details of failures and errors.
 std::string summary(const Report& report);
 std::string junit_xml(const Report& report);
+// Per run: how many generated rules were hit, and the ones never hit.
+std::string coverage_report(const Report& report);
 void write_file(const std::string& path, const std::string& text);
 
 }  // namespace harness

@@ -120,6 +120,7 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
         rules[i] = exec->apply(c.cluster, c.cluster.nodes[i].name, node_ns, options.install);
         backend = rules[i].backend;
       }
+      if (options.coverage && rules[i].backend == RuleBackend::Nft) rules[i].text = add_nft_counters(rules[i].text);
       prepare_for_rules(node_ns, rules[i]);
       install_rules(node_ns, rules[i], options.install);
     }
@@ -148,6 +149,15 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
     }
     run.traffic = since(t);
     servers.stop();
+    if (options.coverage) {
+      for (const auto& node : c.cluster.nodes) {
+        std::string dump = dump_rules(topo.ns(node.name), backend == RuleBackend::AppliedItself ? RuleBackend::IptablesRestore : backend, options.install);
+        for (auto hit : parse_rule_hits(dump, backend)) {
+          if (c.cluster.nodes.size() > 1) hit.chain = node.name + "/" + hit.chain;
+          run.rule_hits.push_back(std::move(hit));
+        }
+      }
+    }
     if (run.status == Status::Fail) run.diagnosis = rule_counters(topo, c.cluster, backend, options.install);
   } catch (const kpath::Error& err) {
     run.status = Status::Error;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/engine/check.h"
+#include "harness/engine/coverage.h"
 #include "harness/engine/flow.h"
 #include "harness/engine/installer.h"
 #include "harness/generators/generator.h"
@@ -23,6 +24,7 @@ struct RunOptions {
   bool keep = false;             // pin namespaces under /run/netns for inspection
   std::string run_id;            // names pinned namespaces: kpath-<run_id>-<name>
   int concurrency = 128;
+  bool coverage = false;         // count rule hits; report rules no probe hit
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
 };
 
@@ -43,6 +45,8 @@ struct CaseRun {
   std::string diagnosis;  // on failure: rule counters on the nodes
   std::vector<ExpectationRun> expectations;
   std::vector<std::string> pinned;
+  // With coverage: every generated rule's hits on every node (chain "node/chain").
+  std::vector<RuleHit> rule_hits;
   std::chrono::microseconds build{0}, install{0}, traffic{0}, total{0};
   uint64_t probes = 0;
 };
