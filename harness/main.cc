@@ -2,10 +2,9 @@
 //
 //   kpath run [--generator SPEC]... [--junit FILE] [--keep] [--coverage] [-j N] [PATH...]
 //   kpath cleanup
+//   kpath doctor
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <linux/capability.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +15,8 @@
 
 #include "harness/cases/case_loader.h"
 #include "harness/engine/cleanup.h"
+#include "harness/engine/doctor.h"
+#include "harness/engine/explain_stats.h"
 #include "harness/engine/report.h"
 #include "harness/engine/runner.h"
 #include "netns/error.h"
@@ -30,13 +31,6 @@ void on_signal(int sig) {
   g_stop = true;
 }
 
-bool has_net_admin() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
-}
-
 struct RunArgs {
   std::vector<std::string> paths;
   std::vector<std::string> generators;
@@ -44,6 +38,7 @@ struct RunArgs {
   std::string iptables = "nft";
   bool keep = false;
   bool coverage = false;
+  bool explain_stats = false;
   int jobs = 0;
 };
 
@@ -68,11 +63,6 @@ int run(const RunArgs& args) {
     std::fprintf(stderr, "kpath: %s\n", e.what());
     return 2;
   }
-  if (!has_net_admin()) {
-    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
-    return 2;
-  }
-
   RunOptions options;
   options.generators = args.generators;
   options.install.iptables = parse_iptables_variant(args.iptables);
@@ -80,6 +70,17 @@ int run(const RunArgs& args) {
   options.coverage = args.coverage;
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
+  if (args.explain_stats) {
+    std::printf("%s\n", explain_stats(distribution_assertions(cases, options)).c_str());
+    std::fflush(stdout);  // before the progress lines on stderr
+  }
+  if (!has_net_admin()) {
+    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
+    return 2;
+  }
+  // Probed once, before any run: a run needing a missing feature is skipped.
+  FeatureProbe features(options.install.iptables);
+  options.features = &features.report();
 
   struct Task {
     const Case* c;
@@ -124,6 +125,32 @@ int run(const RunArgs& args) {
   return report.all_passed() ? 0 : 1;
 }
 
+// The environment and the kernel features; exit 0 when the bundled cases have what they need.
+int doctor(const std::string& iptables) {
+  using namespace harness;
+  std::vector<Case> cases;
+  for (const auto& file : find_case_files({KPATH_CASES_DIR})) {
+    try {
+      cases.push_back(load_case(file));
+    } catch (const kpath::Error& e) {
+      std::fprintf(stderr, "kpath doctor: ignoring %s\n", e.what());
+    }
+  }
+  std::vector<std::string> needed = features_needed_by(cases);
+  FeatureReport report = probe_all_features(parse_iptables_variant(iptables));
+  std::printf("%s", format_doctor(fingerprint(), report, needed).c_str());
+  std::string missing;
+  for (const auto& name : needed)
+    if (!report.has(name)) missing += (missing.empty() ? "" : ", ") + name;
+  if (!has_net_admin()) std::printf("Without CAP_NET_ADMIN no feature can be tried: run kpath doctor as root.\n");
+  if (!missing.empty()) {
+    std::printf("The bundled cases need what is missing: %s.\n", missing.c_str());
+    return 1;
+  }
+  std::printf("Every feature the bundled cases need is present.\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,8 +169,14 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");
   run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
   run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)");
+  run_cmd->add_flag("--explain-stats", args.explain_stats,
+                    "print the distribution assertions and the run's combined false-failure rate first");
 
   auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
+  std::string doctor_iptables = "nft";
+  auto* doctor_cmd = app.add_subcommand("doctor", "print the environment and try the kernel features cases need");
+  doctor_cmd->add_option("--iptables", doctor_iptables, "iptables variant to try: nft or legacy")
+      ->check(CLI::IsMember({"nft", "legacy"}));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -151,6 +184,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   try {
     if (*run_cmd) return run(args);
+    if (*doctor_cmd) return doctor(doctor_iptables);
     if (*cleanup_cmd) {
       for (const auto& p : harness::cleanup_pinned()) std::printf("removed %s\n", p.c_str());
       return 0;

@@ -44,10 +44,12 @@ std::string short_generator(const std::string& g) {
 
 }  // namespace
 
+// A skipped run (a kernel feature it needs is missing) is no failure: it says
+// why it did not run, and the kernel cannot be fixed by the code under test.
 bool Report::all_passed() const {
   if (!load_errors.empty() || interrupted) return false;
   for (const auto& r : runs)
-    if (r.status != Status::Pass) return false;
+    if (r.status != Status::Pass && r.status != Status::Skip) return false;
   return !runs.empty();
 }
 
@@ -58,6 +60,9 @@ uint64_t Report::probes() const {
 }
 
 std::string progress_line(const CaseRun& run, size_t index, size_t total) {
+  if (run.status == Status::Skip)
+    return fmt::format("[{}/{}] {:<5} {} ({})  {}", index, total, to_string(run.status), run.case_name,
+                       short_generator(run.generator), run.error);
   int passed = 0;
   for (const auto& e : run.expectations) passed += e.check.status == Status::Pass;
   return fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s", index, total,
@@ -73,6 +78,10 @@ std::string summary(const Report& report) {
       out += fmt::format("{:<6} {:<34} {:<22} {}\n", "ERROR", run.case_name, short_generator(run.generator), "did not run");
       continue;
     }
+    if (run.status == Status::Skip) {
+      out += fmt::format("{:<6} {:<34} {:<22} {}\n", "SKIP", run.case_name, short_generator(run.generator), run.error);
+      continue;
+    }
     for (const auto& er : run.expectations)
       out += fmt::format("{:<6} {:<34} {:<22} {}: {}\n", to_string(er.check.status), run.case_name,
                          short_generator(run.generator), expectation_name(er), er.check.summary);
@@ -81,7 +90,7 @@ std::string summary(const Report& report) {
   std::string details;
   for (const auto& le : report.load_errors) details += fmt::format("\nERROR {}\n  {}\n", le.file, le.message);
   for (const auto& run : report.runs) {
-    if (run.status == Status::Pass) continue;
+    if (run.status == Status::Pass || run.status == Status::Skip) continue;
     details += fmt::format("\n{} {} ({}) [{}]\n", to_string(run.status), run.case_name, run.generator, run.file);
     if (!run.error.empty()) details += "  " + run.error + "\n";
     for (const auto& er : run.expectations) {
@@ -101,6 +110,10 @@ std::string summary(const Report& report) {
   for (const auto& run : report.runs) {
     if (run.status == Status::Error && run.expectations.empty()) {
       ++error;
+      continue;
+    }
+    if (run.status == Status::Skip) {
+      ++skip;
       continue;
     }
     for (const auto& er : run.expectations) {
@@ -133,8 +146,14 @@ std::string junit_xml(const Report& report) {
   }
   for (const auto& run : report.runs) {
     std::string cases;
-    int tests = 0, failures = 0, errors = 0;
+    int tests = 0, failures = 0, errors = 0, skipped = 0;
     std::string classname = xml_escape(run.case_name + "." + short_generator(run.generator));
+    if (run.status == Status::Skip) {
+      ++tests;
+      ++skipped;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"run\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                           classname, xml_escape(run.error));
+    }
     if (run.status == Status::Error) {
       ++tests;
       ++errors;
@@ -154,8 +173,8 @@ std::string junit_xml(const Report& report) {
       cases += "    </testcase>\n";
     }
     suites += fmt::format(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
-        classname, tests, failures, errors, seconds(run.total), xml_escape(run.file), cases);
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
+        classname, tests, failures, errors, skipped, seconds(run.total), xml_escape(run.file), cases);
     total_tests += tests;
     total_failures += failures;
     total_errors += errors;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "harness/engine/doctor.h"
 #include "harness/engine/echo_server.h"
 #include "harness/engine/exec_generator.h"
 #include "harness/engine/prober.h"
@@ -99,6 +100,12 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
   run.case_name = c.name;
   run.file = c.file;
   run.generator = generator_spec;
+  if (options.features)
+    if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
+      run.status = Status::Skip;
+      run.error = *why;
+      return run;
+    }
   auto start = Clock::now();
   try {
     auto generator = make_generator(generator_spec, c.file);

@@ -18,6 +18,8 @@
 
 namespace harness {
 
+struct FeatureReport;  // doctor.h
+
 struct RunOptions {
   std::vector<std::string> generators;  // --generator; empty: the case's own or the built-ins
   InstallOptions install;
@@ -26,6 +28,9 @@ struct RunOptions {
   int concurrency = 128;
   bool coverage = false;         // count rule hits; report rules no probe hit
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
+  // Kernel features found (kpath doctor); a run needing a missing one is
+  // skipped with the reason. nullptr: assume everything is there.
+  const FeatureReport* features = nullptr;
 };
 
 struct ExpectationRun {
