@@ -6,6 +6,8 @@
 #include <linux/veth.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 
 #include "netns/detail.h"
 #include "netns/error.h"
@@ -125,6 +127,46 @@ std::vector<std::string> list_links(const Namespace& ns) {
       },
       "list links in " + detail::label(ns));
   return names;
+}
+
+}  // namespace netns
+
+namespace netns {
+
+namespace {
+
+// IFLA_OPERSTATE of a link (IF_OPER_*), read with one RTM_GETLINK.
+uint8_t operstate_of(Netlink& nl, const Namespace& ns, const std::string& link) {
+  nlmsghdr* nlh = nl.begin(RTM_GETLINK, 0);
+  put_ifinfomsg(nlh);
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, link.c_str());
+  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  uint8_t state = IF_OPER_UNKNOWN;
+  nl.query(
+      nlh,
+      [&](const nlmsghdr* reply) {
+        if (reply->nlmsg_type != RTM_NEWLINK) return;
+        std::array<const nlattr*, IFLA_MAX + 1> tb{};
+        detail::parse_attrs(reply, sizeof(ifinfomsg), tb);
+        if (tb[IFLA_OPERSTATE]) state = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+      },
+      "read state of link " + link + " in " + detail::label(ns));
+  return state;
+}
+
+}  // namespace
+
+void wait_until_up(const Namespace& ns, const std::vector<std::string>& links, std::chrono::milliseconds timeout) {
+  Netlink nl(ns, NETLINK_ROUTE);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& link : links) {
+    while (operstate_of(nl, ns, link) != IF_OPER_UP) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw kpath::Error("link " + link + " in " + detail::label(ns) + " did not come up within " +
+                           std::to_string(timeout.count()) + " ms");
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
 }
 
 }  // namespace netns

@@ -1,6 +1,7 @@
 // Links (iproute2's iplink.c): veth pairs, bridges, state, master.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ void set_master(const Namespace& ns, const std::string& link, const std::string&
 void set_up(const Namespace& ns, const std::string& link);
 // Returns the ifindex, or throws kpath::Error naming the link.
 int link_index(const Namespace& ns, const std::string& link);
+// Waits until every link is operationally up. The kernel attaches a link's
+// queueing discipline and sets its operstate in deferred work (linkwatch), and
+// drops what is sent before that, so traffic must wait for this.
+void wait_until_up(const Namespace& ns, const std::vector<std::string>& links,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 // Names of all links in ns, "lo" included.
 std::vector<std::string> list_links(const Namespace& ns);
 

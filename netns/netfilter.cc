@@ -132,13 +132,12 @@ std::vector<ConntrackEntry> conntrack_dump(const Namespace& ns) {
   return out;
 }
 
-int conntrack_delete(const Namespace& ns, int protocol, const Ip& orig_dst, uint16_t dport) {
+int conntrack_delete_if(const Namespace& ns, const std::function<bool(const ConntrackEntry&)>& match) {
   Netlink nl(ns, NETLINK_NETFILTER);
   int deleted = 0;
   for (const Tracked& t : dump_all(nl, ns)) {
     const ConntrackEntry& e = t.entry;
-    if (e.protocol != protocol || e.orig_dst != orig_dst) continue;
-    if (dport != 0 && e.orig_dport != dport) continue;
+    if (!match(e)) continue;
     nlmsghdr* nlh = begin_nfnl(nl, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, 0,
                                static_cast<uint8_t>(e.orig_src.family()));
     put_original_tuple(nlh, e);
@@ -151,6 +150,12 @@ int conntrack_delete(const Namespace& ns, int protocol, const Ip& orig_dst, uint
     }
   }
   return deleted;
+}
+
+int conntrack_delete(const Namespace& ns, int protocol, const Ip& orig_dst, uint16_t dport) {
+  return conntrack_delete_if(ns, [&](const ConntrackEntry& e) {
+    return e.protocol == protocol && e.orig_dst == orig_dst && (dport == 0 || e.orig_dport == dport);
+  });
 }
 
 void conntrack_flush(const Namespace& ns) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ std::vector<ConntrackEntry> conntrack_dump(const Namespace& ns);
 // Deletes entries whose original destination is dst (and port, when non-zero)
 // for protocol; returns how many were deleted.
 int conntrack_delete(const Namespace& ns, int protocol, const Ip& orig_dst, uint16_t dport = 0);
+// Deletes the entries for which match returns true; returns how many.
+int conntrack_delete_if(const Namespace& ns, const std::function<bool(const ConntrackEntry&)>& match);
 // Deletes every entry of ns.
 void conntrack_flush(const Namespace& ns);
 

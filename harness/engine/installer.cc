@@ -82,7 +82,7 @@ void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules) {
     netns::set_sysctl(node, "net/ipv4/conf/all/route_localnet", "1");
 }
 
-void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
+void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
   std::vector<std::string> argv;
   std::string tool;
   switch (rules.backend) {
@@ -90,6 +90,7 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
     case RuleBackend::IptablesRestore:
       tool = options.iptables == IptablesVariant::Nft ? "iptables-nft-restore" : "iptables-legacy-restore";
       argv = {tool, "-w", "5"};
+      if (noflush) argv.push_back("--noflush");
       break;
     case RuleBackend::Nft:
       tool = "nft";
@@ -105,6 +106,20 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
                                    rules.origin.empty() ? "the generator" : rules.origin, r.exit_code,
                                    message, locate_failure(rules, message)));
   }
+}
+
+void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
+  if (rules.backend != RuleBackend::IptablesRestore) return install_rules(node, rules, options);
+  static const std::regex builtin(R"(^(:|-A |-I )(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)\b)");
+  RuleSet kept{rules.backend, {}, rules.origin, {}};
+  std::istringstream in(rules.text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (std::regex_search(line, builtin)) continue;
+    kept.text += line + "\n";
+    kept.origin_lines.push_back(n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n);
+  }
+  install_rules(node, kept, options, /*noflush=*/true);
 }
 
 std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options) {

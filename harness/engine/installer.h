@@ -25,7 +25,14 @@ struct InstallOptions {
 // counters its rules name and route_localnet when localhost NodePorts are used.
 void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules);
 
-void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
+// noflush: iptables-restore --noflush (adds to the tables instead of replacing them).
+void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options,
+                   bool noflush = false);
+
+// A proxy's later sync: iptables text goes in with --noflush, without the
+// built-in chains' declarations and jumps that the first install put in place
+// (so another component's FORWARD policy and jumps stay); nft text as it is.
+void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
 
 // The node's rules with packet counters, as text (iptables-save -c / nft list ruleset).
 std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options);

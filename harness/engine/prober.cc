@@ -164,6 +164,7 @@ class Engine {
     slot.index = -1;
     slot.generation++;
     ++done_;
+    if (spec_.progress) spec_.progress->fetch_add(1);
     if (next_ < spec_.count) launch(s);
   }
 

@@ -4,6 +4,7 @@
 // unreachable.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@ struct ProbeSpec {
   std::chrono::milliseconds timeout{1000};
   std::optional<netns::Ip> source;  // bind to this source address
   uint16_t source_port = 0;         // bind to this source port (one flow; probes run one at a time)
+  std::atomic<int>* progress = nullptr;  // counts finished probes, for changes made mid-run
 };
 
 // Runs every probe of spec from namespace `from` and returns one result per probe.

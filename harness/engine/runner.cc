@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <future>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "harness/engine/doctor.h"
@@ -13,6 +19,7 @@
 #include "harness/generators/builtin.h"
 #include "harness/generators/ruleset_file.h"
 #include "netns/error.h"
+#include "netns/netfilter.h"
 
 namespace harness {
 
@@ -35,6 +42,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   // A drop shows only as silence; waiting longer than a SYN retransmit adds nothing.
   spec.timeout = want == Verdict::Reachable ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(400);
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
+  spec.source_port = e.source_port;
   return spec;
 }
 
@@ -95,6 +103,187 @@ std::unique_ptr<Generator> make_generator(const std::string& spec, const std::st
   throw kpath::Error(fmt::format("unknown generator '{}' (expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND)", spec));
 }
 
+namespace {
+
+// One case against one generator, from the first rule to the last probe.
+class CaseRunner {
+ public:
+  CaseRunner(const Case& c, const std::string& spec, const RunOptions& options, CaseRun& run)
+      : case_(c), spec_(spec), options_(options), run_(run), cluster_(c.cluster),
+        generator_(make_generator(spec, c.file)) {}
+
+  void run() {
+    // Generate for every node first: a broken generator or dump costs no topology.
+    auto rules = generate_all();
+    auto t = Clock::now();
+    topo_.emplace(Topology::build(cluster_));
+    run_.build = since(t);
+    if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id));
+
+    t = Clock::now();
+    install_all(std::move(rules), /*first=*/true);
+    for (const auto& node : cluster_.nodes)
+      if (node.forward_policy_drop) set_forward_policy_drop(topo_->ns(node.name));
+    run_.install = since(t);
+
+    EchoServers servers;
+    for (const auto& pod : cluster_.pods)
+      for (const auto& port : pod.listen) servers.listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
+    servers.start();
+
+    t = Clock::now();
+    for (const auto& e : case_.expect) {
+      if (options_.stop && options_.stop->load()) break;
+      run_.expectations.push_back(probe(e));
+      if (run_.expectations.back().check.status == Status::Fail) run_.status = Status::Fail;
+    }
+    run_.traffic = since(t);
+    servers.stop();
+    if (options_.coverage) collect_coverage();
+    if (run_.status == Status::Fail) run_.diagnosis = rule_counters(*topo_, cluster_, backend_, options_.install);
+  }
+
+ private:
+  std::vector<RuleSet> generate_all() {
+    std::vector<RuleSet> rules;
+    for (const auto& node : cluster_.nodes) rules.push_back(generator_->generate(cluster_, node.name));
+    return rules;
+  }
+
+  bool is_exec() const { return dynamic_cast<const ExecGenerator*>(generator_.get()) != nullptr; }
+
+  // The first install goes in whole; a re-apply is what a proxy's sync does:
+  // iptables-restore --noflush without the base chains (their jumps are in
+  // place), or the nft script again (it replaces its table in one transaction).
+  void install_all(std::vector<RuleSet> rules, bool first) {
+    for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
+      const auto& node_ns = topo_->ns(cluster_.nodes[i].name);
+      if (is_exec())
+        rules[i] = static_cast<const ExecGenerator&>(*generator_).apply(cluster_, cluster_.nodes[i].name, node_ns,
+                                                                       options_.install);
+      backend_ = rules[i].backend;
+      if (options_.coverage && rules[i].backend == RuleBackend::Nft) rules[i].text = add_nft_counters(rules[i].text);
+      if (first) {
+        prepare_for_rules(node_ns, rules[i]);
+        install_rules(node_ns, rules[i], options_.install);
+      } else {
+        reinstall_rules(node_ns, rules[i], options_.install);
+      }
+    }
+  }
+
+  // Applies endpoint changes to the model, re-applies every node's rules and,
+  // like kube-proxy, deletes the UDP conntrack entries of endpoints that
+  // stopped serving (without that a UDP client keeps reaching them).
+  void change_endpoints(const std::vector<EndpointChange>& changes) {
+    auto serving_before = udp_endpoint_ips();
+    for (const auto& change : changes) apply_endpoint_change(cluster_, change);
+    install_all(generate_all(), /*first=*/false);
+    if (!options_.conntrack_cleanup || !make_builtin_generator(spec_)) return;
+    auto serving_after = udp_endpoint_ips();
+    for (const auto& ip : serving_before) {
+      if (serving_after.count(ip)) continue;
+      for (const auto& node : cluster_.nodes)
+        netns::conntrack_delete_if(topo_->ns(node.name), [&](const netns::ConntrackEntry& e) {
+          return e.protocol == IPPROTO_UDP && e.reply_src == ip;
+        });
+    }
+  }
+
+  std::set<Ip> udp_endpoint_ips() const {
+    std::set<Ip> out;
+    for (const auto& svc : cluster_.services)
+      for (const auto& sp : svc.ports)
+        if (sp.protocol == Protocol::UDP)
+          for (const EndpointSlice* slice : cluster_.slices_for(svc))
+            for (const auto& ep : slice->endpoints)
+              if (ep.ready || (ep.serving && ep.terminating)) out.insert(ep.addresses.begin(), ep.addresses.end());
+    return out;
+  }
+
+  ExpectationRun probe(const Expectation& e) {
+    ExpectationRun er;
+    er.expectation = &e;
+    auto t = Clock::now();
+    if (!e.before.empty()) change_endpoints(e.before);
+    er.flow = resolve_flow(cluster_, e);
+    Verdict want = expected_verdict(e, spec_);
+    ProbeSpec spec = probe_spec(e, er.flow, want, options_);
+    std::vector<ProbeResult> results;
+    if (e.during.empty()) {
+      results = run_probes(topo_->ns(er.flow.from_ns), spec);
+    } else {
+      // Change the endpoints a third of the way into the probes.
+      std::atomic<int> done{0};
+      spec.progress = &done;
+      auto future = std::async(std::launch::async, [&] { return run_probes(topo_->ns(er.flow.from_ns), spec); });
+      while (done.load() < spec.count / 3 && future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+      }
+      change_endpoints(e.during);
+      results = future.get();
+    }
+    er.probes = static_cast<int>(results.size());
+    run_.probes += results.size();
+    er.check = check_probes(cluster_, e, er.flow, spec_, results);
+    er.elapsed = since(t);
+    return er;
+  }
+
+  void collect_coverage() {
+    RuleBackend backend = backend_ == RuleBackend::AppliedItself ? RuleBackend::IptablesRestore : backend_;
+    for (const auto& node : cluster_.nodes) {
+      std::string dump = dump_rules(topo_->ns(node.name), backend, options_.install);
+      for (auto hit : parse_rule_hits(dump, backend)) {
+        if (cluster_.nodes.size() > 1) hit.chain = node.name + "/" + hit.chain;
+        run_.rule_hits.push_back(std::move(hit));
+      }
+    }
+  }
+
+  void set_forward_policy_drop(const netns::Namespace& ns) {
+    install_rules(ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", "forwardPolicy: DROP", {}},
+                  options_.install, /*noflush=*/true);
+  }
+
+  const Case& case_;
+  const std::string& spec_;
+  const RunOptions& options_;
+  CaseRun& run_;
+  Cluster cluster_;  // the case's cluster as endpoint changes leave it
+  std::unique_ptr<Generator> generator_;
+  std::optional<Topology> topo_;
+  RuleBackend backend_ = RuleBackend::IptablesRestore;
+};
+
+}  // namespace
+
+void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
+  const Pod* pod = cluster.pod(change.pod);
+  for (auto& slice : cluster.slices) {
+    auto& eps = slice.endpoints;
+    for (auto it = eps.begin(); it != eps.end();) {
+      bool match = it->pod_name == change.pod ||
+                   (pod && !it->addresses.empty() &&
+                    std::find(pod->ips.begin(), pod->ips.end(), it->addresses.front()) != pod->ips.end());
+      if (!match) {
+        ++it;
+        continue;
+      }
+      switch (change.state) {
+        case EndpointState::Deleted: it = eps.erase(it); continue;
+        case EndpointState::Ready: *it = Endpoint{it->addresses, it->node_name, it->pod_name, it->zone, true, true, false}; break;
+        case EndpointState::NotReady: it->ready = it->serving = it->terminating = false; break;
+        case EndpointState::Terminating:
+          it->ready = false;
+          it->serving = true;
+          it->terminating = true;
+          break;
+      }
+      ++it;
+    }
+  }
+}
+
 CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOptions& options) {
   CaseRun run;
   run.case_name = c.name;
@@ -108,64 +297,7 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
     }
   auto start = Clock::now();
   try {
-    auto generator = make_generator(generator_spec, c.file);
-    // Generate for every node first: a broken generator or dump costs no topology.
-    std::vector<RuleSet> rules;
-    for (const auto& node : c.cluster.nodes) rules.push_back(generator->generate(c.cluster, node.name));
-
-    auto t = Clock::now();
-    Topology topo = Topology::build(c.cluster);
-    run.build = since(t);
-    if (options.keep) run.pinned = topo.pin(fmt::format("kpath-{}-", options.run_id));
-
-    t = Clock::now();
-    RuleBackend backend = RuleBackend::IptablesRestore;
-    for (size_t i = 0; i < c.cluster.nodes.size(); ++i) {
-      const auto& node_ns = topo.ns(c.cluster.nodes[i].name);
-      backend = rules[i].backend;
-      if (auto* exec = dynamic_cast<ExecGenerator*>(generator.get())) {
-        rules[i] = exec->apply(c.cluster, c.cluster.nodes[i].name, node_ns, options.install);
-        backend = rules[i].backend;
-      }
-      if (options.coverage && rules[i].backend == RuleBackend::Nft) rules[i].text = add_nft_counters(rules[i].text);
-      prepare_for_rules(node_ns, rules[i]);
-      install_rules(node_ns, rules[i], options.install);
-    }
-    run.install = since(t);
-
-    EchoServers servers;
-    for (const auto& pod : c.cluster.pods)
-      for (const auto& port : pod.listen) servers.listen(topo.ns(pod.name), pod.name, port.port, port.protocol);
-    servers.start();
-
-    t = Clock::now();
-    for (const auto& e : c.expect) {
-      if (options.stop && options.stop->load()) break;
-      ExpectationRun er;
-      er.expectation = &e;
-      auto et = Clock::now();
-      er.flow = resolve_flow(c.cluster, e);
-      Verdict want = expected_verdict(e, generator_spec);
-      auto results = run_probes(topo.ns(er.flow.from_ns), probe_spec(e, er.flow, want, options));
-      er.probes = static_cast<int>(results.size());
-      run.probes += results.size();
-      er.check = check_probes(c.cluster, e, er.flow, generator_spec, results);
-      er.elapsed = since(et);
-      if (er.check.status == Status::Fail) run.status = Status::Fail;
-      run.expectations.push_back(std::move(er));
-    }
-    run.traffic = since(t);
-    servers.stop();
-    if (options.coverage) {
-      for (const auto& node : c.cluster.nodes) {
-        std::string dump = dump_rules(topo.ns(node.name), backend == RuleBackend::AppliedItself ? RuleBackend::IptablesRestore : backend, options.install);
-        for (auto hit : parse_rule_hits(dump, backend)) {
-          if (c.cluster.nodes.size() > 1) hit.chain = node.name + "/" + hit.chain;
-          run.rule_hits.push_back(std::move(hit));
-        }
-      }
-    }
-    if (run.status == Status::Fail) run.diagnosis = rule_counters(topo, c.cluster, backend, options.install);
+    CaseRunner(c, generator_spec, options, run).run();
   } catch (const kpath::Error& err) {
     run.status = Status::Error;
     run.error = err.what();

@@ -27,6 +27,9 @@ struct RunOptions {
   std::string run_id;            // names pinned namespaces: kpath-<run_id>-<name>
   int concurrency = 128;
   bool coverage = false;         // count rule hits; report rules no probe hit
+  // After endpoint changes, delete the UDP conntrack entries of endpoints that
+  // stopped serving, as kube-proxy does (built-in generators only).
+  bool conntrack_cleanup = true;
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
   // Kernel features found (kpath doctor); a run needing a missing one is
   // skipped with the reason. nullptr: assume everything is there.
@@ -65,5 +68,8 @@ std::vector<std::string> generators_for(const Case& c, const RunOptions& options
 std::unique_ptr<Generator> make_generator(const std::string& spec, const std::string& case_file);
 
 CaseRun run_case(const Case& c, const std::string& generator, const RunOptions& options);
+
+// Sets the state of a pod's endpoint in every slice of the cluster.
+void apply_endpoint_change(Cluster& cluster, const EndpointChange& change);
 
 }  // namespace harness

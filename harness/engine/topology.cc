@@ -164,6 +164,17 @@ Topology Topology::build(const Cluster& c) {
       break;
     }
   }
+  // No traffic until every link is up (see netns::wait_until_up).
+  std::vector<std::string> ports;
+  for (int i = 0; i < port; ++i) ports.push_back(fmt::format("port{}", i));
+  netns::wait_until_up(t.fabric_, ports);
+  for (const auto& node : c.nodes) {
+    std::vector<std::string> links{"eth0"};
+    for (int i = 0; i < pods_on_node[node.name]; ++i) links.push_back(fmt::format("veth{}", i));
+    netns::wait_until_up(t.namespaces_.at(node.name), links);
+  }
+  for (const auto& pod : c.pods) netns::wait_until_up(t.namespaces_.at(pod.name), {"eth0"});
+  for (const auto& ext : c.externals) netns::wait_until_up(t.namespaces_.at(ext.name), {"eth0"});
   return t;
 }
 

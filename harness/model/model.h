@@ -44,6 +44,9 @@ struct Pod {
 
 struct Node {
   std::string name;
+  // Another component on the node set the filter FORWARD policy to DROP
+  // (kubernetes issue 39823); applied after the proxy's rules.
+  bool forward_policy_drop = false;
   std::vector<Ip> ips;  // first is the primary node IP on the fabric
   std::optional<Cidr> pod_cidr;  // this node's slice of the cluster pod CIDR (multi-node routing)
   SourceLocation where;
@@ -156,6 +159,14 @@ struct BackendExpectation {
 
 enum class SourceExpectation { Any, Node, Client };
 
+// A change to a pod's endpoint in every EndpointSlice that lists it; the
+// generator's rules are then re-applied (atomically, as a proxy would).
+enum class EndpointState { Ready, NotReady, Terminating, Deleted };
+struct EndpointChange {
+  std::string pod;
+  EndpointState state = EndpointState::Ready;
+};
+
 struct Expectation {
   std::string name;
   std::string from;  // external, pod, node, or "node/localhost"
@@ -168,11 +179,15 @@ struct Expectation {
   SourceExpectation source = SourceExpectation::Any;
   std::map<std::string, Verdict> except;  // generator name -> verdict by design
   double false_failure_rate = 1e-6;
+  uint16_t source_port = 0;  // every probe from this one source port (one flow; UDP stale-conntrack cases)
+  std::vector<EndpointChange> before;  // applied before the probes
+  std::vector<EndpointChange> during;  // applied while the probes run (a third of the way in)
   SourceLocation where;
 };
 
 struct Case {
   std::string name;
+  std::string behaviour;  // the catalogue entry it covers ("B1"), for the behaviour table
   std::string description;
   std::string file;
   std::optional<std::string> generator;  // pinned generator spec ("ruleset:PATH")

@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -14,9 +17,15 @@
 
 namespace {
 
+// Every process the spawned kpath starts inherits this mark in its
+// environment, so leftovers are found without confusing them with the
+// installers of other tests running at the same time.
+std::string mark() { return "KPATH_KILL_TEST=" + std::to_string(getpid()); }
+
 pid_t spawn_kpath(const std::vector<std::string>& args) {
   pid_t pid = fork();
   if (pid == 0) {
+    putenv(strdup(mark().c_str()));
     std::vector<char*> argv;
     std::string bin = KPATH_BINARY;
     argv.push_back(bin.data());
@@ -32,11 +41,17 @@ pid_t spawn_kpath(const std::vector<std::string>& args) {
   return pid;
 }
 
-bool kpath_processes_left(pid_t pid) {
-  // Any child of the killed kpath (an installer) would be reparented; look by name.
-  std::string out = kpath_test::command_output("pgrep -f '[i]ptables-(nft|legacy)-restore|[n]ft -f'");
-  (void)pid;
-  return !out.empty();
+// Processes (other than this test) whose environment carries the mark.
+std::vector<std::string> marked_processes() {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(getpid())) continue;
+    std::ifstream env(entry.path() / "environ");
+    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    if (all.find(mark()) != std::string::npos) found.push_back(pid);
+  }
+  return found;
 }
 
 TEST(Kill, SigkillMidRunLeavesNothingBehind) {
@@ -55,7 +70,8 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
     for (int t = 0; t < 50 && !(before == kpath_test::HostSnapshot::take()); ++t)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "leftovers after kill #" << i;
-    EXPECT_FALSE(kpath_processes_left(pid));
+    for (int t = 0; t < 50 && !marked_processes().empty(); ++t) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(marked_processes(), std::vector<std::string>{}) << "processes left after kill #" << i;
   }
 }
 

@@ -34,6 +34,8 @@ class ProberTest : public ::testing::Test {
     netns::add_address(server_, "eth0", Cidr::from("198.18.0.2/24"));
     netns::set_up(client_, "eth0");
     netns::set_up(server_, "eth0");
+    netns::wait_until_up(client_, {"eth0"});
+    netns::wait_until_up(server_, {"eth0"});
     servers_.listen(server_, "backend-a", 8080, Protocol::TCP);
     servers_.listen(server_, "backend-a", 8053, Protocol::UDP);
     servers_.start();
