@@ -128,7 +128,7 @@ std::string generator_spec(const Reader& r, const YAML::Node& n, const std::stri
 Case build(const std::string& source, const std::string& file) {
   Reader r(file);
   YAML::Node root = load_document(r, source);
-  MapReader m(r, root, "case", {"apiVersion", "kind", "name", "description", "generator",
+  MapReader m(r, root, "case", {"apiVersion", "kind", "name", "description", "behaviour", "generator",
                                 "generators", "proxy", "cluster", "objects", "expect"});
   choice(r, m.need("apiVersion"), "'apiVersion'", {"kpath/v1"});
   choice(r, m.need("kind"), "'kind'", {"Case"});
@@ -136,6 +136,12 @@ Case build(const std::string& source, const std::string& file) {
   c.file = file;
   c.name = name(r, m.need("name"), "case 'name'");
   if (m.has("description")) c.description = text(r, m.need("description"), "'description'");
+  if (m.has("behaviour")) {
+    c.behaviour = text(r, m.need("behaviour"), "'behaviour'");
+    if (c.behaviour.size() < 2 || c.behaviour[0] != 'B' ||
+        c.behaviour.find_first_not_of("0123456789", 1) != std::string::npos)
+      r.fail(m.need("behaviour"), "'behaviour' must name a catalogue entry such as B1, got '" + c.behaviour + "'");
+  }
   if (m.has("generator")) c.generator = generator_spec(r, m.need("generator"), "'generator'");
   if (m.has("generators"))
     for (const auto& g : list(r, m.need("generators"), "'generators'"))

@@ -110,7 +110,7 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
 
 void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
                Names& names) {
-  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods"});
+  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy"});
   Node node;
   node.name = name(r, m.need("name"), "node 'name'");
   names.claim(r, m.need("name"), node.name, "node");
@@ -133,6 +133,8 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
                                       " overlaps node '" + other.name + "' podCIDR " +
                                       other.pod_cidr->str());
   }
+  if (m.has("forwardPolicy"))
+    node.forward_policy_drop = choice(r, m.need("forwardPolicy"), "'forwardPolicy'", {"ACCEPT", "DROP"}) == "DROP";
   if (m.has("pods"))
     for (const auto& pn : list(r, m.need("pods"), "'pods'"))
       c.pods.push_back(read_pod(r, pn, node, c, book, names));

@@ -164,6 +164,26 @@ void check_generator_name(const Reader& r, const YAML::Node& at, const std::stri
              "ruleset:PATH, exec:COMMAND, or a name listed under 'generators')");
 }
 
+// {POD: ready | not-ready | terminating | deleted}: endpoint changes a proxy
+// must follow before (or while) the probes run.
+std::vector<EndpointChange> read_endpoint_changes(const Reader& r, const YAML::Node& n, const Cluster& c,
+                                                  const std::string& what) {
+  if (!n.IsMap() || n.size() == 0)
+    r.fail(n, what + " must be a map {POD: ready|not-ready|terminating|deleted}, got " + describe(n));
+  std::vector<EndpointChange> out;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string pod = text(r, it->first, "a pod in " + what);
+    if (!c.pod(pod)) r.fail(it->first, "unknown pod '" + pod + "' in " + what);
+    std::string state = choice(r, it->second, "the state of '" + pod + "'",
+                               {"ready", "not-ready", "terminating", "deleted"});
+    out.push_back({pod, state == "ready"         ? EndpointState::Ready
+                        : state == "not-ready"   ? EndpointState::NotReady
+                        : state == "terminating" ? EndpointState::Terminating
+                                                 : EndpointState::Deleted});
+  }
+  return out;
+}
+
 // Expectations that could never pass as written.
 void check_consistent(const Reader& r, const MapReader& m, const Expectation& e) {
   if (e.result == Verdict::Reachable) return;
@@ -178,7 +198,8 @@ void check_consistent(const Reader& r, const MapReader& m, const Expectation& e)
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<std::string>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
-                                    "source", "except", "falseFailureRate"});
+                                    "source", "except", "falseFailureRate", "sourcePort", "before",
+                                    "during"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
@@ -213,6 +234,11 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
     if (!(e.false_failure_rate > 0 && e.false_failure_rate <= 0.01))
       r.fail(f, "'falseFailureRate' must be above 0 and at most 0.01, got " + describe(f));
   }
+  if (m.has("sourcePort")) e.source_port = port(r, m.need("sourcePort"), "'sourcePort'");
+  if (m.has("before")) e.before = read_endpoint_changes(r, m.need("before"), c, "'before'");
+  if (m.has("during")) e.during = read_endpoint_changes(r, m.need("during"), c, "'during'");
+  if (!e.during.empty() && e.source_port != 0)
+    r.fail(m.mark_of("during"), "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
   check_consistent(r, m, e);
   return e;
 }

@@ -108,9 +108,9 @@ namespace {
 // One case against one generator, from the first rule to the last probe.
 class CaseRunner {
  public:
-  CaseRunner(const Case& c, const std::string& spec, const RunOptions& options, CaseRun& run)
-      : case_(c), spec_(spec), options_(options), run_(run), cluster_(c.cluster),
-        generator_(make_generator(spec, c.file)) {}
+  CaseRunner(const Case& c, const Generator& generator, const std::string& spec, const RunOptions& options,
+             CaseRun& run)
+      : case_(c), spec_(spec), options_(options), run_(run), cluster_(c.cluster), generator_(&generator) {}
 
   void run() {
     // Generate for every node first: a broken generator or dump costs no topology.
@@ -150,7 +150,7 @@ class CaseRunner {
     return rules;
   }
 
-  bool is_exec() const { return dynamic_cast<const ExecGenerator*>(generator_.get()) != nullptr; }
+  bool is_exec() const { return dynamic_cast<const ExecGenerator*>(generator_) != nullptr; }
 
   // The first install goes in whole; a re-apply is what a proxy's sync does:
   // iptables-restore --noflush without the base chains (their jumps are in
@@ -250,7 +250,7 @@ class CaseRunner {
   const RunOptions& options_;
   CaseRun& run_;
   Cluster cluster_;  // the case's cluster as endpoint changes leave it
-  std::unique_ptr<Generator> generator_;
+  const Generator* generator_;
   std::optional<Topology> topo_;
   RuleBackend backend_ = RuleBackend::IptablesRestore;
 };
@@ -284,20 +284,15 @@ void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
   }
 }
 
-CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOptions& options) {
+CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
+                 const RunOptions& options) {
   CaseRun run;
   run.case_name = c.name;
   run.file = c.file;
   run.generator = generator_spec;
-  if (options.features)
-    if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
-      run.status = Status::Skip;
-      run.error = *why;
-      return run;
-    }
   auto start = Clock::now();
   try {
-    CaseRunner(c, generator_spec, options, run).run();
+    CaseRunner(c, generator, generator_spec, options, run).run();
   } catch (const kpath::Error& err) {
     run.status = Status::Error;
     run.error = err.what();
@@ -307,6 +302,22 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
   }
   run.total = since(start);
   return run;
+}
+
+CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOptions& options) {
+  std::unique_ptr<Generator> generator;
+  try {
+    generator = make_generator(generator_spec, c.file);
+  } catch (const kpath::Error& err) {
+    CaseRun run;
+    run.case_name = c.name;
+    run.file = c.file;
+    run.generator = generator_spec;
+    run.status = Status::Error;
+    run.error = err.what();
+    return run;
+  }
+  return run_case(c, *generator, generator_spec, options);
 }
 
 }  // namespace harness

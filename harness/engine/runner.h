@@ -68,6 +68,10 @@ std::vector<std::string> generators_for(const Case& c, const RunOptions& options
 std::unique_ptr<Generator> make_generator(const std::string& spec, const std::string& case_file);
 
 CaseRun run_case(const Case& c, const std::string& generator, const RunOptions& options);
+// The same with a generator object (for example a test's mutated generator);
+// `generator_spec` names it in reports and selects the case's `except` entries.
+CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
+                 const RunOptions& options);
 
 // Sets the state of a pod's endpoint in every slice of the cluster.
 void apply_endpoint_change(Cluster& cluster, const EndpointChange& change);
