@@ -67,7 +67,8 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service
   return out;
 }
 
-void find_service(const Cluster& c, Flow& f) {
+// The Service port the flow hits, if any; sets kind and via_node.
+std::pair<const Service*, const ServicePort*> find_service(const Cluster& c, Flow& f) {
   for (const auto& svc : c.services) {
     for (const auto& sp : svc.ports) {
       if (sp.protocol != f.protocol) continue;
@@ -88,11 +89,12 @@ void find_service(const Cluster& c, Flow& f) {
       } else {
         continue;
       }
-      f.service = &svc;
-      f.service_port = &sp;
-      return;
+      f.service = svc.key();
+      f.service_port = sp.name;
+      return {&svc, &sp};
     }
   }
+  return {nullptr, nullptr};
 }
 
 }  // namespace
@@ -134,9 +136,9 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
     f.target = Ip::from(e.to_host);
   }
 
-  find_service(c, f);
-  if (!f.service) return f;
-  const Service& svc = *f.service;
+  auto [service, service_port] = find_service(c, f);
+  if (!service) return f;
+  const Service& svc = *service;
   std::string source_node = node_of_source(c, f.from_ns);
   std::string local_to;
   if (f.kind == FlowKind::ClusterIP && svc.internal_traffic_policy == TrafficPolicy::Local) {
@@ -146,7 +148,7 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
     // from outside the cluster is held to the receiving node's endpoints.
     if (source_node.empty()) local_to = f.via_node;
   }
-  f.eligible = eligible_endpoints(c, svc, *f.service_port, local_to);
+  f.eligible = eligible_endpoints(c, svc, *service_port, local_to);
   return f;
 }
 

@@ -24,8 +24,8 @@ struct Flow {
   Protocol protocol = Protocol::TCP;
 
   FlowKind kind = FlowKind::Direct;
-  const Service* service = nullptr;
-  const ServicePort* service_port = nullptr;
+  std::string service;       // "ns/name" of the Service the flow hits; empty: none
+  std::string service_port;  // its port's name
   std::string via_node;  // the node that receives the traffic (NodePort/External)
   // Pods that may answer, with the share kube-proxy gives each (uniform).
   std::map<std::string, double> eligible;

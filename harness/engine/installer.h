@@ -29,6 +29,12 @@ void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules);
 void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options,
                    bool noflush = false);
 
+// kube-proxy writes the jumps from the built-in chains (PREROUTING -> KUBE-SERVICES
+// and the rest) outside its iptables-restore input, so a dump of that input alone
+// carries no traffic. When rules declare KUBE-SERVICES but nothing jumps to it,
+// adds kube-proxy's jumps to the chains the rules declare; returns whether it did.
+bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
+
 // A proxy's later sync: iptables text goes in with --noflush, without the
 // built-in chains' declarations and jumps that the first install put in place
 // (so another component's FORWARD policy and jumps stay); nft text as it is.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -71,20 +72,26 @@ std::string progress_line(const CaseRun& run, size_t index, size_t total) {
 }
 
 std::string summary(const Report& report) {
-  std::string out = fmt::format("\n{:<6} {:<34} {:<22} {}\n", "STATUS", "CASE", "GENERATOR", "EXPECTATION / RESULT");
-  for (const auto& le : report.load_errors) out += fmt::format("{:<6} {:<34} {:<22} {}\n", "ERROR", le.file, "-", "case file rejected");
+  // Columns as wide as their longest entry, so long names stay aligned.
+  size_t case_w = 4, gen_w = 9;
+  for (const auto& le : report.load_errors) case_w = std::max(case_w, le.file.size());
+  for (const auto& run : report.runs) {
+    case_w = std::max(case_w, run.case_name.size());
+    gen_w = std::max(gen_w, short_generator(run.generator).size());
+  }
+  auto row = [&](const std::string& status, const std::string& name, const std::string& gen, const std::string& what) {
+    return fmt::format("{:<6} {:<{}} {:<{}} {}\n", status, name, case_w, gen, gen_w, what);
+  };
+  std::string out = "\n" + row("STATUS", "CASE", "GENERATOR", "EXPECTATION / RESULT");
+  for (const auto& le : report.load_errors) out += row("ERROR", le.file, "-", "case file rejected");
   for (const auto& run : report.runs) {
     if (run.status == Status::Error && run.expectations.empty()) {
-      out += fmt::format("{:<6} {:<34} {:<22} {}\n", "ERROR", run.case_name, short_generator(run.generator), "did not run");
-      continue;
-    }
-    if (run.status == Status::Skip) {
-      out += fmt::format("{:<6} {:<34} {:<22} {}\n", "SKIP", run.case_name, short_generator(run.generator), run.error);
+      out += row("ERROR", run.case_name, short_generator(run.generator), "did not run");
       continue;
     }
     for (const auto& er : run.expectations)
-      out += fmt::format("{:<6} {:<34} {:<22} {}: {}\n", to_string(er.check.status), run.case_name,
-                         short_generator(run.generator), expectation_name(er), er.check.summary);
+      out += row(to_string(er.check.status), run.case_name, short_generator(run.generator),
+                 expectation_name(er) + ": " + er.check.summary);
   }
 
   std::string details;
@@ -98,7 +105,7 @@ std::string summary(const Report& report) {
       const auto& e = *er.expectation;
       details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(er), e.where.file,
                              e.where.line, to_string(er.flow.kind), e.from, er.flow.target.str(), er.flow.port,
-                             to_string(er.flow.protocol), er.flow.service ? er.flow.service->key() : "no service",
+                             to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
                              er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
       details += er.check.detail;
     }

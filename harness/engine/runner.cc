@@ -166,6 +166,7 @@ class CaseRunner {
       if (first) {
         prepare_for_rules(node_ns, rules[i]);
         install_rules(node_ns, rules[i], options_.install);
+        add_kube_proxy_jumps(node_ns, rules[i], options_.install);
       } else {
         reinstall_rules(node_ns, rules[i], options_.install);
       }

@@ -1,6 +1,7 @@
 // Generator "ruleset:PATH": a static dump taken from a real node, an
 // iptables-save file or an nft script. It is checked line by line before any
-// installer sees it, so a broken dump is reported at its own line.
+// installer sees it, so a broken dump is reported at its own line. A dump is
+// one node's rules: it is installed on the case's first node only.
 #pragma once
 
 #include <string>
