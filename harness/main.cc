@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness/cases/case_loader.h"
+#include "harness/engine/behaviour_table.h"
 #include "harness/engine/cleanup.h"
 #include "harness/engine/doctor.h"
 #include "harness/engine/explain_stats.h"
@@ -38,6 +39,7 @@ struct RunArgs {
   std::string iptables = "nft";
   bool keep = false;
   bool coverage = false;
+  std::string behaviour_table;
   bool explain_stats = false;
   int jobs = 0;
 };
@@ -121,6 +123,13 @@ int run(const RunArgs& args) {
       for (const auto& p : r.pinned) std::printf("  %s\n", p.c_str());
   }
   if (!args.junit.empty()) write_file(args.junit, junit_xml(report));
+  if (!args.behaviour_table.empty()) {
+    std::string table = behaviour_table(report);
+    write_file(args.behaviour_table,
+               "# Behaviour by generator\n\nWritten by `kpath run --behaviour-table` from the run itself; "
+               "the catalogue is in docs/behaviours-catalogue.md.\n\n" + table);
+    std::printf("\nBehaviour by generator (also in %s):\n%s", args.behaviour_table.c_str(), table.c_str());
+  }
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
   return report.all_passed() ? 0 : 1;
 }
@@ -168,6 +177,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nft", "legacy"}));
   run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");
   run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
+  run_cmd->add_option("--behaviour-table", args.behaviour_table,
+                      "write the behaviour-by-generator table (Markdown) to FILE");
   run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)");
   run_cmd->add_flag("--explain-stats", args.explain_stats,
                     "print the distribution assertions and the run's combined false-failure rate first");

@@ -289,6 +289,7 @@ CaseRun run_case(const Case& c, const Generator& generator, const std::string& g
                  const RunOptions& options) {
   CaseRun run;
   run.case_name = c.name;
+  run.behaviour = c.behaviour;
   run.file = c.file;
   run.generator = generator_spec;
   auto start = Clock::now();

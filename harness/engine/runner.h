@@ -46,6 +46,7 @@ struct ExpectationRun {
 
 struct CaseRun {
   std::string case_name;
+  std::string behaviour;  // the catalogue entry the case covers, if any
   std::string file;
   std::string generator;
   Status status = Status::Pass;
