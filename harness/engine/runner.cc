@@ -129,6 +129,12 @@ class CaseRunner {
     EchoServers servers;
     for (const auto& pod : cluster_.pods)
       for (const auto& port : pod.listen) servers.listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
+    // kube-proxy itself answers a Service's health-check node port on every
+    // node; kpath stands in for it, answering as the node.
+    for (const auto& svc : cluster_.services)
+      if (svc.health_check_node_port != 0)
+        for (const auto& node : cluster_.nodes)
+          servers.listen(topo_->ns(node.name), node.name, svc.health_check_node_port, Protocol::TCP);
     servers.start();
 
     t = Clock::now();
