@@ -140,7 +140,13 @@ class Engine {
         if (spec_.protocol == Protocol::UDP) return complete(s);  // one datagram is the reply
         continue;
       }
-      if (got == 0) return complete(s);  // TCP EOF: the server wrote and closed
+      if (got == 0) {  // TCP EOF: the server wrote and closed
+        // Nothing is left to say: close with RST, so neither side lingers in
+        // TIME_WAIT and the node's conntrack forgets the flow at once.
+        linger abort{1, 0};
+        setsockopt(slot.fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        return complete(s);
+      }
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
       return finish(s, classify(errno), errno);
