@@ -1,5 +1,5 @@
 // Generator output against the rulesets kube-proxy itself produced for the
-// same input (shared/reference/kube-proxy/), compared as kube-proxy's tests do.
+// same input (tests/generators/golden/), compared as kube-proxy's tests do.
 #include <gtest/gtest.h>
 
 #include "harness/generators/kube_iptables.h"
@@ -9,7 +9,7 @@
 
 namespace {
 
-const std::string kReferenceDir = KPATH_SOURCE_DIR "/../shared/reference/kube-proxy/";
+const std::string kReferenceDir = KPATH_TESTS_DIR "/generators/golden/";
 
 TEST(Golden, IptablesMatchesKubeProxyOverallRules) {
   harness::Cluster cluster = kpath_test::kube_proxy_reference_cluster();
