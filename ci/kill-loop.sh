@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SIGKILLs `kpath run` at random moments, N times (default 20): while it builds
+# the topology, installs rules or sends traffic. After every kill nothing of
+# it may be left: no pinned kpath namespace, no process of its process group
+# (installers die with kpath), and the root namespace's links, addresses,
+# routes and rulesets as they were before the loop. Then one SIGINT: kpath
+# must stop with 130 and still write a JUnit file listing what ran.
+#   ci/kill-loop.sh [N] [CASES...]       (KPATH=path/to/kpath, default build/kpath)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib/host-snapshot.sh
+KPATH=${KPATH:-build/kpath}
+n=${1:-20}
+shift || true
+cases=("$@")
+[[ ${#cases[@]} -gt 0 ]] || cases=(cases/)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+now_ms() { date +%s%3N; }
+
+# Starts kpath as the leader of a new session, so pid = process group id and
+# anything it spawned can be found by group after it is gone. Sets $pid (not
+# a $(...) subshell: the shell must stay its parent to wait for it).
+start_kpath() {  # args: extra kpath run arguments
+  setsid "$KPATH" run "$@" "${cases[@]}" >"$work/run.out" 2>"$work/run.err" &
+  pid=$!
+}
+
+# Waits up to 3 s for a condition command to succeed.
+wait_until() {
+  local deadline=$(($(now_ms) + 3000))
+  until "$@"; do
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.02
+  done
+}
+
+group_gone() { ! pgrep -g "$1" >/dev/null; }
+no_pins_of() { ! compgen -G "/run/netns/kpath-$1-*" >/dev/null; }
+no_root_veth() { [[ -z $(ip -o link show type veth) ]]; }
+host_as_before() { host_snapshot >"$work/after" && cmp -s "$work/before" "$work/after"; }
+
+# The suite's own duration sets the range of kill moments.
+host_snapshot >"$work/before"
+veths_before=$(ip -o link show type veth | wc -l)
+t0=$(now_ms)
+"$KPATH" run "${cases[@]}" >"$work/baseline.out" 2>&1 || { cat "$work/baseline.out"; echo "kill-loop: the suite fails without any kill" >&2; exit 1; }
+duration=$(($(now_ms) - t0))
+echo "suite takes ${duration} ms; killing at random moments between 5 and ${duration} ms"
+
+moments=()
+kills=0 survived=0 leftovers=0 finished_first=0 attempts=0
+while ((kills < n && attempts < 3 * n)); do
+  attempts=$((attempts + 1))
+  delay=$((5 + ((RANDOM << 15) | RANDOM) % (duration > 6 ? duration - 5 : 1)))
+  start_kpath
+  sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    { wait "$pid"; } 2>/dev/null || true
+    finished_first=$((finished_first + 1))
+    continue
+  fi
+  kill -KILL "$pid"
+  { wait "$pid"; } 2>/dev/null || true  # no "Killed" job notice
+  kills=$((kills + 1))
+  moments+=("$delay")
+  problems=()
+  wait_until group_gone "$pid" || problems+=("processes left: $(pgrep -g "$pid" -a | tr '\n' ';' || true)")
+  no_pins_of "$pid" || problems+=("pinned namespaces left under /run/netns")
+  ((veths_before > 0)) || no_root_veth || problems+=("veth in the root namespace")
+  wait_until host_as_before || problems+=("root namespace changed: $(diff "$work/before" "$work/after" | head -20 || true)")
+  if ((${#problems[@]})); then
+    leftovers=$((leftovers + 1))
+    printf 'kill %d at %d ms left something behind:\n' "$kills" "$delay"
+    printf '  %s\n' "${problems[@]}"
+  else
+    survived=$((survived + 1))
+  fi
+done
+
+# SIGINT after the first run reported: kpath finishes what is in flight and
+# writes the JUnit report of exactly what ran.
+junit=$work/sigint.xml
+start_kpath -j 1 --junit "$junit"
+wait_until grep -q '^\[1/' "$work/run.err" || true
+kill -INT "$pid" 2>/dev/null || true  # a short suite may be done already
+sigint_status=0
+wait "$pid" || sigint_status=$?
+reported=$(grep -c '^\[[0-9]*/' "$work/run.err" || true)
+suites=$(grep -c '<testsuite ' "$junit" 2>/dev/null || true)
+sigint=ok
+if [[ $sigint_status -ne 130 ]]; then sigint="exit $sigint_status (want 130)"; fi
+if [[ ! -s $junit ]]; then sigint="no JUnit file"; elif [[ $suites -ne $reported || $suites -eq 0 ]]; then
+  sigint="JUnit lists $suites runs, kpath reported $reported"
+fi
+
+sorted=($(printf '%s\n' "${moments[@]}" | sort -n))
+echo "kill moments (ms after start): ${sorted[*]}"
+echo "kill-loop: $kills kills survived: $survived, leftovers: $leftovers; $finished_first runs finished before their kill; SIGINT: $sigint (exit $sigint_status, $suites runs in JUnit)"
+echo "kill-loop: $survived kills survived, $leftovers leftovers"
+[[ $kills -eq $n && $leftovers -eq 0 && $sigint == ok ]]
