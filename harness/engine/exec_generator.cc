@@ -28,7 +28,8 @@ RuleSet ExecGenerator::apply(const Cluster& cluster, const std::string& node, co
     throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed)", command_,
                                    options.timeout.count()));
   if (r.exit_code != 0)
-    throw kpath::Error(fmt::format("generator '{}' failed (exit {}): {}", command_, r.exit_code,
+    throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
+                                   r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
                                    r.err.empty() ? "(no message on stderr)" : r.err));
   return RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}};
 }
