@@ -142,7 +142,10 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
   std::string source_node = node_of_source(c, f.from_ns);
   std::string local_to;
   if (f.kind == FlowKind::ClusterIP && svc.internal_traffic_policy == TrafficPolicy::Local) {
+    // The node the traffic enters: the caller's own, or for a client outside
+    // the cluster the first node (the fabric routes the service CIDR there).
     local_to = source_node;
+    if (local_to.empty() && !c.nodes.empty()) local_to = c.nodes.front().name;
   } else if (f.kind != FlowKind::ClusterIP && svc.external_traffic_policy == TrafficPolicy::Local) {
     // Pods and the node itself short-circuit to all endpoints; only traffic
     // from outside the cluster is held to the receiving node's endpoints.
