@@ -1,5 +1,6 @@
 #include "harness/engine/echo_server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -34,6 +35,24 @@ Fd open_listener(int family, uint16_t port, Protocol protocol) {
   if (protocol != Protocol::UDP && ::listen(fd.get(), 4096) != 0)
     throw kpath::Error(fmt::format("echo server: listen: {}", std::strerror(errno)));
   return fd;
+}
+
+netns::Ip ip_of(int family, const void* addr) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family, addr, buf, sizeof buf);
+  return netns::Ip::from(buf);
+}
+
+// Makes `value` the one control message of `out`, in `buffer`.
+template <typename T>
+void put_cmsg(msghdr& out, char* buffer, int level, int type, const T& value) {
+  out.msg_control = buffer;
+  out.msg_controllen = CMSG_SPACE(sizeof value);
+  cmsghdr* c = CMSG_FIRSTHDR(&out);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(sizeof value);
+  std::memcpy(CMSG_DATA(c), &value, sizeof value);
 }
 
 }  // namespace
@@ -102,6 +121,55 @@ void EchoServers::accept_all(const Listener& l) {
     r.backend = l.backend;
     std::tie(r.peer, r.peer_port) = from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
     std::tie(r.local, r.local_port) = from_sockaddr(reinterpret_cast<sockaddr*>(&local));
+    std::string text = format_reply(r);
+    if (::send(conn.get(), text.data(), text.size(), MSG_NOSIGNAL) > 0) ++replies_;
+  }
+}
+
+void EchoServers::answer_datagrams(const Listener& l) {
+  for (;;) {
+    char data[512];
+    sockaddr_storage peer{};
+    char control[256];
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_name = &peer;
+    msg.msg_namelen = sizeof peer;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(l.fd.get(), &msg, 0) < 0) return;
+
+    EchoReply r;
+    r.backend = l.backend;
+    std::tie(r.peer, r.peer_port) = from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
+    sockaddr_storage bound{};
+    socklen_t blen = sizeof bound;
+    getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
+    r.local_port = from_sockaddr(reinterpret_cast<sockaddr*>(&bound)).second;
+
+    // Answer from the address the datagram was sent to, so conntrack matches
+    // the reply to the DNATed flow.
+    char reply_control[256] = {};
+    msghdr out{};
+    out.msg_name = &peer;
+    out.msg_namelen = msg.msg_namelen;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        auto* info = reinterpret_cast<in_pktinfo*>(CMSG_DATA(c));
+        in_pktinfo answer{};
+        answer.ipi_spec_dst = info->ipi_addr;
+        r.local = ip_of(AF_INET, &info->ipi_addr);
+        put_cmsg(out, reply_control, IPPROTO_IP, IP_PKTINFO, answer);
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        auto* info = reinterpret_cast<in6_pktinfo*>(CMSG_DATA(c));
+        in6_pktinfo answer{};
+        answer.ipi6_addr = info->ipi6_addr;
+        r.local = ip_of(AF_INET6, &info->ipi6_addr);
+        put_cmsg(out, reply_control, IPPROTO_IPV6, IPV6_PKTINFO, answer);
+      }
+    }
     std::string text = format_reply(r);
     if (::send(conn.get(), text.data(), text.size(), MSG_NOSIGNAL) > 0) ++replies_;
   }
