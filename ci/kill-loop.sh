@@ -48,13 +48,15 @@ veths_before=$(ip -o link show type veth | wc -l)
 t0=$(now_ms)
 "$KPATH" run "${cases[@]}" >"$work/baseline.out" 2>&1 || { cat "$work/baseline.out"; echo "kill-loop: the suite fails without any kill" >&2; exit 1; }
 duration=$(($(now_ms) - t0))
-echo "suite takes ${duration} ms; killing at random moments between 5 and ${duration} ms"
+echo "suite takes ${duration} ms; killing at random moments between 5 and ${duration} ms (log-uniform)"
 
 moments=()
 kills=0 survived=0 leftovers=0 finished_first=0 attempts=0
 while ((kills < n && attempts < 3 * n)); do
   attempts=$((attempts + 1))
-  delay=$((5 + ((RANDOM << 15) | RANDOM) % (duration > 6 ? duration - 5 : 1)))
+  # Log-uniform between 5 ms and the duration: the first milliseconds (feature
+  # probe, first topology, first rules) get as many kills as the traffic.
+  delay=$(awk -v seed="$RANDOM$RANDOM" -v max="$duration" 'BEGIN { srand(seed); if (max < 6) max = 6; printf "%d", 5 * exp(rand() * log(max / 5)) }')
   start_kpath
   sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
   if ! kill -0 "$pid" 2>/dev/null; then
