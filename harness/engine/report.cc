@@ -89,6 +89,10 @@ std::string summary(const Report& report) {
       out += row("ERROR", run.case_name, short_generator(run.generator), "did not run");
       continue;
     }
+    if (run.status == Status::Skip) {
+      out += row("SKIP", run.case_name, short_generator(run.generator), run.error);
+      continue;
+    }
     for (const auto& er : run.expectations)
       out += row(to_string(er.check.status), run.case_name, short_generator(run.generator),
                  expectation_name(er) + ": " + er.check.summary);

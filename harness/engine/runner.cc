@@ -298,6 +298,12 @@ CaseRun run_case(const Case& c, const Generator& generator, const std::string& g
   run.behaviour = c.behaviour;
   run.file = c.file;
   run.generator = generator_spec;
+  if (options.features)
+    if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
+      run.status = Status::Skip;
+      run.error = *why;
+      return run;
+    }
   auto start = Clock::now();
   try {
     CaseRunner(c, generator, generator_spec, options, run).run();
