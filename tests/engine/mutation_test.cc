@@ -245,6 +245,7 @@ TEST(Mutation, NftNumgenModOneLessIsCaught) {
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
   for (const auto& e : o.run.expectations) {
+    if (e.expectation->name.rfind("warm-up", 0) == 0) continue;
     EXPECT_EQ(e.check.status, Status::Fail) << e.expectation->name << ": " << e.check.summary;
     EXPECT_THAT(e.check.summary, HasSubstr("got no probe")) << e.expectation->name;
   }
