@@ -32,12 +32,14 @@ void prepare_namespace(const Namespace& ns) {
   netns::set_up(ns, "lo");
   // No IPv6 duplicate-address wait on the links that follow.
   netns::set_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0");
-  // ICMP errors are rate-limited per peer (a burst of about six), which would
-  // turn most refusals of a fast UDP probe run into timeouts: count every
-  // refusal instead of a sample of them.
+  // ICMP errors are rate-limited per peer (a burst of about six) and per
+  // namespace (a burst of 50), which would turn most refusals of a fast probe
+  // run into timeouts. Taking destination-unreachable out of the rate mask
+  // exempts it from both, so every refusal is counted, not a sample.
+  netns::set_sysctl(ns, "net/ipv4/icmp_ratemask", "6160");  // default 6168 less bit 3 (dest unreachable)
   netns::set_sysctl(ns, "net/ipv4/icmp_ratelimit", "0");
-  netns::set_sysctl(ns, "net/ipv4/icmp_msgs_per_sec", "1000000");
   netns::set_sysctl(ns, "net/ipv6/icmp/ratelimit", "0");
+  netns::set_sysctl(ns, "net/ipv6/icmp/ratemask", "0,3-127");  // default less type 1 (dest unreachable)
 }
 
 namespace {
@@ -78,6 +80,9 @@ void wire_pod(const Namespace& node_ns, const Pod& pod, int index, const Namespa
   // The node answers the pod's ARP for its gateway (169.254.1.1) by proxy ARP;
   // it proxies only addresses it has a route to through another device.
   netns::set_sysctl(node_ns, fmt::format("net/ipv4/conf/{}/proxy_arp", node_end), "1");
+  // Answer at once (the default proxy_delay holds proxy replies up to 0.8 s),
+  // as Calico does; otherwise a pod's first probes wait out that delay.
+  netns::set_sysctl(node_ns, fmt::format("net/ipv4/neigh/{}/proxy_delay", node_end), "0");
   netns::set_sysctl(node_ns, fmt::format("net/ipv6/conf/{}/proxy_ndp", node_end), "1");
   for (const auto& ip : pod.ips) {
     netns::add_address(pod_ns, "eth0", host(ip));
