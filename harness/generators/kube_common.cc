@@ -168,4 +168,18 @@ Categorized categorize(const ServicePortInfo& sp) {
   return c;
 }
 
+PolicyChains policy_chains(const ServicePortInfo& sp, const Categorized& cat, const std::string& cluster_chain,
+                           const std::string& local_chain) {
+  PolicyChains p{cluster_chain, cluster_chain, cat.has_any, cat.has_any};
+  if (sp.internal_policy_local) {
+    p.internal = local_chain;
+    p.has_internal = cat.has_any && !cat.local.empty();
+  }
+  if (sp.external_policy_local) {
+    p.external = local_chain;
+    p.has_external = cat.has_any && !cat.local.empty();
+  }
+  return p;
+}
+
 }  // namespace harness::kube

@@ -56,6 +56,20 @@ struct Categorized {
   bool has_any = false;
 };
 
+// Where a service port's internal (ClusterIP) and external (NodePort, external
+// and LB IP) traffic goes, as both proxy modes decide it: the cluster-wide
+// chain, or the node-local one under a Local traffic policy; `has_*` is false
+// when that policy leaves no endpoint to go to (the traffic is dropped, or
+// rejected when the Service has no endpoints at all).
+struct PolicyChains {
+  std::string internal;
+  std::string external;
+  bool has_internal = false;
+  bool has_external = false;
+};
+PolicyChains policy_chains(const ServicePortInfo& sp, const Categorized& cat, const std::string& cluster_chain,
+                           const std::string& local_chain);
+
 // The IPv4 service ports kube-proxy would proxy on node `node_name`, sorted by
 // Service key then port order (kube-proxy's map order is random; its tests sort).
 // Headless Services and Services without an IPv4 ClusterIP are skipped.

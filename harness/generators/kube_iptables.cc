@@ -205,18 +205,8 @@ class Writer {
     const bool uses_cluster_chain = !cat.cluster.empty() && sp.uses_cluster_endpoints();
     const bool uses_local_chain = !cat.local.empty() && sp.uses_local_endpoints();
 
-    std::string internal_chain = cluster_chain;
-    bool has_internal = has_endpoints;
-    if (sp.internal_policy_local) {
-      internal_chain = local_chain;
-      if (cat.local.empty()) has_internal = false;
-    }
-    std::string external_policy_chain = cluster_chain;
-    bool has_external = has_endpoints;
-    if (sp.external_policy_local) {
-      external_policy_chain = local_chain;
-      if (cat.local.empty()) has_external = false;
-    }
+    const auto [internal_chain, external_policy_chain, has_internal, has_external] =
+        kube::policy_chains(sp, cat, cluster_chain, local_chain);
     const bool uses_ext_chain = has_endpoints && sp.externally_accessible();
     const bool uses_fw_chain = has_endpoints && !sp.load_balancer_ips.empty() && !sp.source_ranges.empty();
     const std::string lb_chain = uses_fw_chain ? fw_chain : ext_chain;
