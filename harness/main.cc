@@ -101,7 +101,9 @@ int run(const RunArgs& args) {
   std::vector<bool> ran(tasks.size(), false);
   auto worker = [&] {
     for (size_t i; !g_stop && (i = next++) < tasks.size();) {
-      CaseRun r = run_case(*tasks[i].c, tasks[i].generator, options);
+      RunOptions task_options = options;
+      task_options.run_id = fmt::format("{}-{}", options.run_id, i + 1);  // pinned names stay unique per run
+      CaseRun r = run_case(*tasks[i].c, tasks[i].generator, task_options);
       std::lock_guard lock(mu);
       std::fprintf(stderr, "%s\n", progress_line(r, ++finished, tasks.size()).c_str());
       runs[i] = std::move(r);
