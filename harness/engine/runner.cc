@@ -291,13 +291,23 @@ void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
   }
 }
 
-CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
-                 const RunOptions& options) {
+namespace {
+
+// A run of c against generator_spec, before anything ran.
+CaseRun new_run(const Case& c, const std::string& generator_spec) {
   CaseRun run;
   run.case_name = c.name;
   run.behaviour = c.behaviour;
   run.file = c.file;
   run.generator = generator_spec;
+  return run;
+}
+
+}  // namespace
+
+CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
+                 const RunOptions& options) {
+  CaseRun run = new_run(c, generator_spec);
   if (options.features)
     if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
       run.status = Status::Skip;
@@ -323,10 +333,7 @@ CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOpti
   try {
     generator = make_generator(generator_spec, c.file);
   } catch (const kpath::Error& err) {
-    CaseRun run;
-    run.case_name = c.name;
-    run.file = c.file;
-    run.generator = generator_spec;
+    CaseRun run = new_run(c, generator_spec);
     run.status = Status::Error;
     run.error = err.what();
     return run;
