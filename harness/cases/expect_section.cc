@@ -199,7 +199,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
                              const std::vector<std::string>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
                                     "source", "except", "falseFailureRate", "sourcePort", "before",
-                                    "during"});
+                                    "during", "probe"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
@@ -233,6 +233,18 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
     e.false_failure_rate = number(r, f, "'falseFailureRate'");
     if (!(e.false_failure_rate > 0 && e.false_failure_rate <= 0.01))
       r.fail(f, "'falseFailureRate' must be above 0 and at most 0.01, got " + describe(f));
+  }
+  if (m.has("probe")) {
+    YAML::Node pn = m.need("probe");
+    if (choice(r, pn, "'probe'", {"connect", "out-of-window"}) == "out-of-window") {
+      e.probe = ProbeKind::OutOfWindow;
+      bool from_localhost = e.from.size() > 10 && e.from.compare(e.from.size() - 10, 10, "/localhost") == 0;
+      if (e.protocol != Protocol::TCP || from_localhost)
+        r.fail(pn, "'probe: out-of-window' needs a TCP flow from a pod, node or external client");
+      if (!m.has("probes")) e.probes = 5;
+      if (e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any)
+        r.fail(pn, "'probe: out-of-window' checks only whether the segment reaches the client: give no backends or source");
+    }
   }
   if (m.has("sourcePort")) e.source_port = port(r, m.need("sourcePort"), "'sourcePort'");
   if (m.has("before")) e.before = read_endpoint_changes(r, m.need("before"), c, "'before'");

@@ -144,7 +144,8 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
   Outcome want_outcome = outcome_for(want);
   int total = static_cast<int>(results.size());
   int good = r.outcomes.count(want_outcome) ? r.outcomes.at(want_outcome) : 0;
-  r.summary = fmt::format("{}/{} {}", good, total, want == Verdict::Reachable ? "answered" : to_string(want));
+  const char* reached = e.probe == ProbeKind::OutOfWindow ? "reached the client" : "answered";
+  r.summary = fmt::format("{}/{} {}", good, total, want == Verdict::Reachable ? reached : to_string(want).c_str());
   if (good != total) {
     r.status = Status::Fail;
     r.summary = fmt::format("expected {}, observed {}", to_string(want), outcome_counts(r.outcomes));

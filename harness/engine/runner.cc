@@ -14,6 +14,7 @@
 #include "harness/engine/doctor.h"
 #include "harness/engine/echo_server.h"
 #include "harness/engine/exec_generator.h"
+#include "harness/engine/out_of_window.h"
 #include "harness/engine/prober.h"
 #include "harness/engine/topology.h"
 #include "harness/generators/builtin.h"
@@ -217,7 +218,11 @@ class CaseRunner {
     Verdict want = expected_verdict(e, spec_);
     ProbeSpec spec = probe_spec(e, er.flow, want, options_);
     std::vector<ProbeResult> results;
-    if (e.during.empty()) {
+    if (e.probe == ProbeKind::OutOfWindow) {
+      auto backend_ns = [&](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
+      for (int i = 0; i < spec.count; ++i)
+        results.push_back(probe_out_of_window(topo_->ns(er.flow.from_ns), spec, backend_ns));
+    } else if (e.during.empty()) {
       results = run_probes(topo_->ns(er.flow.from_ns), spec);
     } else {
       // Change the endpoints a third of the way into the probes.
@@ -232,6 +237,15 @@ class CaseRunner {
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
     er.check = check_probes(cluster_, e, er.flow, spec_, results);
+    if (e.probe == ProbeKind::OutOfWindow)
+      for (const auto& r : results)
+        if (r.outcome == Outcome::Reply) {
+          er.check.detail += fmt::format(
+              "    the client received {}'s out-of-window segment from {}:{}, not NATed back (conntrack INVALID, "
+              "not dropped)\n",
+              r.reply.backend, r.reply.peer.str(), r.reply.peer_port);
+          break;
+        }
     er.elapsed = since(t);
     return er;
   }

@@ -167,8 +167,15 @@ struct EndpointChange {
   EndpointState state = EndpointState::Ready;
 };
 
+// What one probe does. Connect: a TCP connection or UDP exchange through the
+// flow. OutOfWindow: after connecting, the backend that answered sends a TCP
+// segment far outside the connection's window; conntrack marks it INVALID, and
+// the probe sees whether it reaches the client (it leaked, un-NATed) or not.
+enum class ProbeKind { Connect, OutOfWindow };
+
 struct Expectation {
   std::string name;
+  ProbeKind probe = ProbeKind::Connect;
   std::string from;  // external, pod, node, or "node/localhost"
   std::string to_host;  // node name, IP, or "ns/name" for a Service's ClusterIP
   uint16_t to_port = 0;

@@ -283,3 +283,20 @@ TEST(Mutation, B17FailsWithoutConntrackCleanup) {
 }
 
 }  // namespace
+
+namespace {
+
+// B15: without KUBE-FORWARD's "--ctstate INVALID -j DROP", the backend's
+// out-of-window segment reaches the client with the pod's own address.
+TEST(Mutation, ConntrackInvalidDropMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b15-conntrack-invalid-drop.yaml", "kube-iptables",
+                       delete_lines(R"(KUBE-FORWARD -m conntrack --ctstate INVALID)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "an out-of-window segment from the backend never reaches the client");
+  EXPECT_THAT(check.summary, HasSubstr("expected dropped, observed 5 reply"));
+  EXPECT_THAT(check.detail, HasSubstr("out-of-window segment from 10.244.0.10:8080, not NATed back"));
+}
+
+}  // namespace
