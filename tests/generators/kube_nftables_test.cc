@@ -18,6 +18,7 @@ namespace {
 using namespace harness;
 using kpath_test::endpoint;
 using kpath_test::slice;
+using kpath_test::small_cluster;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -36,32 +37,6 @@ std::vector<std::string> rules(const kpath_test::NftDump& d, const std::string& 
 
 const std::string kBase = kube::nft_service_base("web", "api", "tcp", "http");
 
-Cluster small_cluster() {
-  Cluster c;
-  c.pod_cidr = Cidr::from("10.244.0.0/16");
-  c.service_cidr = Cidr::from("10.96.0.0/12");
-  Node n1;
-  n1.name = "n1";
-  n1.ips = {Ip::from("10.1.0.1"), Ip::from("172.16.0.1")};
-  Node n2;
-  n2.name = "n2";
-  n2.ips = {Ip::from("10.1.0.2")};
-  c.nodes = {n1, n2};
-  Service s;
-  s.ns = "web";
-  s.name = "api";
-  s.type = ServiceType::NodePort;
-  s.cluster_ip = Ip::from("10.96.0.10");
-  ServicePort p;
-  p.name = "http";
-  p.port = 80;
-  p.target_port = 8080;
-  p.node_port = 30080;
-  s.ports.push_back(p);
-  c.services.push_back(s);
-  c.proxy.cluster_cidr = Cidr::from("10.244.0.0/16");
-  return c;
-}
 
 std::string ep_chain(const std::string& ip, uint16_t port) {
   return "endpoint-" + kube::nft_endpoint_base("web", "api", "tcp", "http", ip, port);

@@ -140,4 +140,32 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+harness::Cluster small_cluster() {
+  using namespace harness;
+  Cluster c;
+  c.pod_cidr = Cidr::from("10.244.0.0/16");
+  c.service_cidr = Cidr::from("10.96.0.0/12");
+  Node n1;
+  n1.name = "n1";
+  n1.ips = {Ip::from("10.1.0.1"), Ip::from("172.16.0.1")};
+  Node n2;
+  n2.name = "n2";
+  n2.ips = {Ip::from("10.1.0.2")};
+  c.nodes = {n1, n2};
+  Service s;
+  s.ns = "web";
+  s.name = "api";
+  s.type = ServiceType::NodePort;
+  s.cluster_ip = Ip::from("10.96.0.10");
+  ServicePort p;
+  p.name = "http";
+  p.port = 80;
+  p.target_port = 8080;
+  p.node_port = 30080;
+  s.ports.push_back(p);
+  c.services.push_back(s);
+  c.proxy.cluster_cidr = Cidr::from("10.244.0.0/16");
+  return c;
+}
+
 }  // namespace kpath_test

@@ -19,6 +19,11 @@ harness::Cluster kube_proxy_reference_cluster();
 // The seed: default/webapp1-nodeport-svc on node "master" (192.168.100.1).
 harness::Cluster seed_cluster();
 
+// Nodes "n1" (10.1.0.1 and 172.16.0.1) and "n2" (10.1.0.2); a NodePort Service
+// web/api, port "http" 80 -> 8080, nodePort 30080, ClusterIP 10.96.0.10, no
+// endpoints yet; pod CIDR 10.244.0.0/16 as the local-traffic detector.
+harness::Cluster small_cluster();
+
 // Small builders for unit tests.
 harness::Endpoint endpoint(const std::string& ip, const std::string& node, bool ready = true,
                            bool serving = true, bool terminating = false);
