@@ -8,6 +8,7 @@ seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${OUT:-$(mktemp -d -t kpath-fuzz.XXXXXX)}"
 cxx="${CXX_FUZZ:-clang++-14}"
+command -v "$cxx" >/dev/null || { echo "fuzz: $cxx not found (ci/install-deps.sh installs clang)" >&2; exit 1; }
 
 mkdir -p "$out/corpus"
 "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -18,4 +19,9 @@ cd "$out"
 # New inputs go to $out/corpus; the seed folders stay untouched.
 ./case_loader_fuzz -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$out/" corpus "$root/tests/cases/bad" "$root/cases"
-echo "fuzz: no findings in ${seconds}s (corpus and binary in $out)"
+if [[ -z "${OUT:-}" ]]; then
+  cd / && rm -rf "$out"  # nothing found: nothing worth keeping
+  echo "fuzz: no findings in ${seconds}s"
+else
+  echo "fuzz: no findings in ${seconds}s (corpus and binary in $out)"
+fi
