@@ -28,8 +28,6 @@ class EchoServers {
               Protocol protocol, bool with_v6 = false);
   void start();
   void stop();
-  // How many replies were sent (TCP and UDP), for sanity checks.
-  uint64_t replies() const { return replies_.load(); }
 
  private:
   struct Listener {
@@ -45,7 +43,6 @@ class EchoServers {
   Fd epoll_;
   Fd wake_;
   std::thread thread_;
-  std::atomic<uint64_t> replies_{0};
 };
 
 }  // namespace harness

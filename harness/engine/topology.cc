@@ -189,12 +189,6 @@ const netns::Namespace& Topology::ns(const std::string& name) const {
   return it->second;
 }
 
-std::vector<std::string> Topology::names() const {
-  std::vector<std::string> out{"fabric"};
-  out.insert(out.end(), order_.begin(), order_.end());
-  return out;
-}
-
 std::vector<std::string> Topology::pin(const std::string& prefix) const {
   std::vector<std::string> paths;
   auto pin_one = [&](const std::string& name, const Namespace& ns) {

@@ -36,8 +36,6 @@ class Topology {
   const netns::Namespace& ns(const std::string& name) const;
   bool has(const std::string& name) const { return namespaces_.count(name) != 0; }
   const netns::Namespace& fabric() const { return fabric_; }
-  // Names of all namespaces in build order (fabric first).
-  std::vector<std::string> names() const;
 
   // Pins every namespace under /run/netns/<prefix><name> (for --keep).
   std::vector<std::string> pin(const std::string& prefix) const;
