@@ -4,7 +4,6 @@
 // source was NATed.
 #pragma once
 
-#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
