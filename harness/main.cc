@@ -14,13 +14,14 @@
 #include <thread>
 
 #include "harness/cases/case_loader.h"
-#include "harness/engine/behaviour_table.h"
-#include "harness/engine/cleanup.h"
-#include "harness/engine/doctor.h"
-#include "harness/engine/explain_stats.h"
-#include "harness/engine/report.h"
-#include "harness/engine/runner.h"
-#include "netns/error.h"
+#include "harness/report/behaviour_table.h"
+#include "harness/host/cleanup.h"
+#include "harness/host/doctor.h"
+#include "harness/run/needs.h"
+#include "harness/report/explain_stats.h"
+#include "harness/report/report.h"
+#include "harness/run/runner.h"
+#include "base/error.h"
 
 namespace {
 

@@ -4,10 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "netns/ip.h"
+#include "base/ip.h"
 #include "netns/namespace.h"
 
 namespace netns {
+
+using kpath::Cidr;
+using kpath::Ip;
 
 // Adds cidr's address to link, with cidr's prefix length. IPv6 addresses are
 // added with IFA_F_NODAD so they are usable at once.

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <system_error>
 
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace netns::detail {
 
@@ -19,10 +19,10 @@ std::string label(const Namespace& ns) {
   return "namespace net:[" + std::to_string(ns.id()) + "]";
 }
 
-Ip ip_from_bytes(int family, const void* bytes) {
+kpath::Ip ip_from_bytes(int family, const void* bytes) {
   char text[INET6_ADDRSTRLEN] = {};
   if (!inet_ntop(family, bytes, text, sizeof text)) throw_errno("format IP address");
-  return Ip::from(text);
+  return kpath::Ip::from(text);
 }
 
 namespace {

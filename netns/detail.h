@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "netns/ip.h"
+#include "base/ip.h"
 #include "netns/namespace.h"
 
 namespace netns::detail {
@@ -51,7 +51,7 @@ std::string error_text(int err);
 std::string label(const Namespace& ns);
 
 // Builds an Ip from raw network-order bytes of the given family.
-Ip ip_from_bytes(int family, const void* bytes);
+kpath::Ip ip_from_bytes(int family, const void* bytes);
 
 // libmnl attribute tables: tb[type] points at the attribute of that type, or is
 // null. Types beyond the table are ignored (newer kernels add attributes).

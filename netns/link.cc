@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "netns/detail.h"
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/netlink.h"
 
 namespace netns {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "netns/detail.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace netns {
 

@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "netns/ip.h"
+#include "base/ip.h"
 #include "netns/namespace.h"
 
 namespace netns {
+
+using kpath::Cidr;
+using kpath::Ip;
 
 struct ConntrackEntry {
   int protocol = 0;  // IPPROTO_TCP / IPPROTO_UDP

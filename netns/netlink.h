@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/namespace.h"
 
 namespace netns {

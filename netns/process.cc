@@ -16,7 +16,7 @@
 #include <boost/process/extend.hpp>
 
 #include "netns/detail.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace netns {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "netns/detail.h"
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/link.h"
 #include "netns/netlink.h"
 

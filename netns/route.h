@@ -4,10 +4,13 @@
 #include <optional>
 #include <string>
 
-#include "netns/ip.h"
+#include "base/ip.h"
 #include "netns/namespace.h"
 
 namespace netns {
+
+using kpath::Cidr;
+using kpath::Ip;
 
 struct Route {
   Cidr destination;           // 0.0.0.0/0 for a default route

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "netns/detail.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace netns {
 

@@ -8,7 +8,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include "harness/cases/sections.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness {
 

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness::cases {
 

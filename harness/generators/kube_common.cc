@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <map>
 
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness::kube {
 

@@ -1,6 +1,8 @@
 #include "harness/generators/kube_iptables.h"
 
+#include <regex>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "harness/generators/kube_common.h"
@@ -436,6 +438,29 @@ RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::strin
   }
   rs.text = std::move(out);
   return rs;
+}
+
+bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
+  if (rules.backend != RuleBackend::IptablesRestore) return false;
+  static const std::regex declares_services(R"((^|\n):KUBE-SERVICES )");
+  static const std::regex has_jump(R"((^|\n)-A (PREROUTING|OUTPUT) [^\n]*-j KUBE-SERVICES)");
+  if (!std::regex_search(rules.text, declares_services) || std::regex_search(rules.text, has_jump)) return false;
+  // Only jumps to chains the dump declares: kube-proxy's set depends on its version.
+  static const std::regex chain_decl(R"((^|\n):(KUBE-[A-Z0-9-]+) )");
+  std::set<std::string> declared;
+  for (std::sregex_iterator it(rules.text.begin(), rules.text.end(), chain_decl), end; it != end; ++it)
+    declared.insert((*it)[2]);
+  static const std::regex jump_target(R"(-j (KUBE-[A-Z0-9-]+))");
+  std::string jumps;
+  std::istringstream in(KubeIptablesGenerator().base_chain_jumps());
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, jump_target) && !declared.count(m[1])) continue;
+    jumps += line + "\n";
+  }
+  install_rules(node, RuleSet{RuleBackend::IptablesRestore, jumps, "kube-proxy's base-chain jumps", {}}, options,
+                /*noflush=*/true);
+  return true;
 }
 
 }  // namespace harness

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "harness/generators/generator.h"
+#include "harness/rules/installer.h"
+#include "netns/namespace.h"
 
 namespace harness {
 
@@ -46,5 +48,11 @@ class KubeIptablesGenerator : public Generator {
  private:
   Options options_;
 };
+
+// kube-proxy writes the jumps from the built-in chains (PREROUTING -> KUBE-SERVICES
+// and the rest) outside its iptables-restore input, so a dump of that input alone
+// carries no traffic. When rules declare KUBE-SERVICES but nothing jumps to it,
+// adds kube-proxy's jumps to the chains the rules declare; returns whether it did.
+bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
 
 }  // namespace harness

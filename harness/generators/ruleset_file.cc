@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness {
 namespace {

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "netns/ip.h"
+#include "base/ip.h"
 
 namespace harness {
 
-using netns::Cidr;
-using netns::Ip;
+using kpath::Cidr;
+using kpath::Ip;
 
 enum class Protocol { TCP, UDP, SCTP };
 std::string to_string(Protocol p);         // "TCP"

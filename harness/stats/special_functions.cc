@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness::stats {
 namespace {

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "harness/cases/case_loader.h"
-#include "harness/engine/echo_server.h"
-#include "harness/engine/installer.h"
-#include "harness/engine/prober.h"
-#include "harness/engine/runner.h"
-#include "harness/engine/topology.h"
+#include "harness/traffic/echo_server.h"
+#include "harness/rules/installer.h"
+#include "harness/traffic/prober.h"
+#include "harness/run/runner.h"
+#include "harness/topology/topology.h"
 #include "harness/generators/builtin.h"
 #include "netns/namespace.h"
 
@@ -81,7 +81,7 @@ int main() {
   servers.start();
 
   ProbeSpec tcp;
-  tcp.target = netns::Ip::from("192.168.100.1");
+  tcp.target = kpath::Ip::from("192.168.100.1");
   tcp.port = 30080;
   tcp.count = 20000;
   tcp.concurrency = 128;

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "harness/cases/case_loader.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/cases/case_loader.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "harness/cases/case_loader.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 
 #include "helpers.h"
 #include "netns/address.h"
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/netlink.h"
 #include "netns/route.h"
 #include "support/privileges.h"
@@ -12,8 +12,8 @@
 namespace {
 
 using kpath_test::Pair;
-using netns::Cidr;
-using netns::Ip;
+using kpath::Cidr;
+using kpath::Ip;
 using netns::Namespace;
 using testing::HasSubstr;
 using testing::UnorderedElementsAre;

@@ -32,7 +32,7 @@ class Fd {
   int fd_;
 };
 
-inline sockaddr_storage sockaddr_of(const netns::Ip& ip, uint16_t port, socklen_t& len) {
+inline sockaddr_storage sockaddr_of(const kpath::Ip& ip, uint16_t port, socklen_t& len) {
   sockaddr_storage ss{};
   if (ip.is_v4()) {
     auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
@@ -51,7 +51,7 @@ inline sockaddr_storage sockaddr_of(const netns::Ip& ip, uint16_t port, socklen_
 }
 
 // A socket of type created inside ns and bound to ip:port (port 0: any).
-inline Fd socket_in(const netns::Namespace& ns, int type, const netns::Ip& ip, uint16_t port) {
+inline Fd socket_in(const netns::Namespace& ns, int type, const kpath::Ip& ip, uint16_t port) {
   int fd = ns.run([&] {
     int s = ::socket(ip.family(), type | SOCK_CLOEXEC, 0);
     if (s < 0) return -1;
@@ -69,7 +69,7 @@ inline Fd socket_in(const netns::Namespace& ns, int type, const netns::Ip& ip, u
 }
 
 // sendto() result: 0 on success, else errno.
-inline int send_udp(int fd, const netns::Ip& to, uint16_t port, const std::string& payload) {
+inline int send_udp(int fd, const kpath::Ip& to, uint16_t port, const std::string& payload) {
   socklen_t len = 0;
   sockaddr_storage ss = sockaddr_of(to, port, len);
   ssize_t n = ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
@@ -89,7 +89,7 @@ inline std::optional<std::string> recv_udp(int fd, int timeout_ms = 3000) {
 // 5 s): a fresh link's first datagram can be lost while the kernel still
 // resolves neighbours or finishes bringing the link up. Same socket, so the
 // flow (and any conntrack entry) stays one.
-inline std::optional<std::string> deliver_udp(int tx, const netns::Ip& to, uint16_t port,
+inline std::optional<std::string> deliver_udp(int tx, const kpath::Ip& to, uint16_t port,
                                               const std::string& payload, int rx) {
   for (int attempt = 0; attempt < 25; ++attempt) {
     if (send_udp(tx, to, port, payload) != 0) return std::nullopt;
@@ -107,17 +107,17 @@ inline bool contains(const std::vector<std::string>& names, const std::string& n
 struct Pair {
   netns::Namespace a = netns::Namespace::create();
   netns::Namespace b = netns::Namespace::create();
-  netns::Ip a_ip = netns::Ip::from("10.0.0.1"), b_ip = netns::Ip::from("10.0.0.2");
-  netns::Ip a_ip6 = netns::Ip::from("fd00::1"), b_ip6 = netns::Ip::from("fd00::2");
+  kpath::Ip a_ip = kpath::Ip::from("10.0.0.1"), b_ip = kpath::Ip::from("10.0.0.2");
+  kpath::Ip a_ip6 = kpath::Ip::from("fd00::1"), b_ip6 = kpath::Ip::from("fd00::2");
 
   Pair() {
     netns::create_veth(a, "a0", b, "b0");
     netns::set_up(a, "a0");
     netns::set_up(b, "b0");
-    netns::add_address(a, "a0", netns::Cidr(a_ip, 24));
-    netns::add_address(b, "b0", netns::Cidr(b_ip, 24));
-    netns::add_address(a, "a0", netns::Cidr(a_ip6, 64));
-    netns::add_address(b, "b0", netns::Cidr(b_ip6, 64));
+    netns::add_address(a, "a0", kpath::Cidr(a_ip, 24));
+    netns::add_address(b, "b0", kpath::Cidr(b_ip, 24));
+    netns::add_address(a, "a0", kpath::Cidr(a_ip6, 64));
+    netns::add_address(b, "b0", kpath::Cidr(b_ip6, 64));
   }
 };
 

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "helpers.h"
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/netlink.h"
 #include "support/privileges.h"
 
@@ -135,7 +135,7 @@ TEST(Link, BridgeForwardsBetweenTwoPods) {
   Namespace pod2 = Namespace::create();
   netns::create_bridge(node, "cbr0");
   netns::set_up(node, "cbr0");
-  const netns::Ip ip1 = netns::Ip::from("10.1.0.11"), ip2 = netns::Ip::from("10.1.0.12");
+  const kpath::Ip ip1 = kpath::Ip::from("10.1.0.11"), ip2 = kpath::Ip::from("10.1.0.12");
   netns::create_veth(node, "veth1", pod1, "eth0");
   netns::create_veth(node, "veth2", pod2, "eth0");
   for (const char* port : {"veth1", "veth2"}) {
@@ -144,8 +144,8 @@ TEST(Link, BridgeForwardsBetweenTwoPods) {
   }
   netns::set_up(pod1, "eth0");
   netns::set_up(pod2, "eth0");
-  netns::add_address(pod1, "eth0", netns::Cidr(ip1, 24));
-  netns::add_address(pod2, "eth0", netns::Cidr(ip2, 24));
+  netns::add_address(pod1, "eth0", kpath::Cidr(ip1, 24));
+  netns::add_address(pod2, "eth0", kpath::Cidr(ip2, 24));
 
   auto rx = kpath_test::socket_in(pod2, SOCK_DGRAM, ip2, 7000);
   auto tx = kpath_test::socket_in(pod1, SOCK_DGRAM, ip1, 0);

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/link.h"
 #include "support/privileges.h"
 

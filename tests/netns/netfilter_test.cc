@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "helpers.h"
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/netlink.h"
 #include "netns/process.h"
 #include "support/privileges.h"
@@ -17,7 +17,7 @@ namespace {
 
 using kpath_test::Pair;
 using netns::ConntrackEntry;
-using netns::Ip;
+using kpath::Ip;
 using netns::Namespace;
 using testing::HasSubstr;
 

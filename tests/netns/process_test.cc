@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "netns/error.h"
+#include "base/error.h"
 #include "netns/link.h"
 #include "support/privileges.h"
 

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "netns/error.h"
+#include "base/error.h"
 #include "support/privileges.h"
 
 namespace {

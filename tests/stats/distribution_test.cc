@@ -8,7 +8,7 @@
 #include <random>
 
 #include "harness/stats/special_functions.h"
-#include "netns/error.h"
+#include "base/error.h"
 
 namespace harness::stats {
 namespace {

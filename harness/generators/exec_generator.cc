@@ -1,0 +1,37 @@
+#include "harness/generators/exec_generator.h"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "harness/generators/model_json.h"
+#include "base/error.h"
+#include "netns/process.h"
+
+namespace harness {
+
+RuleBackend classify_rules(const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    return line[b] == '*' ? RuleBackend::IptablesRestore : RuleBackend::Nft;
+  }
+  return RuleBackend::AppliedItself;
+}
+
+RuleSet ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+                             const InstallOptions& options) const {
+  std::string input = model_json(cluster, node).dump(2);
+  auto r = netns::run_process(node_ns, {"sh", "-c", command_}, input, options.timeout);
+  if (r.timed_out)
+    throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed)", command_,
+                                   options.timeout.count()));
+  if (r.exit_code != 0)
+    throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
+                                   r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
+                                   r.err.empty() ? "(no message on stderr)" : r.err));
+  return RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}};
+}
+
+}  // namespace harness

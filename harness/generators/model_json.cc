@@ -1,0 +1,88 @@
+#include "harness/generators/model_json.h"
+
+namespace harness {
+namespace {
+
+using nlohmann::json;
+
+json ips(const std::vector<Ip>& v) {
+  json a = json::array();
+  for (const auto& ip : v) a.push_back(ip.str());
+  return a;
+}
+
+std::string policy(TrafficPolicy p) { return p == TrafficPolicy::Local ? "Local" : "Cluster"; }
+
+std::string type(ServiceType t) {
+  switch (t) {
+    case ServiceType::ClusterIP: return "ClusterIP";
+    case ServiceType::NodePort: return "NodePort";
+    case ServiceType::LoadBalancer: return "LoadBalancer";
+  }
+  return "?";
+}
+
+json service(const Service& s) {
+  json ports = json::array();
+  for (const auto& p : s.ports)
+    ports.push_back({{"name", p.name}, {"protocol", to_string(p.protocol)}, {"port", p.port},
+                     {"targetPort", p.target_port_name.empty() ? json(p.target_port) : json(p.target_port_name)},
+                     {"nodePort", p.node_port}});
+  json ranges = json::array();
+  for (const auto& r : s.load_balancer_source_ranges) ranges.push_back(r.str());
+  return {{"namespace", s.ns},
+          {"name", s.name},
+          {"type", type(s.type)},
+          {"clusterIP", s.cluster_ip ? s.cluster_ip->str() : "None"},
+          {"externalIPs", ips(s.external_ips)},
+          {"loadBalancerIPs", ips(s.load_balancer_ips)},
+          {"loadBalancerSourceRanges", ranges},
+          {"ports", ports},
+          {"externalTrafficPolicy", policy(s.external_traffic_policy)},
+          {"internalTrafficPolicy", policy(s.internal_traffic_policy)},
+          {"sessionAffinity", s.session_affinity_client_ip ? "ClientIP" : "None"},
+          {"sessionAffinityTimeoutSeconds", s.session_affinity_timeout},
+          {"healthCheckNodePort", s.health_check_node_port}};
+}
+
+json slice(const EndpointSlice& sl) {
+  json ports = json::array();
+  for (const auto& p : sl.ports) ports.push_back({{"name", p.name}, {"protocol", to_string(p.protocol)}, {"port", p.port}});
+  json eps = json::array();
+  for (const auto& e : sl.endpoints)
+    eps.push_back({{"addresses", ips(e.addresses)},
+                   {"nodeName", e.node_name},
+                   {"pod", e.pod_name},
+                   {"zone", e.zone},
+                   {"conditions", {{"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}}}});
+  return {{"namespace", sl.ns}, {"name", sl.name}, {"service", sl.service}, {"ports", ports}, {"endpoints", eps}};
+}
+
+}  // namespace
+
+json model_json(const Cluster& c, const std::string& node) {
+  json nodes = json::array();
+  for (const auto& n : c.nodes) nodes.push_back({{"name", n.name}, {"ips", ips(n.ips)}});
+  json services = json::array();
+  for (const auto& s : c.services) services.push_back(service(s));
+  json slices = json::array();
+  for (const auto& s : c.slices) slices.push_back(slice(s));
+  json cidrs = json::array();
+  for (const auto& r : c.proxy.node_port_addresses) cidrs.push_back(r.str());
+  return {{"schema", "kpath.model/v1"},
+          {"node", node},
+          {"podCIDR", c.pod_cidr.str()},
+          {"serviceCIDR", c.service_cidr.str()},
+          {"nodes", nodes},
+          {"services", services},
+          {"endpointSlices", slices},
+          {"proxy",
+           {{"clusterCIDR", c.proxy.cluster_cidr ? c.proxy.cluster_cidr->str() : ""},
+            {"masqueradeAll", c.proxy.masquerade_all},
+            {"nodePortAddresses", cidrs},
+            {"localhostNodePorts", c.proxy.localhost_node_ports},
+            {"randomFully", c.proxy.random_fully},
+            {"masqueradeBit", c.proxy.masquerade_bit}}}};
+}
+
+}  // namespace harness

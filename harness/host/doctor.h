@@ -1,0 +1,86 @@
+// `kpath doctor`: what this machine is (kernel, iptables and nft versions,
+// privileges) and which kernel features the cases rely on actually work. Each
+// feature is tried for real in a scratch namespace, never the root one, so a
+// missing module shows up here rather than as a confusing failure mid-suite.
+// Runs whose generator needs a missing feature are skipped with the reason.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/rules/installer.h"
+#include "harness/model/model.h"
+
+namespace harness {
+
+// Feature names, as required_features() and the skip messages spell them.
+namespace feature {
+inline constexpr const char* kNat = "nf_nat";
+inline constexpr const char* kStatistic = "xt_statistic";
+inline constexpr const char* kRecent = "xt_recent";
+inline constexpr const char* kAddrtype = "addrtype";
+inline constexpr const char* kComment = "xt_comment";
+inline constexpr const char* kMasquerade = "MASQUERADE";
+inline constexpr const char* kReject = "REJECT";
+inline constexpr const char* kConntrack = "conntrack_netlink";
+inline constexpr const char* kNfacct = "nfacct";
+inline constexpr const char* kNumgen = "nf_tables_numgen";
+inline constexpr const char* kNftMasqueradeFullyRandom = "nft_masquerade_fully_random";
+inline constexpr const char* kIpvs = "ipvs";
+inline constexpr const char* kBrNetfilter = "br_netfilter";
+}  // namespace feature
+
+struct FeatureStatus {
+  std::string name;
+  bool ok = false;
+  std::string reason;  // why it is missing (one line)
+};
+
+struct FeatureReport {
+  std::vector<FeatureStatus> features;
+
+  // nullptr for a feature that was not probed.
+  const FeatureStatus* find(const std::string& name) const;
+  // A feature that was not probed counts as present: nothing says otherwise.
+  bool has(const std::string& name) const;
+};
+
+struct Fingerprint {
+  std::string kernel;           // uname release
+  std::string iptables_nft;     // `iptables-nft --version`, or why not
+  std::string iptables_legacy;  // `iptables-legacy --version`, or why not
+  std::string nft;              // `nft --version`, or why not
+  bool net_admin = false;       // CAP_NET_ADMIN in the effective set
+};
+
+bool has_net_admin();
+Fingerprint fingerprint();
+
+// Tries every feature, each in its own scratch namespace; iptables features
+// with the given iptables variant. Never throws: a probe that cannot run
+// reports its feature missing with the reason.
+FeatureReport probe_all_features(IptablesVariant iptables = IptablesVariant::Nft);
+
+// Probes once, on first use, and keeps the answer: the kernel's features do not
+// change while kpath runs. Safe to share between runner threads.
+class FeatureProbe {
+ public:
+  explicit FeatureProbe(IptablesVariant iptables = IptablesVariant::Nft) : iptables_(iptables) {}
+  const FeatureReport& report();
+
+ private:
+  IptablesVariant iptables_;
+  std::once_flag once_;
+  FeatureReport report_;
+};
+
+// The process-wide cached report (iptables-nft variant).
+FeatureReport probe_features();
+
+// The doctor's output: the fingerprint, then one line per feature; `needed`
+// marks the features the bundled cases need.
+std::string format_doctor(const Fingerprint& fp, const FeatureReport& report, const std::vector<std::string>& needed);
+
+}  // namespace harness

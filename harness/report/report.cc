@@ -1,0 +1,222 @@
+#include "harness/report/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include "base/error.h"
+
+namespace harness {
+
+namespace {
+
+double seconds(std::chrono::microseconds us) { return static_cast<double>(us.count()) / 1e6; }
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') out += ' ';
+        else out += ch;
+    }
+  }
+  return out;
+}
+
+std::string expectation_name(const ExpectationRun& er) {
+  const auto& e = *er.expectation;
+  return e.name.empty() ? fmt::format("{} -> {}:{}/{}", e.from, e.to_host, e.to_port, to_string(e.protocol)) : e.name;
+}
+
+std::string short_generator(const std::string& g) {
+  if (g.rfind("ruleset:", 0) == 0) {
+    auto slash = g.find_last_of('/');
+    return slash == std::string::npos ? g : "ruleset:" + g.substr(slash + 1);
+  }
+  return g;
+}
+
+}  // namespace
+
+// A skipped run (a kernel feature it needs is missing) is no failure: it says
+// why it did not run, and the kernel cannot be fixed by the code under test.
+// Skips (a kernel feature is missing) are no failures, but a run in which
+// nothing at all passed proved nothing: that is not a success either.
+bool Report::all_passed() const {
+  if (!load_errors.empty() || interrupted) return false;
+  bool any_pass = false;
+  for (const auto& r : runs) {
+    if (r.status != Status::Pass && r.status != Status::Skip) return false;
+    any_pass |= r.status == Status::Pass;
+  }
+  return any_pass;
+}
+
+uint64_t Report::probes() const {
+  uint64_t n = 0;
+  for (const auto& r : runs) n += r.probes;
+  return n;
+}
+
+std::string progress_line(const CaseRun& run, size_t index, size_t total) {
+  if (run.status == Status::Skip)
+    return fmt::format("[{}/{}] {:<5} {} ({})  {}", index, total, to_string(run.status), run.case_name,
+                       short_generator(run.generator), run.error);
+  int passed = 0;
+  for (const auto& e : run.expectations) passed += e.check.status == Status::Pass;
+  return fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s", index, total,
+                     to_string(run.status), run.case_name, short_generator(run.generator), passed,
+                     run.expectations.size(), run.probes, seconds(run.total));
+}
+
+std::string summary(const Report& report) {
+  // Columns as wide as their longest entry, so long names stay aligned.
+  size_t case_w = 4, gen_w = 9;
+  for (const auto& le : report.load_errors) case_w = std::max(case_w, le.file.size());
+  for (const auto& run : report.runs) {
+    case_w = std::max(case_w, run.case_name.size());
+    gen_w = std::max(gen_w, short_generator(run.generator).size());
+  }
+  auto row = [&](const std::string& status, const std::string& name, const std::string& gen, const std::string& what) {
+    return fmt::format("{:<6} {:<{}} {:<{}} {}\n", status, name, case_w, gen, gen_w, what);
+  };
+  std::string out = "\n" + row("STATUS", "CASE", "GENERATOR", "EXPECTATION / RESULT");
+  for (const auto& le : report.load_errors) out += row("ERROR", le.file, "-", "case file rejected");
+  for (const auto& run : report.runs) {
+    if (run.status == Status::Error && run.expectations.empty()) {
+      out += row("ERROR", run.case_name, short_generator(run.generator), "did not run");
+      continue;
+    }
+    if (run.status == Status::Skip) {
+      out += row("SKIP", run.case_name, short_generator(run.generator), run.error);
+      continue;
+    }
+    for (const auto& er : run.expectations)
+      out += row(to_string(er.check.status), run.case_name, short_generator(run.generator),
+                 expectation_name(er) + ": " + er.check.summary);
+  }
+
+  std::string details;
+  for (const auto& le : report.load_errors) details += fmt::format("\nERROR {}\n  {}\n", le.file, le.message);
+  for (const auto& run : report.runs) {
+    if (run.status == Status::Pass || run.status == Status::Skip) continue;
+    details += fmt::format("\n{} {} ({}) [{}]\n", to_string(run.status), run.case_name, run.generator, run.file);
+    if (!run.error.empty()) details += "  " + run.error + "\n";
+    for (const auto& er : run.expectations) {
+      if (er.check.status == Status::Pass) continue;
+      const auto& e = *er.expectation;
+      details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(er), e.where.file,
+                             e.where.line, to_string(er.flow.kind), e.from, er.flow.target.str(), er.flow.port,
+                             to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
+                             er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
+      details += er.check.detail;
+    }
+    if (!run.diagnosis.empty()) details += "  where the packets went (rule hit counters):\n" + run.diagnosis;
+  }
+  if (!details.empty()) out += "\nDetails:" + details;
+
+  int pass = 0, fail = 0, error = 0, skip = 0;
+  for (const auto& run : report.runs) {
+    if (run.status == Status::Error && run.expectations.empty()) {
+      ++error;
+      continue;
+    }
+    if (run.status == Status::Skip) {
+      ++skip;
+      continue;
+    }
+    for (const auto& er : run.expectations) {
+      switch (er.check.status) {
+        case Status::Pass: ++pass; break;
+        case Status::Fail: ++fail; break;
+        case Status::Error: ++error; break;
+        case Status::Skip: ++skip; break;
+      }
+    }
+    if (run.status == Status::Error && !run.expectations.empty()) ++error;
+  }
+  error += static_cast<int>(report.load_errors.size());
+  out += fmt::format("\n{} runs, {} probes: {} passed, {} failed, {} errors, {} skipped{}\n", report.runs.size(),
+                     report.probes(), pass, fail, error, skip, report.interrupted ? " (interrupted)" : "");
+  return out;
+}
+
+std::string junit_xml(const Report& report) {
+  std::string suites;
+  int total_tests = 0, total_failures = 0, total_errors = 0;
+  for (const auto& le : report.load_errors) {
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
+        "    <testcase classname=\"kpath.load\" name=\"load\" time=\"0\">\n"
+        "      <error message=\"case file rejected\">{}</error>\n    </testcase>\n  </testsuite>\n",
+        xml_escape(le.file), xml_escape(le.message));
+    ++total_tests;
+    ++total_errors;
+  }
+  for (const auto& run : report.runs) {
+    std::string cases;
+    int tests = 0, failures = 0, errors = 0, skipped = 0;
+    std::string classname = xml_escape(run.case_name + "." + short_generator(run.generator));
+    if (run.status == Status::Skip) {
+      ++tests;
+      ++skipped;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"run\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                           classname, xml_escape(run.error));
+    }
+    if (run.status == Status::Error) {
+      ++tests;
+      ++errors;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"setup\" time=\"{:.3f}\">\n      <error message=\"{}\">{}</error>\n    </testcase>\n",
+                           classname, seconds(run.total), xml_escape(run.error.substr(0, run.error.find('\n'))),
+                           xml_escape(run.error));
+    }
+    for (const auto& er : run.expectations) {
+      ++tests;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", classname,
+                           xml_escape(expectation_name(er)), seconds(er.elapsed));
+      if (er.check.status == Status::Fail) {
+        ++failures;
+        cases += fmt::format("      <failure message=\"{}\">{}\n{}</failure>\n", xml_escape(er.check.summary),
+                             xml_escape(er.check.detail), xml_escape(run.diagnosis));
+      }
+      cases += "    </testcase>\n";
+    }
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
+        classname, tests, failures, errors, skipped, seconds(run.total), xml_escape(run.file), cases);
+    total_tests += tests;
+    total_failures += failures;
+    total_errors += errors;
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kpath\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n{}</testsuites>\n",
+                     total_tests, total_failures, total_errors, suites);
+}
+
+std::string coverage_report(const Report& report) {
+  std::string out = "\nRule coverage (rules no probe hit):\n";
+  for (const auto& run : report.runs) {
+    if (run.rule_hits.empty()) continue;
+    size_t hit = 0;
+    for (const auto& h : run.rule_hits) hit += h.packets > 0;
+    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, short_generator(run.generator), hit,
+                       run.rule_hits.size());
+    for (const auto& h : run.rule_hits)
+      if (h.packets == 0) out += fmt::format("    never hit: [{}] {}\n", h.chain, h.rule);
+  }
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw kpath::Error(fmt::format("cannot write {}", path));
+}
+
+}  // namespace harness

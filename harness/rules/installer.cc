@@ -1,0 +1,135 @@
+#include "harness/rules/installer.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "base/error.h"
+#include "netns/netfilter.h"
+#include "netns/process.h"
+#include "netns/sysctl.h"
+
+namespace harness {
+
+IptablesVariant parse_iptables_variant(const std::string& s) {
+  if (s == "nft") return IptablesVariant::Nft;
+  if (s == "legacy") return IptablesVariant::Legacy;
+  throw kpath::Error(fmt::format("--iptables must be 'nft' or 'legacy', got '{}'", s));
+}
+
+std::string to_string(IptablesVariant v) { return v == IptablesVariant::Nft ? "nft" : "legacy"; }
+
+namespace {
+
+std::string line_of(const std::string& text, int n) {
+  std::istringstream in(text);
+  std::string line;
+  for (int i = 1; std::getline(in, line); ++i)
+    if (i == n) return line;
+  return {};
+}
+
+// Finds "line N" in an installer's message and quotes that rule from the
+// source, with the source's own line number.
+std::string locate_failure(const RuleSet& rules, const std::string& message) {
+  std::smatch m;
+  // iptables-nft checks jumps at COMMIT, so its line number points there;
+  // the rule to show is the one that jumps to the missing chain.
+  static const std::regex missing_chain(R"(Chain '([^']+)' does not exist)");
+  if (std::regex_search(message, m, missing_chain)) {
+    std::istringstream in(rules.text);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.find("-j " + m[1].str()) == std::string::npos && line.find("-g " + m[1].str()) == std::string::npos)
+        continue;
+      int source_line = n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n;
+      return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin, source_line,
+                         line);
+    }
+  }
+  static const std::regex iptables_line(R"(line:? (\d+))");
+  static const std::regex nft_line(R"(/dev/stdin:(\d+):)");
+  if (!std::regex_search(message, m, nft_line) && !std::regex_search(message, m, iptables_line))
+    return {};
+  int n = std::stoi(m[1]);
+  int source_line = n;
+  if (n >= 1 && n <= static_cast<int>(rules.origin_lines.size())) source_line = rules.origin_lines[n - 1];
+  std::string rule = line_of(rules.text, n);
+  if (rule.empty()) return {};
+  return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin,
+                     source_line, rule);
+}
+
+std::string first_lines(const std::string& s, int max_lines) {
+  std::istringstream in(s);
+  std::string out, line;
+  for (int i = 0; i < max_lines && std::getline(in, line); ++i) out += (i ? "\n  " : "") + line;
+  return out;
+}
+
+}  // namespace
+
+void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules) {
+  static const std::regex nfacct(R"(--nfacct-name\s+(\S+))");
+  std::set<std::string> names;
+  for (std::sregex_iterator it(rules.text.begin(), rules.text.end(), nfacct), end; it != end; ++it)
+    names.insert((*it)[1]);
+  for (const auto& name : names) netns::nfacct_add(node, name);
+  // kube-proxy enables route_localnet so 127.0.0.1:nodePort can be DNATed out.
+  if (rules.text.find("127.0.0.0/8") != std::string::npos)
+    netns::set_sysctl(node, "net/ipv4/conf/all/route_localnet", "1");
+}
+
+void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
+  std::vector<std::string> argv;
+  std::string tool;
+  switch (rules.backend) {
+    case RuleBackend::AppliedItself: return;
+    case RuleBackend::IptablesRestore:
+      tool = options.iptables == IptablesVariant::Nft ? "iptables-nft-restore" : "iptables-legacy-restore";
+      argv = {tool, "-w", "5"};
+      if (noflush) argv.push_back("--noflush");
+      break;
+    case RuleBackend::Nft:
+      tool = "nft";
+      argv = {"nft", "-f", "/dev/stdin"};
+      break;
+  }
+  netns::ProcessResult r = netns::run_process(node, argv, rules.text, options.timeout);
+  if (r.timed_out)
+    throw kpath::Error(fmt::format("{} did not finish within {} ms", tool, options.timeout.count()));
+  if (r.exit_code != 0) {
+    std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
+    throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
+                                   rules.origin.empty() ? "the generator" : rules.origin, r.exit_code,
+                                   message, locate_failure(rules, message)));
+  }
+}
+
+void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
+  if (rules.backend != RuleBackend::IptablesRestore) return install_rules(node, rules, options);
+  static const std::regex builtin(R"(^(:|-A |-I )(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)\b)");
+  RuleSet kept{rules.backend, {}, rules.origin, {}};
+  std::istringstream in(rules.text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (std::regex_search(line, builtin)) continue;
+    kept.text += line + "\n";
+    kept.origin_lines.push_back(n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n);
+  }
+  install_rules(node, kept, options, /*noflush=*/true);
+}
+
+std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options) {
+  std::vector<std::string> argv;
+  if (backend == RuleBackend::Nft) argv = {"nft", "list", "ruleset"};
+  else argv = {options.iptables == IptablesVariant::Nft ? "iptables-nft-save" : "iptables-legacy-save", "-c"};
+  netns::ProcessResult r = netns::run_process(node, argv, {}, options.timeout);
+  if (r.exit_code != 0) throw kpath::Error(fmt::format("{} failed: {}", argv[0], r.err));
+  return r.out;
+}
+
+}  // namespace harness
+

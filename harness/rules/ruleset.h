@@ -1,0 +1,25 @@
+// Rules as a proxy hands them to the kernel: the text and which installer takes it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace harness {
+
+enum class RuleBackend {
+  IptablesRestore,  // iptables-restore input (one or more *table ... COMMIT blocks)
+  Nft,              // an nft -f script
+  AppliedItself,    // an exec: generator that installed its rules on its own
+};
+
+struct RuleSet {
+  RuleBackend backend = RuleBackend::IptablesRestore;
+  std::string text;
+  // Where the text came from, so an installer error can point at the source:
+  // origin names it (a file path, or the generator), origin_lines[i] is the
+  // 1-based source line of text line i+1 (empty: the same numbering).
+  std::string origin;
+  std::vector<int> origin_lines;
+};
+
+}  // namespace harness

@@ -1,0 +1,26 @@
+// Which kernel features a run needs, and the reason to skip it when the
+// kernel lacks one (`kpath doctor` finds what is there).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/host/doctor.h"
+#include "harness/model/model.h"
+
+namespace harness {
+
+// The features a case needs under a generator spec: derived from the
+// generator's kind and the text of the rules it produces (ruleset files and
+// built-in generators), never from running anything on the kernel.
+std::vector<std::string> required_features(const Case& c, const std::string& generator);
+
+// Every feature some case needs under the generators it runs against by default.
+std::vector<std::string> features_needed_by(const std::vector<Case>& cases);
+
+// "skipped: needs <feature> (<reason>)" for the first required feature the
+// report lacks; nullopt when everything needed is there.
+std::optional<std::string> skip_reason(const FeatureReport& report, const std::vector<std::string>& required);
+
+}  // namespace harness

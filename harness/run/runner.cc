@@ -1,0 +1,359 @@
+#include "harness/run/runner.h"
+
+#include <fmt/format.h>
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "harness/run/needs.h"
+#include "harness/traffic/echo_server.h"
+#include "harness/generators/exec_generator.h"
+#include "harness/traffic/out_of_window.h"
+#include "harness/traffic/prober.h"
+#include "harness/topology/topology.h"
+#include "harness/generators/builtin.h"
+#include "harness/generators/kube_iptables.h"
+#include "harness/generators/ruleset_file.h"
+#include "base/error.h"
+#include "netns/netfilter.h"
+
+namespace harness {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::chrono::microseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t);
+}
+
+ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const RunOptions& options) {
+  ProbeSpec spec;
+  spec.target = flow.target;
+  spec.port = flow.port;
+  spec.protocol = flow.protocol;
+  spec.count = e.probes;
+  spec.concurrency = options.concurrency;
+  // A drop shows only as silence; waiting longer than a SYN retransmit adds nothing.
+  spec.timeout = want == Verdict::Reachable ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(400);
+  if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
+  spec.source_port = e.source_port;
+  return spec;
+}
+
+// Rule lines with packet counters, so a failure shows where packets stopped.
+std::string rule_counters(const Topology& topo, const Cluster& c, RuleBackend backend,
+                          const InstallOptions& install) {
+  if (backend == RuleBackend::AppliedItself) backend = RuleBackend::IptablesRestore;
+  std::string out;
+  for (const auto& node : c.nodes) {
+    std::string dump;
+    try {
+      dump = dump_rules(topo.ns(node.name), backend, install);
+    } catch (const kpath::Error& err) {
+      out += fmt::format("  {}: no rule dump ({})\n", node.name, err.what());
+      continue;
+    }
+    out += fmt::format("  rules on {} ({}):\n", node.name,
+                       backend == RuleBackend::Nft ? "nft list ruleset" : "iptables-save -c; [packets:bytes]");
+    std::istringstream in(dump);
+    int shown = 0;
+    for (std::string line; std::getline(in, line) && shown < 80;) {
+      bool rule = backend == RuleBackend::Nft ? line.find("counter packets") != std::string::npos
+                                                : (line.rfind("[", 0) == 0 && line.find("KUBE") != std::string::npos) ||
+                                                      line.rfind("*", 0) == 0;
+      if (!rule) continue;
+      out += "    " + line + "\n";
+      ++shown;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> default_generators() {
+  std::vector<std::string> out;
+  for (const char* name : {"kube-iptables", "kube-nftables"})
+    if (make_builtin_generator(name)) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> generators_for(const Case& c, const RunOptions& options) {
+  if (c.generator) return {*c.generator};
+  if (!options.generators.empty()) return options.generators;
+  if (!c.generators.empty()) return c.generators;
+  return default_generators();
+}
+
+std::unique_ptr<Generator> make_generator(const std::string& spec, const std::string& case_file) {
+  auto relative_to_case = [&](std::string path) {
+    fs::path p(path);
+    if (p.is_relative() && !case_file.empty() && !fs::exists(p)) p = fs::path(case_file).parent_path() / p;
+    return p.lexically_normal().string();
+  };
+  if (spec.rfind("ruleset:", 0) == 0) return std::make_unique<RulesetFileGenerator>(relative_to_case(spec.substr(8)));
+  if (spec.rfind("exec:", 0) == 0) return std::make_unique<ExecGenerator>(spec.substr(5));
+  if (auto g = make_builtin_generator(spec)) return g;
+  throw kpath::Error(fmt::format("unknown generator '{}' (expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND)", spec));
+}
+
+namespace {
+
+// One case against one generator, from the first rule to the last probe.
+class CaseRunner {
+ public:
+  CaseRunner(const Case& c, const Generator& generator, const std::string& spec, const RunOptions& options,
+             CaseRun& run)
+      : case_(c), spec_(spec), options_(options), run_(run), cluster_(c.cluster), generator_(&generator) {}
+
+  void run() {
+    // Generate for every node first: a broken generator or dump costs no topology.
+    auto rules = generate_all();
+    auto t = Clock::now();
+    topo_.emplace(Topology::build(cluster_));
+    run_.build = since(t);
+    if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id));
+
+    t = Clock::now();
+    install_all(std::move(rules), /*first=*/true);
+    for (const auto& node : cluster_.nodes)
+      if (node.forward_policy_drop) set_forward_policy_drop(topo_->ns(node.name));
+    run_.install = since(t);
+
+    EchoServers servers;
+    for (const auto& pod : cluster_.pods)
+      for (const auto& port : pod.listen) servers.listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
+    // kube-proxy itself answers a Service's health-check node port on every
+    // node; kpath stands in for it, answering as the node.
+    for (const auto& svc : cluster_.services)
+      if (svc.health_check_node_port != 0)
+        for (const auto& node : cluster_.nodes)
+          servers.listen(topo_->ns(node.name), node.name, svc.health_check_node_port, Protocol::TCP);
+    servers.start();
+
+    t = Clock::now();
+    for (const auto& e : case_.expect) {
+      if (options_.stop && options_.stop->load()) break;
+      run_.expectations.push_back(probe(e));
+      if (run_.expectations.back().check.status == Status::Fail) run_.status = Status::Fail;
+    }
+    run_.traffic = since(t);
+    servers.stop();
+    if (options_.coverage) collect_coverage();
+    if (run_.status == Status::Fail) run_.diagnosis = rule_counters(*topo_, cluster_, backend_, options_.install);
+  }
+
+ private:
+  std::vector<RuleSet> generate_all() {
+    std::vector<RuleSet> rules;
+    for (const auto& node : cluster_.nodes) rules.push_back(generator_->generate(cluster_, node.name));
+    return rules;
+  }
+
+  bool is_exec() const { return dynamic_cast<const ExecGenerator*>(generator_) != nullptr; }
+
+  // The first install goes in whole; a re-apply is what a proxy's sync does:
+  // iptables-restore --noflush without the base chains (their jumps are in
+  // place), or the nft script again (it replaces its table in one transaction).
+  void install_all(std::vector<RuleSet> rules, bool first) {
+    for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
+      const auto& node_ns = topo_->ns(cluster_.nodes[i].name);
+      if (is_exec())
+        rules[i] = static_cast<const ExecGenerator&>(*generator_).apply(cluster_, cluster_.nodes[i].name, node_ns,
+                                                                       options_.install);
+      backend_ = rules[i].backend;
+      if (options_.coverage && rules[i].backend == RuleBackend::Nft) rules[i].text = add_nft_counters(rules[i].text);
+      if (first) {
+        prepare_for_rules(node_ns, rules[i]);
+        install_rules(node_ns, rules[i], options_.install);
+        add_kube_proxy_jumps(node_ns, rules[i], options_.install);
+      } else {
+        reinstall_rules(node_ns, rules[i], options_.install);
+      }
+    }
+  }
+
+  // Applies endpoint changes to the model, re-applies every node's rules and,
+  // like kube-proxy, deletes the UDP conntrack entries of endpoints that
+  // stopped serving (without that a UDP client keeps reaching them).
+  void change_endpoints(const std::vector<EndpointChange>& changes) {
+    auto serving_before = udp_endpoint_ips();
+    for (const auto& change : changes) apply_endpoint_change(cluster_, change);
+    install_all(generate_all(), /*first=*/false);
+    if (!options_.conntrack_cleanup || !make_builtin_generator(spec_)) return;
+    auto serving_after = udp_endpoint_ips();
+    for (const auto& ip : serving_before) {
+      if (serving_after.count(ip)) continue;
+      for (const auto& node : cluster_.nodes)
+        netns::conntrack_delete_if(topo_->ns(node.name), [&](const netns::ConntrackEntry& e) {
+          return e.protocol == IPPROTO_UDP && e.reply_src == ip;
+        });
+    }
+  }
+
+  std::set<Ip> udp_endpoint_ips() const {
+    std::set<Ip> out;
+    for (const auto& svc : cluster_.services)
+      for (const auto& sp : svc.ports)
+        if (sp.protocol == Protocol::UDP)
+          for (const EndpointSlice* slice : cluster_.slices_for(svc))
+            for (const auto& ep : slice->endpoints)
+              if (ep.ready || (ep.serving && ep.terminating)) out.insert(ep.addresses.begin(), ep.addresses.end());
+    return out;
+  }
+
+  ExpectationRun probe(const Expectation& e) {
+    ExpectationRun er;
+    er.expectation = &e;
+    auto t = Clock::now();
+    if (!e.before.empty()) change_endpoints(e.before);
+    er.flow = resolve_flow(cluster_, e);
+    Verdict want = expected_verdict(e, spec_);
+    ProbeSpec spec = probe_spec(e, er.flow, want, options_);
+    std::vector<ProbeResult> results;
+    if (e.probe == ProbeKind::OutOfWindow) {
+      auto backend_ns = [&](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
+      for (int i = 0; i < spec.count; ++i)
+        results.push_back(probe_out_of_window(topo_->ns(er.flow.from_ns), spec, backend_ns));
+    } else if (e.during.empty()) {
+      results = run_probes(topo_->ns(er.flow.from_ns), spec);
+    } else {
+      // Change the endpoints a third of the way into the probes.
+      std::atomic<int> done{0};
+      spec.progress = &done;
+      auto future = std::async(std::launch::async, [&] { return run_probes(topo_->ns(er.flow.from_ns), spec); });
+      while (done.load() < spec.count / 3 && future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+      }
+      change_endpoints(e.during);
+      results = future.get();
+    }
+    er.probes = static_cast<int>(results.size());
+    run_.probes += results.size();
+    er.check = check_probes(cluster_, e, er.flow, spec_, results);
+    if (e.probe == ProbeKind::OutOfWindow)
+      for (const auto& r : results)
+        if (r.outcome == Outcome::Reply) {
+          er.check.detail += fmt::format(
+              "    the client received {}'s out-of-window segment from {}:{}, not NATed back (conntrack INVALID, "
+              "not dropped)\n",
+              r.reply.backend, r.reply.peer.str(), r.reply.peer_port);
+          break;
+        }
+    er.elapsed = since(t);
+    return er;
+  }
+
+  void collect_coverage() {
+    RuleBackend backend = backend_ == RuleBackend::AppliedItself ? RuleBackend::IptablesRestore : backend_;
+    for (const auto& node : cluster_.nodes) {
+      std::string dump = dump_rules(topo_->ns(node.name), backend, options_.install);
+      for (auto hit : parse_rule_hits(dump, backend)) {
+        if (cluster_.nodes.size() > 1) hit.chain = node.name + "/" + hit.chain;
+        run_.rule_hits.push_back(std::move(hit));
+      }
+    }
+  }
+
+  void set_forward_policy_drop(const netns::Namespace& ns) {
+    install_rules(ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", "forwardPolicy: DROP", {}},
+                  options_.install, /*noflush=*/true);
+  }
+
+  const Case& case_;
+  const std::string& spec_;
+  const RunOptions& options_;
+  CaseRun& run_;
+  Cluster cluster_;  // the case's cluster as endpoint changes leave it
+  const Generator* generator_;
+  std::optional<Topology> topo_;
+  RuleBackend backend_ = RuleBackend::IptablesRestore;
+};
+
+}  // namespace
+
+void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
+  const Pod* pod = cluster.pod(change.pod);
+  for (auto& slice : cluster.slices) {
+    auto& eps = slice.endpoints;
+    for (auto it = eps.begin(); it != eps.end();) {
+      bool match = it->pod_name == change.pod ||
+                   (pod && !it->addresses.empty() &&
+                    std::find(pod->ips.begin(), pod->ips.end(), it->addresses.front()) != pod->ips.end());
+      if (!match) {
+        ++it;
+        continue;
+      }
+      switch (change.state) {
+        case EndpointState::Deleted: it = eps.erase(it); continue;
+        case EndpointState::Ready: *it = Endpoint{it->addresses, it->node_name, it->pod_name, it->zone, true, true, false}; break;
+        case EndpointState::NotReady: it->ready = it->serving = it->terminating = false; break;
+        case EndpointState::Terminating:
+          it->ready = false;
+          it->serving = true;
+          it->terminating = true;
+          break;
+      }
+      ++it;
+    }
+  }
+}
+
+namespace {
+
+// A run of c against generator_spec, before anything ran.
+CaseRun new_run(const Case& c, const std::string& generator_spec) {
+  CaseRun run;
+  run.case_name = c.name;
+  run.behaviour = c.behaviour;
+  run.file = c.file;
+  run.generator = generator_spec;
+  return run;
+}
+
+}  // namespace
+
+CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
+                 const RunOptions& options) {
+  CaseRun run = new_run(c, generator_spec);
+  if (options.features)
+    if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
+      run.status = Status::Skip;
+      run.error = *why;
+      return run;
+    }
+  auto start = Clock::now();
+  try {
+    CaseRunner(c, generator, generator_spec, options, run).run();
+  } catch (const kpath::Error& err) {
+    run.status = Status::Error;
+    run.error = err.what();
+  } catch (const std::exception& err) {
+    run.status = Status::Error;
+    run.error = fmt::format("internal error: {}", err.what());
+  }
+  run.total = since(start);
+  return run;
+}
+
+CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOptions& options) {
+  std::unique_ptr<Generator> generator;
+  try {
+    generator = make_generator(generator_spec, c.file);
+  } catch (const kpath::Error& err) {
+    CaseRun run = new_run(c, generator_spec);
+    run.status = Status::Error;
+    run.error = err.what();
+    return run;
+  }
+  return run_case(c, *generator, generator_spec, options);
+}
+
+}  // namespace harness

@@ -1,0 +1,208 @@
+#include "harness/traffic/prober.h"
+
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "base/error.h"
+
+namespace harness {
+
+std::string to_string(Outcome o) {
+  switch (o) {
+    case Outcome::Reply: return "reply";
+    case Outcome::Refused: return "refused";
+    case Outcome::Reset: return "reset";
+    case Outcome::Timeout: return "timeout";
+    case Outcome::Unreachable: return "unreachable";
+    case Outcome::Error: return "error";
+  }
+  return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Outcome classify(int err) {
+  switch (err) {
+    case ECONNREFUSED: return Outcome::Refused;
+    case ECONNRESET:
+    case EPIPE: return Outcome::Reset;
+    case ETIMEDOUT: return Outcome::Timeout;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENONET:
+    case EACCES:
+    case EPERM: return Outcome::Unreachable;  // ICMP admin-prohibited shows up as these
+    default: return Outcome::Error;
+  }
+}
+
+// One in-flight probe.
+struct Slot {
+  Fd fd;
+  int index = -1;  // which probe, -1 when free
+  uint32_t generation = 0;
+  Clock::time_point started;
+  std::string buffer;
+};
+
+class Engine {
+ public:
+  Engine(const ProbeSpec& spec) : spec_(spec), results_(spec.count) {
+    int width = spec.source_port ? 1 : std::max(1, std::min(spec.concurrency, spec.count));
+    slots_.resize(width);
+    epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) throw kpath::Error(fmt::format("prober: epoll: {}", std::strerror(errno)));
+  }
+
+  std::vector<ProbeResult> run() {
+    for (size_t s = 0; s < slots_.size() && next_ < spec_.count; ++s) launch(s);
+    epoll_event events[128];
+    while (done_ < spec_.count) {
+      int wait_ms = -1;
+      if (!deadlines_.empty()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadlines_.front().at -
+                                                                          Clock::now());
+        wait_ms = std::max<int>(0, static_cast<int>(left.count()) + 1);
+      }
+      int n = epoll_wait(epoll_.get(), events, 128, wait_ms);
+      if (n < 0 && errno != EINTR) throw kpath::Error(fmt::format("prober: epoll_wait: {}", std::strerror(errno)));
+      for (int i = 0; i < n; ++i) on_event(events[i].data.u32, events[i].events);
+      expire();
+    }
+    return std::move(results_);
+  }
+
+ private:
+  struct Deadline {
+    Clock::time_point at;
+    size_t slot;
+    uint32_t generation;
+  };
+
+  void launch(size_t s) {
+    Slot& slot = slots_[s];
+    slot.index = next_++;
+    slot.generation++;
+    slot.buffer.clear();
+    slot.started = Clock::now();
+    deadlines_.push_back({slot.started + spec_.timeout, s, slot.generation});
+    int type = spec_.protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
+    int proto = spec_.protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
+    slot.fd = Fd(::socket(spec_.target.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
+    if (!slot.fd) return finish(s, Outcome::Error, errno);
+    if (spec_.source || spec_.source_port) {
+      int one = 1;
+      setsockopt(slot.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      kpath::Ip any = kpath::Ip::from(spec_.target.is_v4() ? "0.0.0.0" : "::");
+      auto local = make_sockaddr(spec_.source.value_or(any), spec_.source_port);
+      if (::bind(slot.fd.get(), local.get(), local.len) != 0) return finish(s, Outcome::Error, errno);
+    }
+    auto dst = make_sockaddr(spec_.target, spec_.port);
+    if (::connect(slot.fd.get(), dst.get(), dst.len) != 0 && errno != EINPROGRESS)
+      return finish(s, classify(errno), errno);
+    if (spec_.protocol == Protocol::UDP) {
+      static const char kHello[] = "kpath\n";
+      if (::send(slot.fd.get(), kHello, sizeof kHello - 1, 0) < 0) return finish(s, classify(errno), errno);
+    }
+    // The server speaks first, so readability alone tells the story: data and
+    // EOF on success, EPOLLERR (with SO_ERROR) when the connect failed.
+    epoll_event ev{EPOLLIN, {.u32 = static_cast<uint32_t>(s)}};
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.fd.get(), &ev);
+  }
+
+  void on_event(uint32_t s, uint32_t events) {
+    Slot& slot = slots_[s];
+    if (slot.index < 0) return;
+    if (events & EPOLLERR) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(slot.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) return finish(s, classify(err), err);
+    }
+    read_reply(s);
+  }
+
+  void read_reply(size_t s) {
+    Slot& slot = slots_[s];
+    char buf[512];
+    for (;;) {
+      ssize_t got = ::recv(slot.fd.get(), buf, sizeof buf, 0);
+      if (got > 0) {
+        slot.buffer.append(buf, static_cast<size_t>(got));
+        if (spec_.protocol == Protocol::UDP) return complete(s);  // one datagram is the reply
+        continue;
+      }
+      if (got == 0) {  // TCP EOF: the server wrote and closed
+        // Nothing is left to say: close with RST, so neither side lingers in
+        // TIME_WAIT and the node's conntrack forgets the flow at once.
+        linger abort{1, 0};
+        setsockopt(slot.fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        return complete(s);
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      return finish(s, classify(errno), errno);
+    }
+  }
+
+  void complete(size_t s) {
+    Slot& slot = slots_[s];
+    ProbeResult& r = results_[slot.index];
+    if (!parse_reply(slot.buffer, r.reply)) return finish(s, Outcome::Error, EPROTO);
+    finish(s, Outcome::Reply, 0);
+  }
+
+  void finish(size_t s, Outcome outcome, int err) {
+    Slot& slot = slots_[s];
+    ProbeResult& r = results_[slot.index];
+    r.outcome = outcome;
+    r.error = err;
+    r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.started);
+    slot.fd.reset();  // closing also removes it from epoll
+    slot.index = -1;
+    slot.generation++;
+    ++done_;
+    if (spec_.progress) spec_.progress->fetch_add(1);
+    if (next_ < spec_.count) launch(s);
+  }
+
+  // Deadlines are pushed in launch order with one timeout, so the queue stays sorted.
+  void expire() {
+    auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.front().at <= now) {
+      Deadline d = deadlines_.front();
+      deadlines_.pop_front();
+      if (slots_[d.slot].generation == d.generation && slots_[d.slot].index >= 0)
+        finish(d.slot, Outcome::Timeout, ETIMEDOUT);
+    }
+    // Drop stale entries at the front so the next wait is not too short.
+    while (!deadlines_.empty() && slots_[deadlines_.front().slot].generation != deadlines_.front().generation)
+      deadlines_.pop_front();
+  }
+
+  const ProbeSpec& spec_;
+  std::vector<ProbeResult> results_;
+  std::vector<Slot> slots_;
+  std::deque<Deadline> deadlines_;
+  Fd epoll_;
+  int next_ = 0;
+  int done_ = 0;
+};
+
+}  // namespace
+
+std::vector<ProbeResult> run_probes(const netns::Namespace& from, const ProbeSpec& spec) {
+  if (spec.count <= 0) return {};
+  // The whole batch runs on a thread inside `from`, so every socket is created there.
+  return from.run([&] { return Engine(spec).run(); });
+}
+
+}  // namespace harness

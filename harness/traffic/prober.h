@@ -1,0 +1,44 @@
+// The probe client: opens many short connections (or datagrams) from inside one
+// namespace with bounded concurrency and a per-probe timeout, and classifies
+// each: a reply (who answered, what source it saw), or refused, reset, timeout,
+// unreachable.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/traffic/socket_util.h"
+#include "harness/model/model.h"
+#include "netns/namespace.h"
+
+namespace harness {
+
+enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error };
+std::string to_string(Outcome o);
+
+struct ProbeResult {
+  Outcome outcome = Outcome::Error;
+  EchoReply reply;  // valid when outcome == Reply
+  std::chrono::microseconds latency{0};
+  int error = 0;  // errno for failures
+};
+
+struct ProbeSpec {
+  kpath::Ip target;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::TCP;
+  int count = 1;
+  int concurrency = 64;
+  std::chrono::milliseconds timeout{1000};
+  std::optional<kpath::Ip> source;  // bind to this source address
+  uint16_t source_port = 0;         // bind to this source port (one flow; probes run one at a time)
+  std::atomic<int>* progress = nullptr;  // counts finished probes, for changes made mid-run
+};
+
+// Runs every probe of spec from namespace `from` and returns one result per probe.
+std::vector<ProbeResult> run_probes(const netns::Namespace& from, const ProbeSpec& spec);
+
+}  // namespace harness

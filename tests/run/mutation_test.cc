@@ -1,0 +1,302 @@
+// Mutation tests: a built-in generator with one deliberate mistake in its
+// output must make the matching bundled behaviour case fail (not error), and
+// the failing expectation must say why. Each mutation is a text edit of the
+// generated rules, applied by a small decorator around the real generator.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/cases/case_loader.h"
+#include "harness/run/runner.h"
+#include "harness/generators/builtin.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace harness;
+using ::testing::HasSubstr;
+
+using Lines = std::vector<std::string>;
+using Mutation = std::function<Lines(const Lines&)>;
+
+Lines split(const std::string& text) {
+  Lines out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string join(const Lines& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+// A built-in generator whose output goes through `mutation` first.
+class Mutated : public Generator {
+ public:
+  Mutated(const std::string& base, Mutation mutation)
+      : base_(make_builtin_generator(base)), mutation_(std::move(mutation)) {}
+
+  std::string name() const override { return base_->name() + "+mutated"; }
+
+  RuleSet generate(const Cluster& cluster, const std::string& node) const override {
+    RuleSet rules = base_->generate(cluster, node);
+    std::string before = rules.text;
+    rules.text = join(mutation_(split(rules.text)));
+    rules.origin_lines.clear();
+    if (rules.text != before) ++changed_;
+    return rules;
+  }
+
+  // How many generate() calls the mutation actually changed (a mutation that
+  // matches nothing would prove nothing).
+  int changed() const { return changed_; }
+
+ private:
+  std::unique_ptr<Generator> base_;
+  Mutation mutation_;
+  mutable std::atomic<int> changed_{0};
+};
+
+// Deletes every line matching `pattern`.
+Mutation delete_lines(const std::string& pattern) {
+  return [re = std::regex(pattern)](const Lines& in) {
+    Lines out;
+    for (const auto& l : in)
+      if (!std::regex_search(l, re)) out.push_back(l);
+    return out;
+  };
+}
+
+const std::string kCases = std::string(KPATH_SOURCE_DIR) + "/cases/behaviours/";
+
+// The run and the case it ran: a run's expectations point into its case.
+struct Outcome {
+  std::unique_ptr<Case> c;
+  CaseRun run;
+  int changed = 0;
+};
+
+Outcome run_mutated(const std::string& case_file, const std::string& base, Mutation mutation,
+                    RunOptions options = {}) {
+  Outcome o;
+  o.c = std::make_unique<Case>(load_case(kCases + case_file));
+  Mutated generator(base, std::move(mutation));
+  // The built-in's own name: the case's `except` entries and kube-proxy's
+  // conntrack cleanup apply as they do to the real generator.
+  o.run = run_case(*o.c, generator, base, options);
+  o.changed = generator.changed();
+  return o;
+}
+
+std::string describe(const CaseRun& run) {
+  std::string s = run.error;
+  for (const auto& e : run.expectations)
+    s += "\n" + to_string(e.check.status) + " " + e.expectation->name + ": " + e.check.summary;
+  return s;
+}
+
+const CheckResult& expectation(const CaseRun& run, const std::string& name) {
+  for (const auto& e : run.expectations)
+    if (e.expectation->name == name) return e.check;
+  static CheckResult missing;
+  ADD_FAILURE() << "no expectation named '" << name << "' in the run:" << describe(run);
+  return missing;
+}
+
+// B5: without the "has no local endpoints" DROP, outside traffic to a node
+// without local endpoints falls through to the node's own stack and is refused.
+TEST(Mutation, EtpLocalNoLocalEndpointDropMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b05-etp-local-no-local-endpoint.yaml", "kube-iptables",
+                       delete_lines(R"(has no local endpoints.* -j DROP$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "external TCP to node-b (no local endpoint) is dropped");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("expected dropped, observed"));
+  EXPECT_THAT(check.summary, HasSubstr("refused"));
+}
+
+// B3: without the endpoint chains' "-s <own IP> -j KUBE-MARK-MASQ", a pod that
+// picks itself receives a packet from its own address and never answers.
+TEST(Mutation, HairpinMasqueradeMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b03-hairpin.yaml", "kube-iptables",
+                       delete_lines(R"(^-A KUBE-SEP-\S+ .* -s \S+ -j KUBE-MARK-MASQ$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check =
+      expectation(o.run, "the only endpoint reaches itself through its ClusterIP over TCP, masqueraded");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("expected reachable, observed"));
+  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+}
+
+// B16: every statistic rule of a chain with the first rule's probability 1/n
+// (instead of 1/(n-i)) skews the spread toward the last endpoint.
+TEST(Mutation, ProbabilitiesOneOverNEverywhereAreCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Mutation same_probability = [](const Lines& in) {
+    static const std::regex rule(R"(^-A (\S+) .*--probability (\S+))");
+    std::map<std::string, std::string> first;  // chain -> its first probability
+    Lines out;
+    for (auto l : in) {
+      std::smatch m;
+      if (std::regex_search(l, m, rule)) {
+        auto [it, fresh] = first.emplace(m[1].str(), m[2].str());
+        if (!fresh) l.replace(m.position(2), m.length(2), it->second);
+      }
+      out.push_back(l);
+    }
+    return out;
+  };
+  auto o = run_mutated("b16-probabilities.yaml", "kube-iptables", same_probability);
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  for (const char* name : {"three endpoints share an outside client's NodePort traffic evenly (TCP)",
+                           "four endpoints share an outside client's NodePort traffic evenly (TCP)"}) {
+    const auto& check = expectation(o.run, name);
+    EXPECT_EQ(check.status, Status::Fail) << name << ": " << check.summary;
+    EXPECT_THAT(check.summary, HasSubstr("answered")) << "every probe is still answered";
+    EXPECT_THAT(check.detail, HasSubstr("p = ")) << "the distribution test rejects it";
+    EXPECT_LT(check.p_value, 1e-6) << name;
+  }
+}
+
+// B6: without the "has no endpoints" REJECT, a pod's packets to the ClusterIP
+// are routed on to nowhere: silence instead of a fast refusal.
+TEST(Mutation, NoEndpointsRejectMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b06-no-endpoints.yaml", "kube-iptables",
+                       delete_lines(R"(has no endpoints.* -j REJECT)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "a pod's TCP to the ClusterIP is refused");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("expected refused, observed"));
+  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+}
+
+// B4: marking outside traffic for masquerade in an ETP Local external chain
+// loses the client's address.
+TEST(Mutation, EtpLocalMasqueradingOutsideTrafficIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Mutation masquerade_all = [](const Lines& in) {
+    static const std::regex first_rule(R"(^-A (KUBE-EXT-\S+) .*pod traffic for)");
+    Lines out;
+    for (const auto& l : in) {
+      std::smatch m;
+      if (std::regex_search(l, m, first_rule)) out.push_back("-A " + m[1].str() + " -j KUBE-MARK-MASQ");
+      out.push_back(l);
+    }
+    return out;
+  };
+  auto o = run_mutated("b04-etp-local-with-local-endpoint.yaml", "kube-iptables", masquerade_all);
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "TCP to node-a reaches only node-a's two endpoints, source preserved");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("source not preserved"));
+  EXPECT_THAT(check.summary, HasSubstr("192.168.10.1"));
+}
+
+// B21: with FORWARD policy DROP, KUBE-FORWARD's accept of marked packets is
+// what lets the first packet of a NodePort connection through.
+TEST(Mutation, ForwardMarkAcceptMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b21-forward-policy-drop.yaml", "kube-iptables",
+                       delete_lines(R"(^-A KUBE-FORWARD .* -m mark --mark \S+ -j ACCEPT$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check =
+      expectation(o.run, "outside TCP to the NodePort is forwarded (iptables mode; nftables mode drops it)");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("expected reachable, observed"));
+  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+}
+
+// B16, nftables: "numgen random mod n-1" never picks the last endpoint.
+TEST(Mutation, NftNumgenModOneLessIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Mutation one_less = [](const Lines& in) {
+    static const std::regex numgen(R"(numgen random mod (\d+))");
+    Lines out;
+    for (auto l : in) {
+      std::smatch m;
+      if (std::regex_search(l, m, numgen)) {
+        int n = std::stoi(m[1].str());
+        if (n > 1) l.replace(m.position(1), m.length(1), std::to_string(n - 1));
+      }
+      out.push_back(l);
+    }
+    return out;
+  };
+  auto o = run_mutated("b16-probabilities.yaml", "kube-nftables", one_less);
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  for (const auto& e : o.run.expectations) {
+    if (e.expectation->name.rfind("warm-up", 0) == 0) continue;
+    EXPECT_EQ(e.check.status, Status::Fail) << e.expectation->name << ": " << e.check.summary;
+    EXPECT_THAT(e.check.summary, HasSubstr("got no probe")) << e.expectation->name;
+  }
+}
+
+// B20, nftables: without cluster-ips-check's reject, a ClusterIP's undefined
+// port goes unanswered instead of being refused.
+TEST(Mutation, NftInvalidClusterIpPortRejectMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b20-nftables-cluster-ip-checks.yaml", "kube-nftables",
+                       delete_lines(R"(^add rule ip kube-proxy cluster-ips-check ip daddr @cluster-ips reject)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "a port the Service does not define (TCP)");
+  EXPECT_EQ(check.status, Status::Fail);
+  EXPECT_THAT(check.summary, HasSubstr("expected refused, observed"));
+  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+}
+
+// B17: without kube-proxy's UDP conntrack cleanup, the client's one flow keeps
+// reaching the deleted endpoint; the bundled case must notice.
+TEST(Mutation, B17FailsWithoutConntrackCleanup) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(kCases + "b17-udp-stale-conntrack.yaml");
+  for (const char* generator : {"kube-iptables", "kube-nftables"}) {
+    RunOptions options;
+    options.conntrack_cleanup = false;
+    CaseRun run = run_case(c, generator, options);
+    ASSERT_EQ(run.status, Status::Fail) << generator << describe(run);
+    const auto& check = expectation(run, "after dns-a is deleted, the same flow moves to dns-b");
+    EXPECT_EQ(check.status, Status::Fail) << generator;
+    EXPECT_THAT(check.summary, HasSubstr("dns-a answered")) << generator;
+    EXPECT_THAT(check.summary, HasSubstr("is not one of the expected backends")) << generator;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// B15: without KUBE-FORWARD's "--ctstate INVALID -j DROP", the backend's
+// out-of-window segment reaches the client with the pod's own address.
+TEST(Mutation, ConntrackInvalidDropMissingIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b15-conntrack-invalid-drop.yaml", "kube-iptables",
+                       delete_lines(R"(KUBE-FORWARD -m conntrack --ctstate INVALID)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
+  const auto& check = expectation(o.run, "an out-of-window segment from the backend never reaches the client");
+  EXPECT_THAT(check.summary, HasSubstr("expected dropped, observed 5 reply"));
+  EXPECT_THAT(check.detail, HasSubstr("out-of-window segment from 10.244.0.10:8080, not NATed back"));
+}
+
+}  // namespace

@@ -1,0 +1,139 @@
+// The seed scenario on the kernel: the bundled case passes with the built-in
+// generator and with the completed dump; the dump as printed is rejected at
+// its broken line; deliberately wrong rulesets make the expectations fail.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "harness/cases/case_loader.h"
+#include "harness/run/runner.h"
+#include "support/host_snapshot.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace harness;
+using ::testing::HasSubstr;
+
+const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
+const std::string kRulesets = std::string(KPATH_TESTS_DIR) + "/run/rulesets/";
+
+CaseRun run_seed(const std::string& generator) {
+  Case c = load_case(kSeed);
+  RunOptions options;
+  return run_case(c, generator, options);
+}
+
+std::string describe(const CaseRun& run) {
+  std::string s = run.error;
+  for (const auto& e : run.expectations) s += "\n" + e.expectation->name + ": " + e.check.summary;
+  return s;
+}
+
+TEST(SeedCase, PassesWithKubeIptables) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto before = kpath_test::HostSnapshot::take();
+  CaseRun run = run_seed("kube-iptables");
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+  ASSERT_EQ(run.expectations.size(), 4u);
+  // Both pods answered the external client through the NodePort.
+  EXPECT_EQ(run.expectations[0].check.backends.size(), 2u);
+  EXPECT_EQ(run.probes, 2620u);
+  EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "the root namespace changed";
+}
+
+TEST(SeedCase, PassesWithTheCompletedDump) {
+  KPATH_REQUIRE_NET_ADMIN();
+  CaseRun run = run_seed("ruleset:seed/webapp1-nodeport.iptables-save");
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+}
+
+TEST(SeedCase, PassesWithLegacyIptables) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(kSeed);
+  RunOptions options;
+  options.install.iptables = IptablesVariant::Legacy;
+  auto before = kpath_test::HostSnapshot::take();
+  CaseRun run = run_case(c, "kube-iptables", options);
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+  EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "the root namespace changed";
+}
+
+TEST(SeedCase, DumpAsPrintedIsRejectedAtItsBrokenLine) {
+  KPATH_REQUIRE_NET_ADMIN();
+  CaseRun run = run_seed("ruleset:" + kRulesets + "seed-as-printed.iptables-save");
+  EXPECT_EQ(run.status, Status::Error);
+  EXPECT_THAT(run.error, HasSubstr("seed-as-printed.iptables-save:9:"));
+  EXPECT_THAT(run.error, HasSubstr("KUBE-SERVICES -d 10.103.188.73/32"));
+  EXPECT_TRUE(run.expectations.empty()) << "no traffic may run on a rejected ruleset";
+}
+
+TEST(SeedCase, AllTrafficToOnePodFailsTheDistribution) {
+  KPATH_REQUIRE_NET_ADMIN();
+  CaseRun run = run_seed("ruleset:" + kRulesets + "seed-all-to-one-pod.iptables-save");
+  EXPECT_EQ(run.status, Status::Fail);
+  ASSERT_FALSE(run.expectations.empty());
+  const auto& nodeport = run.expectations[0].check;
+  EXPECT_EQ(nodeport.status, Status::Fail);
+  EXPECT_THAT(nodeport.summary, HasSubstr("webapp1-nodeport-deployment-785989576b-tpfqr got no probe"));
+  EXPECT_THAT(nodeport.detail, HasSubstr("expected"));
+  EXPECT_THAT(nodeport.detail, HasSubstr("p = "));
+  EXPECT_THAT(run.diagnosis, HasSubstr("KUBE-SVC-J2DWGRZTH4C2LPA4"));
+}
+
+TEST(SeedCase, MissingMasqueradeFailsTheSourceCheck) {
+  KPATH_REQUIRE_NET_ADMIN();
+  CaseRun run = run_seed("ruleset:" + kRulesets + "seed-no-masquerade.iptables-save");
+  EXPECT_EQ(run.status, Status::Fail);
+  ASSERT_FALSE(run.expectations.empty());
+  EXPECT_THAT(run.expectations[0].check.summary,
+              HasSubstr("source not masqueraded: backends saw 192.168.100.2 (2000x)"));
+}
+
+TEST(SeedCase, BrokenRulesFromAGeneratorNameTheFailingRule) {
+  KPATH_REQUIRE_NET_ADMIN();
+  // Valid iptables-save syntax, but a target that does not exist.
+  std::string path = ::testing::TempDir() + "kpath-bad-target.iptables-save";
+  FILE* f = fopen(path.c_str(), "w");
+  fputs("*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-NO-SUCH-CHAIN\nCOMMIT\n", f);
+  fclose(f);
+  CaseRun run = run_seed("ruleset:" + path);
+  EXPECT_EQ(run.status, Status::Error);
+  EXPECT_THAT(run.error, HasSubstr("iptables-nft-restore rejected the rules"));
+  EXPECT_THAT(run.error, HasSubstr("-A KUBE-SERVICES -j KUBE-NO-SUCH-CHAIN"));
+}
+
+TEST(SeedCase, ExecGeneratorThatHangsIsKilled) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(kSeed);
+  RunOptions options;
+  options.install.timeout = std::chrono::milliseconds(300);
+  CaseRun run = run_case(c, "exec:sleep 30", options);
+  EXPECT_EQ(run.status, Status::Error);
+  EXPECT_THAT(run.error, HasSubstr("did not finish within 300 ms"));
+}
+
+TEST(SeedCase, ExecGeneratorThatFailsShowsItsMessage) {
+  KPATH_REQUIRE_NET_ADMIN();
+  CaseRun run = run_seed("exec:echo 'cannot reach the apiserver' >&2; exit 3");
+  EXPECT_EQ(run.status, Status::Error);
+  EXPECT_THAT(run.error, HasSubstr("exit 3"));
+  EXPECT_THAT(run.error, HasSubstr("cannot reach the apiserver"));
+}
+
+TEST(SeedCase, ExecGeneratorPrintingTheDumpPasses) {
+  KPATH_REQUIRE_NET_ADMIN();
+  // A third-party generator: reads the model (JSON) on stdin, prints rules.
+  CaseRun run = run_seed("exec:cat >/dev/null; cat " + std::string(KPATH_SOURCE_DIR) +
+                         "/cases/seed/webapp1-nodeport.iptables-save");
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+}
+
+TEST(SeedCase, ExecGeneratorInstallingItselfPasses) {
+  KPATH_REQUIRE_NET_ADMIN();
+  // Like a real proxy: installs the rules on its own and prints nothing.
+  CaseRun run = run_seed("exec:cat >/dev/null; iptables-nft-restore < " + std::string(KPATH_SOURCE_DIR) +
+                         "/cases/seed/webapp1-nodeport.iptables-save");
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+}
+
+}  // namespace

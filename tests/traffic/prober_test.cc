@@ -1,0 +1,127 @@
+// The traffic engine on its own: two namespaces joined by a veth, echo servers
+// in one, probes from the other; every outcome class is produced for real.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "harness/traffic/echo_server.h"
+#include "harness/traffic/prober.h"
+#include "netns/address.h"
+#include "netns/link.h"
+#include "harness/topology/topology.h"
+#include "netns/process.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace harness;
+using kpath::Cidr;
+using kpath::Ip;
+using netns::Namespace;
+
+std::string nft_input_rule(const std::string& rule) {
+  return "table inet t {\n  chain in {\n    type filter hook input priority 0;\n    " + rule + "\n  }\n}\n";
+}
+
+class ProberTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KPATH_REQUIRE_NET_ADMIN();
+    client_ = Namespace::create();
+    server_ = Namespace::create();
+    for (auto* ns : {&client_, &server_}) prepare_namespace(*ns);
+    netns::create_veth(client_, "eth0", server_, "eth0");
+    netns::add_address(client_, "eth0", Cidr::from("198.18.0.1/24"));
+    netns::add_address(server_, "eth0", Cidr::from("198.18.0.2/24"));
+    netns::set_up(client_, "eth0");
+    netns::set_up(server_, "eth0");
+    netns::wait_until_up(client_, {"eth0"});
+    netns::wait_until_up(server_, {"eth0"});
+    servers_.listen(server_, "backend-a", 8080, Protocol::TCP);
+    servers_.listen(server_, "backend-a", 8053, Protocol::UDP);
+    servers_.start();
+  }
+
+  std::map<Outcome, int> outcomes(const ProbeSpec& spec) {
+    std::map<Outcome, int> out;
+    for (const auto& r : run_probes(client_, spec)) out[r.outcome]++;
+    return out;
+  }
+
+  ProbeSpec spec(const char* ip, uint16_t port, Protocol p, int count) {
+    ProbeSpec s;
+    s.target = Ip::from(ip);
+    s.port = port;
+    s.protocol = p;
+    s.count = count;
+    s.timeout = std::chrono::milliseconds(300);
+    return s;
+  }
+
+  Namespace client_, server_;
+  EchoServers servers_;
+};
+
+TEST_F(ProberTest, TcpReplyNamesTheBackendAndThePeer) {
+  auto results = run_probes(client_, spec("198.18.0.2", 8080, Protocol::TCP, 500));
+  ASSERT_EQ(results.size(), 500u);
+  for (const auto& r : results) {
+    ASSERT_EQ(r.outcome, Outcome::Reply) << to_string(r.outcome) << " errno " << r.error;
+    EXPECT_EQ(r.reply.backend, "backend-a");
+    EXPECT_EQ(r.reply.peer, Ip::from("198.18.0.1"));
+    EXPECT_EQ(r.reply.local, Ip::from("198.18.0.2"));
+    EXPECT_EQ(r.reply.local_port, 8080);
+  }
+}
+
+TEST_F(ProberTest, UdpReplyComesFromTheAddressItWasSentTo) {
+  auto results = run_probes(client_, spec("198.18.0.2", 8053, Protocol::UDP, 300));
+  for (const auto& r : results) {
+    ASSERT_EQ(r.outcome, Outcome::Reply) << to_string(r.outcome);
+    EXPECT_EQ(r.reply.local, Ip::from("198.18.0.2"));
+    EXPECT_EQ(r.reply.peer, Ip::from("198.18.0.1"));
+  }
+}
+
+TEST_F(ProberTest, NothingListeningIsRefusedForTcpAndUdp) {
+  EXPECT_EQ(outcomes(spec("198.18.0.2", 9999, Protocol::TCP, 20)), (std::map<Outcome, int>{{Outcome::Refused, 20}}));
+  EXPECT_EQ(outcomes(spec("198.18.0.2", 9999, Protocol::UDP, 20)), (std::map<Outcome, int>{{Outcome::Refused, 20}}));
+}
+
+TEST_F(ProberTest, DroppedPacketsTimeOut) {
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"},
+                              nft_input_rule("tcp dport 8080 drop"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 10)), (std::map<Outcome, int>{{Outcome::Timeout, 10}}));
+}
+
+TEST_F(ProberTest, RejectWithHostUnreachableIsUnreachable) {
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"},
+                              nft_input_rule("tcp dport 8080 reject with icmp type host-unreachable"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 10)),
+            (std::map<Outcome, int>{{Outcome::Unreachable, 10}}));
+}
+
+TEST_F(ProberTest, TcpResetIsReset) {
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"},
+                              nft_input_rule("tcp dport 8080 tcp flags & (syn|ack) == ack reject with tcp reset"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The handshake completes in the kernel (SYN passes), then the first ACK
+  // is answered with RST before the server can reply.
+  auto got = outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 10));
+  EXPECT_EQ(got[Outcome::Reset], 10);
+}
+
+TEST_F(ProberTest, NoRouteIsUnreachable) {
+  EXPECT_EQ(outcomes(spec("10.200.0.1", 80, Protocol::TCP, 5)), (std::map<Outcome, int>{{Outcome::Unreachable, 5}}));
+}
+
+TEST_F(ProberTest, ConcurrencyIsBoundedAndEveryProbeIsAccounted) {
+  auto s = spec("198.18.0.2", 8080, Protocol::TCP, 3000);
+  s.concurrency = 7;
+  auto results = run_probes(client_, s);
+  EXPECT_EQ(results.size(), 3000u);
+  EXPECT_EQ(std::count_if(results.begin(), results.end(), [](auto& r) { return r.outcome == Outcome::Reply; }), 3000);
+}
+
+}  // namespace
