@@ -13,7 +13,7 @@ command -v "$cxx" >/dev/null || { echo "fuzz: $cxx not found (ci/install-deps.sh
 mkdir -p "$out/corpus"
 "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root" "$root/tests/fuzz/case_loader_fuzz.cc" "$root"/harness/cases/*.cc \
-  "$root"/harness/model/*.cc "$root/netns/ip.cc" -lyaml-cpp -o "$out/case_loader_fuzz"
+  "$root"/harness/model/*.cc "$root"/base/*.cc -lyaml-cpp -o "$out/case_loader_fuzz"
 
 cd "$out"
 # New inputs go to $out/corpus; the seed folders stay untouched.
