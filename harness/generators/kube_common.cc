@@ -8,6 +8,17 @@
 
 namespace harness::kube {
 
+std::string Args::str() const {
+  std::string out;
+  for (const auto& t : tokens_) {
+    if (!out.empty()) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
 std::string EndpointInfo::str() const {
   if (ip.is_v6()) return "[" + ip.str() + "]:" + std::to_string(port);
   return ip.str() + ":" + std::to_string(port);
@@ -57,6 +68,71 @@ std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& 
   return target;
 }
 
+// Endpoints of one service port, deduplicated by "IP:port" (a terminating
+// duplicate never replaces another), sorted by that string as kube-proxy does.
+std::vector<EndpointInfo> endpoints(const Cluster& cluster, const Service& svc, const ServicePort& port,
+                                    const std::string& node_name) {
+  std::map<std::string, EndpointInfo> set;
+  for (const EndpointSlice* slice : cluster.slices_for(svc)) {
+    for (const auto& ep : slice->endpoints) {
+      if (ep.addresses.empty() || !ep.addresses[0].is_v4()) continue;
+      auto num = slice_port(cluster, *slice, port, ep);
+      if (!num) continue;
+      const EndpointInfo info{.ip = ep.addresses[0],
+                              .port = *num,
+                              .local = !node_name.empty() && ep.node_name == node_name,
+                              .ready = ep.ready,
+                              .serving = ep.serving,
+                              .terminating = ep.terminating};
+      std::string key = info.str();
+      if (!set.count(key) || !info.terminating) set[key] = info;
+    }
+  }
+  std::vector<EndpointInfo> out;
+  for (auto& [k, v] : set) out.push_back(v);
+  return out;
+}
+
+// Everything kube-proxy's ServicePortInfo holds but the endpoints.
+ServicePortInfo port_info(const Service& svc, const ServicePort& port) {
+  const bool lb = svc.type == ServiceType::LoadBalancer;
+  // apiservice.ExternallyAccessible: NodePort/LoadBalancer, or ClusterIP with externalIPs.
+  const bool api_external = svc.type != ServiceType::ClusterIP || !svc.external_ips.empty();
+  ServicePortInfo sp;
+  sp.service = &svc;
+  sp.port = &port;
+  sp.name = svc.port_name(port);
+  sp.protocol = lower(port.protocol);
+  sp.cluster_ip = *svc.cluster_ip;
+  for (const auto& ip : svc.external_ips)
+    if (ip.is_v4()) sp.external_ips.push_back(ip);
+  if (lb) {
+    for (const auto& ip : svc.load_balancer_ips)
+      if (ip.is_v4()) sp.load_balancer_ips.push_back(ip);
+    for (const auto& c : svc.load_balancer_source_ranges)
+      if (c.ip().is_v4()) sp.source_ranges.push_back(c);
+  }
+  if (svc.type != ServiceType::ClusterIP) sp.node_port = port.node_port;
+  sp.external_policy_local = api_external && svc.external_traffic_policy == TrafficPolicy::Local;
+  sp.internal_policy_local = svc.internal_traffic_policy == TrafficPolicy::Local;
+  if (lb && sp.external_policy_local) sp.health_check_node_port = svc.health_check_node_port;
+  sp.affinity = svc.session_affinity_client_ip;
+  sp.affinity_timeout = svc.session_affinity_timeout;
+  return sp;
+}
+
+// kube-proxy's fallback: the ready endpoints, or when none is ready the
+// serving terminating ones.
+std::vector<EndpointInfo> ready_or_terminating(const std::vector<EndpointInfo>& eps) {
+  std::vector<EndpointInfo> out;
+  for (const auto& e : eps)
+    if (e.ready) out.push_back(e);
+  if (!out.empty()) return out;
+  for (const auto& e : eps)
+    if (e.serving && e.terminating) out.push_back(e);
+  return out;
+}
+
 }  // namespace
 
 std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name) {
@@ -64,56 +140,12 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
   for (const auto& s : cluster.services) services.push_back(&s);
   std::stable_sort(services.begin(), services.end(),
                    [](const Service* a, const Service* b) { return a->key() < b->key(); });
-
   std::vector<ServicePortInfo> out;
   for (const Service* svc : services) {
     if (!svc->cluster_ip || !svc->cluster_ip->is_v4()) continue;
-    bool lb = svc->type == ServiceType::LoadBalancer;
-    // apiservice.ExternallyAccessible: NodePort/LoadBalancer, or ClusterIP with externalIPs.
-    bool api_external = svc->type != ServiceType::ClusterIP || !svc->external_ips.empty();
     for (const auto& port : svc->ports) {
-      ServicePortInfo sp;
-      sp.service = svc;
-      sp.port = &port;
-      sp.name = svc->port_name(port);
-      sp.protocol = lower(port.protocol);
-      sp.cluster_ip = *svc->cluster_ip;
-      for (const auto& ip : svc->external_ips)
-        if (ip.is_v4()) sp.external_ips.push_back(ip);
-      if (lb) {
-        for (const auto& ip : svc->load_balancer_ips)
-          if (ip.is_v4()) sp.load_balancer_ips.push_back(ip);
-        for (const auto& c : svc->load_balancer_source_ranges)
-          if (c.ip().is_v4()) sp.source_ranges.push_back(c);
-      }
-      if (svc->type != ServiceType::ClusterIP) sp.node_port = port.node_port;
-      sp.external_policy_local = api_external && svc->external_traffic_policy == TrafficPolicy::Local;
-      sp.internal_policy_local = svc->internal_traffic_policy == TrafficPolicy::Local;
-      if (lb && sp.external_policy_local) sp.health_check_node_port = svc->health_check_node_port;
-      sp.affinity = svc->session_affinity_client_ip;
-      sp.affinity_timeout = svc->session_affinity_timeout;
-
-      // Endpoints, deduplicated by "IP:port" (a terminating duplicate never
-      // replaces another), sorted by that string as kube-proxy does.
-      std::map<std::string, EndpointInfo> set;
-      for (const EndpointSlice* slice : cluster.slices_for(*svc)) {
-        for (const auto& ep : slice->endpoints) {
-          if (ep.addresses.empty() || !ep.addresses[0].is_v4()) continue;
-          auto num = slice_port(cluster, *slice, port, ep);
-          if (!num) continue;
-          EndpointInfo info;
-          info.ip = ep.addresses[0];
-          info.port = *num;
-          info.local = !node_name.empty() && ep.node_name == node_name;
-          info.ready = ep.ready;
-          info.serving = ep.serving;
-          info.terminating = ep.terminating;
-          std::string key = info.str();
-          if (!set.count(key) || !info.terminating) set[key] = info;
-        }
-      }
-      for (auto& [k, v] : set) sp.endpoints.push_back(v);
-      out.push_back(std::move(sp));
+      out.push_back(port_info(*svc, port));
+      out.back().endpoints = endpoints(cluster, *svc, port, node_name);
     }
   }
   return out;
@@ -121,43 +153,23 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
 
 Categorized categorize(const ServicePortInfo& sp) {
   Categorized c;
-  const auto& eps = sp.endpoints;
-  if (sp.uses_cluster_endpoints()) {
-    for (const auto& e : eps)
-      if (e.ready) c.cluster.push_back(e);
-    if (c.cluster.empty())
-      for (const auto& e : eps)
-        if (e.serving && e.terminating) c.cluster.push_back(e);
-    if (!c.cluster.empty()) c.has_any = true;
-  }
+  for (const auto& e : sp.endpoints)
+    if (e.ready || (e.serving && e.terminating)) c.has_any = true;
+  if (sp.uses_cluster_endpoints()) c.cluster = ready_or_terminating(sp.endpoints);
   if (!sp.uses_local_endpoints()) {
     c.all_reachable = c.cluster;
     return c;
   }
-  bool local_ready = false, local_serving_terminating = false;
-  for (const auto& e : eps) {
-    if (e.ready) {
-      c.has_any = true;
-      if (e.local) local_ready = true;
-    } else if (e.serving && e.terminating) {
-      c.has_any = true;
-      if (e.local) local_serving_terminating = true;
-    }
-  }
-  bool use_serving_terminating = false;
-  if (local_ready) {
-    for (const auto& e : eps)
-      if (e.local && e.ready) c.local.push_back(e);
-  } else if (local_serving_terminating) {
-    use_serving_terminating = true;
-    for (const auto& e : eps)
-      if (e.local && e.serving && e.terminating) c.local.push_back(e);
-  }
+  std::vector<EndpointInfo> local;
+  for (const auto& e : sp.endpoints)
+    if (e.local) local.push_back(e);
+  c.local = ready_or_terminating(local);
   if (!sp.uses_cluster_endpoints()) {
     c.all_reachable = c.local;
     return c;
   }
-  if (!use_serving_terminating) {
+  const bool local_terminating = !c.local.empty() && !c.local[0].ready;
+  if (!local_terminating) {
     c.all_reachable = c.cluster;  // a superset of the (ready) local endpoints
     return c;
   }

@@ -5,13 +5,47 @@
 // generators.
 #pragma once
 
+#include <concepts>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/model/model.h"
 
 namespace harness::kube {
+
+// The arguments of one rule line, one token each, as kube-proxy passes them
+// to its LineBuffer.Write; str() joins them with single spaces. An empty
+// token stands for "absent" and is skipped, so optional arguments can be
+// written inline (`random_fully ? "--random-fully" : ""`).
+class Args {
+ public:
+  Args& add(std::string_view token) {
+    if (!token.empty()) tokens_.emplace_back(token);
+    return *this;
+  }
+  Args& add(std::integral auto number) { return add(std::to_string(number)); }
+  Args& add(const Args& more) {
+    tokens_.insert(tokens_.end(), more.tokens_.begin(), more.tokens_.end());
+    return *this;
+  }
+  std::string str() const;
+
+ private:
+  std::vector<std::string> tokens_;
+};
+
+// Args from a mixed list of strings, numbers and Args.
+template <typename... Parts>
+Args args(const Parts&... parts) {
+  Args a;
+  (a.add(parts), ...);
+  return a;
+}
+
+// `"text"`: kube-proxy's comments that may hold spaces are written quoted.
+std::string quoted(std::string_view text);
 
 struct EndpointInfo {
   Ip ip;

@@ -12,8 +12,11 @@ namespace harness {
 
 namespace {
 
+using kube::Args;
+using kube::args;
 using kube::Categorized;
 using kube::EndpointInfo;
+using kube::quoted;
 using kube::ServicePortInfo;
 
 const char* const kServices = "KUBE-SERVICES";
@@ -27,8 +30,16 @@ const char* const kKubeletFirewall = "KUBE-FIREWALL";
 const char* const kInvalidCounter = "ct_state_invalid_dropped_pkts";
 const char* const kLocalhostCounter = "localhost_nps_accepted_pkts";
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 std::string chain_line(const std::string& chain) { return ":" + chain + " - [0:0]"; }
+
+// `-m comment --comment "TEXT"`, quoted as kube-proxy writes its descriptive comments.
+Args comment(std::string_view text) { return args("-m", "comment", "--comment", quoted(text)); }
+// The bare service port name, as kube-proxy writes it on NodePort and endpoint rules.
+Args name_comment(const std::string& spn) { return args("-m", "comment", "--comment", spn); }
+// `-m tcp -p tcp [-d DST] --dport PORT`.
+Args match(const std::string& proto, const std::string& dst, uint16_t port) {
+  return args("-m", proto, "-p", proto, dst.empty() ? Args() : args("-d", dst), "--dport", port);
+}
 
 // One jump kube-proxy inserts into a built-in chain.
 struct BaseJump {
@@ -72,11 +83,9 @@ std::vector<std::string> base_jump_rules(const std::string& table) {
     std::vector<std::string> lines;  // built by inserting at the head
     for (const auto& j : kBaseJumps) {
       if (table != j.table || chain != j.from) continue;
-      std::string l = std::string("-A ") + j.from;
-      if (j.ct_new) l += " -m conntrack --ctstate NEW";
-      if (*j.comment) l += " -m comment --comment " + quoted(j.comment);
-      l += std::string(" -j ") + j.to;
-      lines.insert(lines.begin(), l);
+      lines.insert(lines.begin(), args("-A", j.from, j.ct_new ? args("-m", "conntrack", "--ctstate", "NEW") : Args(),
+                                       *j.comment ? comment(j.comment) : Args(), "-j", j.to)
+                                      .str());
     }
     out.insert(out.end(), lines.begin(), lines.end());
   }
@@ -126,6 +135,50 @@ NodePortAddrs node_port_addresses(const ProxyOptions& o, const Node& node) {
   return a;
 }
 
+// The filter-table verdict for traffic its policy leaves without an endpoint:
+// REJECT when the Service has none at all, DROP when only local ones are missing.
+struct NoEndpoints {
+  std::string target;
+  Args comment;
+};
+
+NoEndpoints no_endpoints(const std::string& spn, bool has_any) {
+  if (!has_any) return {"REJECT", comment(spn + " has no endpoints")};
+  return {"DROP", comment(spn + " has no local endpoints")};
+}
+
+// One service port's chains and what its traffic policies decide, worked out
+// before any of its rules is written (a view: `sp` must outlive it).
+struct Plan {
+  const ServicePortInfo& sp;
+  Categorized cat;
+  std::string cluster_chain, local_chain, ext_chain, fw_chain;
+  kube::PolicyChains policy;
+  bool uses_cluster_chain, uses_local_chain, uses_ext_chain, uses_fw_chain;
+  NoEndpoints no_endpoints;
+
+  // Where LoadBalancer IP traffic goes: through the source-range firewall if there is one.
+  const std::string& lb_chain() const { return uses_fw_chain ? fw_chain : ext_chain; }
+};
+
+Plan plan(const ServicePortInfo& sp) {
+  const std::string& spn = sp.name;
+  Plan p{sp,
+         kube::categorize(sp),
+         kube::svc_chain(spn, sp.protocol),
+         kube::svl_chain(spn, sp.protocol),
+         kube::ext_chain(spn, sp.protocol),
+         kube::fw_chain(spn, sp.protocol)};
+  const bool has_any = p.cat.has_any;
+  p.policy = kube::policy_chains(sp, p.cat, p.cluster_chain, p.local_chain);
+  p.uses_cluster_chain = !p.cat.cluster.empty() && sp.uses_cluster_endpoints();
+  p.uses_local_chain = !p.cat.local.empty() && sp.uses_local_endpoints();
+  p.uses_ext_chain = has_any && sp.externally_accessible();
+  p.uses_fw_chain = has_any && !sp.load_balancer_ips.empty() && !sp.source_ranges.empty();
+  p.no_endpoints = no_endpoints(spn, has_any);
+  return p;
+}
+
 class Writer {
  public:
   Writer(const Cluster& cluster, const Node& node, bool nfacct)
@@ -139,234 +192,199 @@ class Writer {
   Tables write(const Cluster& cluster) {
     for (const char* c : {kServices, kExternalServices, kForward, kNodePorts, kProxyFirewall})
       t_.filter_chains.push_back(chain_line(c));
-    for (const char* c : {kServices, kNodePorts, kPostrouting, kMarkMasq})
-      t_.nat_chains.push_back(chain_line(c));
-
-    nat(std::string("-A ") + kPostrouting + " -m mark ! --mark " + mark_ + "/" + mark_ + " -j RETURN");
-    nat(std::string("-A ") + kPostrouting + " -j MARK --xor-mark " + mark_);
-    nat(std::string("-A ") + kPostrouting + " -m comment --comment " +
-        quoted("kubernetes service traffic requiring SNAT") + " -j MASQUERADE" +
-        (o_.random_fully ? " --random-fully" : ""));
-    nat(std::string("-A ") + kMarkMasq + " -j MARK --or-mark " + mark_);
-
-    if (localhost_node_ports_) {
-      t_.filter_chains.push_back(chain_line(kKubeletFirewall));
-      filter(std::string("-A ") + kKubeletFirewall + " -m comment --comment " +
-             quoted("block incoming localnet connections") +
-             " -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP");
-    }
-
+    for (const char* c : {kServices, kNodePorts, kPostrouting, kMarkMasq}) nat_chain(c);
+    masquerade_rules();
+    if (localhost_node_ports_) localnet_block();
     for (const auto& sp : kube::service_ports(cluster, node_.name)) service(sp);
-
-    // The tail call to KUBE-NODEPORTS, last in KUBE-SERVICES.
-    const std::string np_comment =
-        " -m comment --comment " +
-        quoted("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
-    if (npa_.match_all) {
-      std::string dest = " -m addrtype --dst-type LOCAL";
-      if (!localhost_node_ports_) dest += " ! -d 127.0.0.0/8";
-      nat(std::string("-A ") + kServices + np_comment + dest + " -j " + kNodePorts);
-    } else {
-      for (const auto& ip : npa_.ips) {
-        if (ip.is_loopback() && !localhost_node_ports_) continue;
-        nat(std::string("-A ") + kServices + np_comment + " -d " + ip.str() + " -j " + kNodePorts);
-      }
-    }
-
-    filter(std::string("-A ") + kForward + " -m conntrack --ctstate INVALID" +
-           (nfacct_ ? std::string(" -m nfacct --nfacct-name ") + kInvalidCounter : "") + " -j DROP");
-    filter(std::string("-A ") + kForward + " -m comment --comment " + quoted("kubernetes forwarding rules") +
-           " -m mark --mark " + mark_ + "/" + mark_ + " -j ACCEPT");
-    filter(std::string("-A ") + kForward + " -m comment --comment " +
-           quoted("kubernetes forwarding conntrack rule") +
-           " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+    node_ports_jump();
+    forward_rules();
     return std::move(t_);
   }
 
  private:
-  void nat(std::string l) { t_.nat_rules.push_back(std::move(l)); }
-  void filter(std::string l) { t_.filter_rules.push_back(std::move(l)); }
+  template <typename... Parts>
+  void nat(const Parts&... parts) {
+    t_.nat_rules.push_back(args(parts...).str());
+  }
+  template <typename... Parts>
+  void filter(const Parts&... parts) {
+    t_.filter_rules.push_back(args(parts...).str());
+  }
   void nat_chain(const std::string& c) { t_.nat_chains.push_back(chain_line(c)); }
 
-  static std::string match(const std::string& proto, const std::string& dst, uint16_t port) {
-    std::string s = " -m " + proto + " -p " + proto;
-    if (!dst.empty()) s += " -d " + dst;
-    return s + " --dport " + std::to_string(port);
+  // KUBE-MARK-MASQ marks, KUBE-POSTROUTING masquerades what is marked.
+  void masquerade_rules() {
+    nat("-A", kPostrouting, "-m", "mark", "!", "--mark", mark_ + "/" + mark_, "-j", "RETURN");
+    nat("-A", kPostrouting, "-j", "MARK", "--xor-mark", mark_);
+    nat("-A", kPostrouting, comment("kubernetes service traffic requiring SNAT"), "-j", "MASQUERADE",
+        o_.random_fully ? "--random-fully" : "");
+    nat("-A", kMarkMasq, "-j", "MARK", "--or-mark", mark_);
   }
 
+  // With NodePorts on localhost, kube-proxy (standing in for kubelet) blocks
+  // localnet destinations from other sources unless they were DNATed.
+  void localnet_block() {
+    t_.filter_chains.push_back(chain_line(kKubeletFirewall));
+    filter("-A", kKubeletFirewall, comment("block incoming localnet connections"), "-d", "127.0.0.0/8", "!", "-s",
+           "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP");
+  }
+
+  // The tail call to KUBE-NODEPORTS, last in KUBE-SERVICES.
+  void node_ports_jump() {
+    const Args why = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
+    if (npa_.match_all) {
+      nat("-A", kServices, why, "-m", "addrtype", "--dst-type", "LOCAL",
+          localhost_node_ports_ ? Args() : args("!", "-d", "127.0.0.0/8"), "-j", kNodePorts);
+      return;
+    }
+    for (const auto& ip : npa_.ips)
+      if (!ip.is_loopback() || localhost_node_ports_) nat("-A", kServices, why, "-d", ip.str(), "-j", kNodePorts);
+  }
+
+  void forward_rules() {
+    filter("-A", kForward, "-m", "conntrack", "--ctstate", "INVALID",
+           nfacct_ ? args("-m", "nfacct", "--nfacct-name", kInvalidCounter) : Args(), "-j", "DROP");
+    filter("-A", kForward, comment("kubernetes forwarding rules"), "-m", "mark", "--mark", mark_ + "/" + mark_, "-j",
+           "ACCEPT");
+    filter("-A", kForward, comment("kubernetes forwarding conntrack rule"), "-m", "conntrack", "--ctstate",
+           "RELATED,ESTABLISHED", "-j", "ACCEPT");
+  }
+
+  // One service port, in kube-proxy's order: the rules that catch its
+  // destinations, then its own chains.
   void service(const ServicePortInfo& sp) {
-    const std::string& proto = sp.protocol;
-    const std::string& spn = sp.name;
-    const Categorized cat = kube::categorize(sp);
-    const std::string cluster_chain = kube::svc_chain(spn, proto);
-    const std::string local_chain = kube::svl_chain(spn, proto);
-    const std::string ext_chain = kube::ext_chain(spn, proto);
-    const std::string fw_chain = kube::fw_chain(spn, proto);
-    const bool has_endpoints = cat.has_any;
-
-    const bool uses_cluster_chain = !cat.cluster.empty() && sp.uses_cluster_endpoints();
-    const bool uses_local_chain = !cat.local.empty() && sp.uses_local_endpoints();
-
-    const auto [internal_chain, external_policy_chain, has_internal, has_external] =
-        kube::policy_chains(sp, cat, cluster_chain, local_chain);
-    const bool uses_ext_chain = has_endpoints && sp.externally_accessible();
-    const bool uses_fw_chain = has_endpoints && !sp.load_balancer_ips.empty() && !sp.source_ranges.empty();
-    const std::string lb_chain = uses_fw_chain ? fw_chain : ext_chain;
-
-    std::string internal_target, internal_comment, external_target, external_comment;
-    if (!has_endpoints) {
-      internal_target = external_target = "REJECT";
-      internal_comment = external_comment = quoted(spn + " has no endpoints");
-    } else {
-      if (!has_internal) {
-        internal_target = "DROP";
-        internal_comment = quoted(spn + " has no local endpoints");
-      }
-      if (!has_external) {
-        external_target = "DROP";
-        external_comment = quoted(spn + " has no local endpoints");
-      }
-    }
-
-    const std::string cip = sp.cluster_ip.str();
-    const uint16_t port = sp.port->port;
-
-    // ClusterIP.
-    if (has_internal)
-      nat(std::string("-A ") + kServices + " -m comment --comment " + quoted(spn + " cluster IP") +
-          match(proto, cip, port) + " -j " + internal_chain);
-    else
-      filter(std::string("-A ") + kServices + " -m comment --comment " + internal_comment +
-             match(proto, cip, port) + " -j " + internal_target);
-
-    // externalIPs.
-    for (const auto& ip : sp.external_ips) {
-      if (has_endpoints)
-        nat(std::string("-A ") + kServices + " -m comment --comment " + quoted(spn + " external IP") +
-            match(proto, ip.str(), port) + " -j " + ext_chain);
-      if (!has_external)
-        filter(std::string("-A ") + kExternalServices + " -m comment --comment " + external_comment +
-               match(proto, ip.str(), port) + " -j " + external_target);
-    }
-
-    // LoadBalancer ingress IPs.
-    for (const auto& ip : sp.load_balancer_ips) {
-      if (has_endpoints)
-        nat(std::string("-A ") + kServices + " -m comment --comment " + quoted(spn + " loadbalancer IP") +
-            match(proto, ip.str(), port) + " -j " + lb_chain);
-      if (uses_fw_chain)
-        filter(std::string("-A ") + kProxyFirewall + " -m comment --comment " +
-               quoted(spn + " traffic not accepted by " + fw_chain) + match(proto, ip.str(), port) +
-               " -j DROP");
-    }
-    if (!has_external)
-      for (const auto& ip : sp.load_balancer_ips)
-        filter(std::string("-A ") + kExternalServices + " -m comment --comment " + external_comment +
-               match(proto, ip.str(), port) + " -j " + external_target);
-
-    // NodePort.
-    if (sp.node_port != 0) {
-      if (has_endpoints) {
-        if (localhost_node_ports_ && nfacct_)
-          nat(std::string("-A ") + kNodePorts + " -m comment --comment " + spn + match(proto, "127.0.0.0/8", sp.node_port) +
-              " -m nfacct --nfacct-name " + kLocalhostCounter + " -j " + ext_chain);
-        nat(std::string("-A ") + kNodePorts + " -m comment --comment " + spn + match(proto, "", sp.node_port) +
-            " -j " + ext_chain);
-      }
-      if (!has_external)
-        filter(std::string("-A ") + kExternalServices + " -m comment --comment " + external_comment +
-               " -m addrtype --dst-type LOCAL" + match(proto, "", sp.node_port) + " -j " + external_target);
-    }
-
-    // Health check node port (always TCP).
-    if (sp.health_check_node_port != 0)
-      filter(std::string("-A ") + kNodePorts + " -m comment --comment " +
-             quoted(spn + " health check node port") + match("tcp", "", sp.health_check_node_port) +
-             " -j ACCEPT");
-
-    // Masquerade off-cluster traffic to the ClusterIP.
-    if (has_internal) {
-      std::string args = " -m comment --comment " + quoted(spn + " cluster IP") + match(proto, cip, port);
-      if (o_.masquerade_all)
-        nat("-A " + internal_chain + args + " -j " + kMarkMasq);
-      else if (!pod_cidr_.empty())
-        nat("-A " + internal_chain + args + " ! -s " + pod_cidr_ + " -j " + kMarkMasq);
-    }
-
-    // The "external destinations" chain.
-    if (uses_ext_chain) {
-      nat_chain(ext_chain);
-      if (!sp.external_policy_local) {
-        nat("-A " + ext_chain + " -m comment --comment " +
-            quoted("masquerade traffic for " + spn + " external destinations") + " -j " + kMarkMasq);
-      } else {
-        if (!pod_cidr_.empty())
-          nat("-A " + ext_chain + " -m comment --comment " +
-              quoted("pod traffic for " + spn + " external destinations") + " -s " + pod_cidr_ + " -j " +
-              cluster_chain);
-        nat("-A " + ext_chain + " -m comment --comment " +
-            quoted("masquerade LOCAL traffic for " + spn + " external destinations") +
-            " -m addrtype --src-type LOCAL -j " + kMarkMasq);
-        nat("-A " + ext_chain + " -m comment --comment " +
-            quoted("route LOCAL traffic for " + spn + " external destinations") +
-            " -m addrtype --src-type LOCAL -j " + cluster_chain);
-      }
-      if (has_external) nat("-A " + ext_chain + " -j " + external_policy_chain);
-    }
-
-    // loadBalancerSourceRanges.
-    if (uses_fw_chain) {
-      nat_chain(fw_chain);
-      const std::string args = "-A " + fw_chain + " -m comment --comment " + quoted(spn + " loadbalancer IP");
-      bool allow_from_node = false;
-      for (const auto& cidr : sp.source_ranges) {
-        nat(args + " -s " + cidr.str() + " -j " + ext_chain);
-        if (node_ip_ && cidr.contains(*node_ip_)) allow_from_node = true;
-      }
-      if (allow_from_node)
-        for (const auto& ip : sp.load_balancer_ips) nat(args + " -s " + ip.str() + " -j " + ext_chain);
-      nat("-A " + fw_chain + " -m comment --comment " +
-          quoted("other traffic to " + spn + " will be dropped by KUBE-PROXY-FIREWALL"));
-    }
-
-    if (uses_cluster_chain) {
-      nat_chain(cluster_chain);
-      endpoint_jumps(sp, cluster_chain, cat.cluster);
-    }
-    if (uses_local_chain) {
-      nat_chain(local_chain);
-      endpoint_jumps(sp, local_chain, cat.local);
-    }
-
-    // Endpoint chains.
-    for (const auto& ep : cat.all_reachable) {
-      const std::string chain = kube::sep_chain(spn, proto, ep.str());
-      nat_chain(chain);
-      const std::string head = "-A " + chain + " -m comment --comment " + spn;
-      nat(head + " -s " + ep.ip.str() + " -j " + kMarkMasq);
-      std::string dnat = head;
-      if (sp.affinity) dnat += " -m recent --name " + chain + " --set";
-      dnat += " -m " + proto + " -p " + proto + " -j DNAT --to-destination " + ep.str();
-      nat(dnat);
-    }
+    const Plan p = plan(sp);
+    cluster_ip_rule(p);
+    for (const auto& ip : sp.external_ips) external_ip_rules(p, ip);
+    load_balancer_rules(p);
+    if (sp.node_port != 0) node_port_rules(p);
+    if (sp.health_check_node_port != 0)  // always TCP
+      filter("-A", kNodePorts, comment(sp.name + " health check node port"),
+             match("tcp", "", sp.health_check_node_port), "-j", "ACCEPT");
+    if (p.policy.has_internal) cluster_ip_masquerade(p);
+    if (p.uses_ext_chain) external_chain(p);
+    if (p.uses_fw_chain) firewall_chain(p);
+    if (p.uses_cluster_chain) policy_chain(sp, p.cluster_chain, p.cat.cluster);
+    if (p.uses_local_chain) policy_chain(sp, p.local_chain, p.cat.local);
+    for (const auto& ep : p.cat.all_reachable) endpoint_chain(sp, ep);
   }
 
-  void endpoint_jumps(const ServicePortInfo& sp, const std::string& chain,
-                      const std::vector<EndpointInfo>& endpoints) {
-    const std::string& spn = sp.name;
+  void cluster_ip_rule(const Plan& p) {
+    const Args m = match(p.sp.protocol, p.sp.cluster_ip.str(), p.sp.port->port);
+    if (p.policy.has_internal)
+      nat("-A", kServices, comment(p.sp.name + " cluster IP"), m, "-j", p.policy.internal);
+    else
+      filter("-A", kServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
+  }
+
+  void external_ip_rules(const Plan& p, const Ip& ip) {
+    const Args m = match(p.sp.protocol, ip.str(), p.sp.port->port);
+    if (p.cat.has_any) nat("-A", kServices, comment(p.sp.name + " external IP"), m, "-j", p.ext_chain);
+    if (!p.policy.has_external)
+      filter("-A", kExternalServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
+  }
+
+  // LoadBalancer ingress IPs; with loadBalancerSourceRanges, what the
+  // firewall chain does not accept is dropped in the filter table.
+  void load_balancer_rules(const Plan& p) {
+    const ServicePortInfo& sp = p.sp;
+    for (const auto& ip : sp.load_balancer_ips) {
+      const Args m = match(sp.protocol, ip.str(), sp.port->port);
+      if (p.cat.has_any) nat("-A", kServices, comment(sp.name + " loadbalancer IP"), m, "-j", p.lb_chain());
+      if (p.uses_fw_chain)
+        filter("-A", kProxyFirewall, comment(sp.name + " traffic not accepted by " + p.fw_chain), m, "-j", "DROP");
+    }
+    if (p.policy.has_external) return;
+    for (const auto& ip : sp.load_balancer_ips)
+      filter("-A", kExternalServices, p.no_endpoints.comment, match(sp.protocol, ip.str(), sp.port->port), "-j",
+             p.no_endpoints.target);
+  }
+
+  void node_port_rules(const Plan& p) {
+    const ServicePortInfo& sp = p.sp;
+    if (p.cat.has_any) {
+      if (localhost_node_ports_ && nfacct_)
+        nat("-A", kNodePorts, name_comment(sp.name), match(sp.protocol, "127.0.0.0/8", sp.node_port), "-m", "nfacct",
+            "--nfacct-name", kLocalhostCounter, "-j", p.ext_chain);
+      nat("-A", kNodePorts, name_comment(sp.name), match(sp.protocol, "", sp.node_port), "-j", p.ext_chain);
+    }
+    if (!p.policy.has_external)
+      filter("-A", kExternalServices, p.no_endpoints.comment, "-m", "addrtype", "--dst-type", "LOCAL",
+             match(sp.protocol, "", sp.node_port), "-j", p.no_endpoints.target);
+  }
+
+  // Masquerade off-cluster traffic to the ClusterIP (all of it under masqueradeAll).
+  void cluster_ip_masquerade(const Plan& p) {
+    if (!o_.masquerade_all && pod_cidr_.empty()) return;  // no way to tell off-cluster traffic
+    nat("-A", p.policy.internal, comment(p.sp.name + " cluster IP"),
+        match(p.sp.protocol, p.sp.cluster_ip.str(), p.sp.port->port),
+        o_.masquerade_all ? Args() : args("!", "-s", pod_cidr_), "-j", kMarkMasq);
+  }
+
+  // The "external destinations" chain: masquerade, except under a Local
+  // external policy, where only pod and node-local sources are masqueraded
+  // or short-circuited to the cluster-wide chain.
+  void external_chain(const Plan& p) {
+    const std::string& spn = p.sp.name;
+    nat_chain(p.ext_chain);
+    if (!p.sp.external_policy_local) {
+      nat("-A", p.ext_chain, comment("masquerade traffic for " + spn + " external destinations"), "-j", kMarkMasq);
+    } else {
+      if (!pod_cidr_.empty())
+        nat("-A", p.ext_chain, comment("pod traffic for " + spn + " external destinations"), "-s", pod_cidr_, "-j",
+            p.cluster_chain);
+      nat("-A", p.ext_chain, comment("masquerade LOCAL traffic for " + spn + " external destinations"), "-m",
+          "addrtype", "--src-type", "LOCAL", "-j", kMarkMasq);
+      nat("-A", p.ext_chain, comment("route LOCAL traffic for " + spn + " external destinations"), "-m", "addrtype",
+          "--src-type", "LOCAL", "-j", p.cluster_chain);
+    }
+    if (p.policy.has_external) nat("-A", p.ext_chain, "-j", p.policy.external);
+  }
+
+  // loadBalancerSourceRanges: accepted sources go on to the external chain
+  // (the node itself too when a range covers it, as LB IP hairpin traffic).
+  void firewall_chain(const Plan& p) {
+    const ServicePortInfo& sp = p.sp;
+    nat_chain(p.fw_chain);
+    const Args head = args("-A", p.fw_chain, comment(sp.name + " loadbalancer IP"));
+    bool allow_from_node = false;
+    for (const auto& cidr : sp.source_ranges) {
+      nat(head, "-s", cidr.str(), "-j", p.ext_chain);
+      if (node_ip_ && cidr.contains(*node_ip_)) allow_from_node = true;
+    }
+    if (allow_from_node)
+      for (const auto& ip : sp.load_balancer_ips) nat(head, "-s", ip.str(), "-j", p.ext_chain);
+    nat("-A", p.fw_chain, comment("other traffic to " + sp.name + " will be dropped by KUBE-PROXY-FIREWALL"));
+  }
+
+  // KUBE-SVC-/KUBE-SVL-: session affinity first, then endpoint i of n taken
+  // with probability 1/(n-i), the last one unconditionally.
+  void policy_chain(const ServicePortInfo& sp, const std::string& chain, const std::vector<EndpointInfo>& endpoints) {
+    nat_chain(chain);
     if (sp.affinity)
       for (const auto& ep : endpoints) {
-        const std::string sep = kube::sep_chain(spn, sp.protocol, ep.str());
-        nat("-A " + chain + " -m comment --comment " + quoted(spn + " -> " + ep.str()) + " -m recent --name " +
-            sep + " --rcheck --seconds " + std::to_string(sp.affinity_timeout) + " --reap -j " + sep);
+        const std::string sep = kube::sep_chain(sp.name, sp.protocol, ep.str());
+        nat("-A", chain, comment(sp.name + " -> " + ep.str()), "-m", "recent", "--name", sep, "--rcheck",
+            "--seconds", sp.affinity_timeout, "--reap", "-j", sep);
       }
-    const int n = int(endpoints.size());
-    for (int i = 0; i < n; ++i) {
-      const auto& ep = endpoints[i];
-      std::string l = "-A " + chain + " -m comment --comment " + quoted(spn + " -> " + ep.str());
-      if (i < n - 1) l += " -m statistic --mode random --probability " + kube::probability(n - i);
-      nat(l + " -j " + kube::sep_chain(spn, sp.protocol, ep.str()));
+    const size_t n = endpoints.size();
+    for (size_t i = 0; i < n; ++i) {
+      const std::string ep = endpoints[i].str();
+      const Args pick =
+          i + 1 < n ? args("-m", "statistic", "--mode", "random", "--probability", kube::probability(int(n - i)))
+                    : Args();
+      nat("-A", chain, comment(sp.name + " -> " + ep), pick, "-j", kube::sep_chain(sp.name, sp.protocol, ep));
     }
+  }
+
+  // KUBE-SEP-: mark hairpin traffic for masquerade, then DNAT.
+  void endpoint_chain(const ServicePortInfo& sp, const EndpointInfo& ep) {
+    const std::string chain = kube::sep_chain(sp.name, sp.protocol, ep.str());
+    nat_chain(chain);
+    const Args head = args("-A", chain, name_comment(sp.name));
+    nat(head, "-s", ep.ip.str(), "-j", kMarkMasq);
+    nat(head, sp.affinity ? args("-m", "recent", "--name", chain, "--set") : Args(), "-m", sp.protocol, "-p",
+        sp.protocol, "-j", "DNAT", "--to-destination", ep.str());
   }
 
   const ProxyOptions& o_;

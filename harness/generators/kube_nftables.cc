@@ -9,15 +9,56 @@ namespace harness {
 
 namespace {
 
+using kube::Args;
+using kube::args;
 using kube::Categorized;
 using kube::EndpointInfo;
+using kube::quoted;
 using kube::ServicePortInfo;
 
-const std::string kTable = "ip kube-proxy";
+const char* const kTable = "ip kube-proxy";  // family and name
 const char* const kRejectChain = "reject-chain";
 const char* const kMarkMasq = "mark-for-masquerade";
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+// `A , B , C`, nft's anonymous set and map syntax.
+Args comma_list(const std::vector<Args>& items) {
+  Args out;
+  for (size_t i = 0; i < items.size(); ++i) out.add(i ? "," : "").add(items[i]);
+  return out;
+}
+
+// One service port's chains and what its traffic policies decide, worked out
+// before any of its rules is written (a view: `sp` must outlive it).
+struct Plan {
+  const ServicePortInfo& sp;
+  Categorized cat;
+  std::string cluster_chain, local_chain, ext_chain, fw_chain;
+  kube::PolicyChains policy;
+  bool uses_cluster_chain, uses_local_chain, uses_ext_chain, uses_fw_chain;
+  // For traffic its policy leaves without an endpoint: reject when the
+  // Service has none at all, drop when only local ones are missing.
+  Args no_endpoints;
+};
+
+Plan plan(const ServicePortInfo& sp) {
+  const std::string base = kube::nft_service_base(sp.service->ns, sp.service->name, sp.protocol, sp.port->name);
+  Plan p{sp, kube::categorize(sp), "service-" + base, "local-" + base, "external-" + base, "firewall-" + base};
+  const bool has_any = p.cat.has_any;
+  p.policy = kube::policy_chains(sp, p.cat, p.cluster_chain, p.local_chain);
+  p.uses_cluster_chain = !p.cat.cluster.empty() && sp.uses_cluster_endpoints();
+  p.uses_local_chain = !p.cat.local.empty() && sp.uses_local_endpoints();
+  p.uses_ext_chain = has_any && sp.externally_accessible();
+  p.uses_fw_chain = !sp.load_balancer_ips.empty() && !sp.source_ranges.empty();
+  p.no_endpoints = has_any ? args("drop") : args("goto", kRejectChain);
+  return p;
+}
+
+// `IP . tcp . PORT`: the key of service-ips and the other address maps.
+Args key(const ServicePortInfo& sp, const Ip& ip) { return args(ip.str(), ".", sp.protocol, ".", sp.port->port); }
+
+std::string ep_base(const ServicePortInfo& sp, const EndpointInfo& ep) {
+  return kube::nft_endpoint_base(sp.service->ns, sp.service->name, sp.protocol, sp.port->name, ep.ip.str(), ep.port);
+}
 
 class Writer {
  public:
@@ -30,13 +71,12 @@ class Writer {
 
   std::string write(bool replace) {
     std::string out;
-    const std::string table_line = "add table " + kTable + " { comment " + quoted("rules for kube-proxy") + " ; }";
     if (replace) {
       // Create-if-missing, delete, recreate: one transaction replaces the table.
-      out += "add table " + kTable + "\n";
-      out += "delete table " + kTable + "\n";
+      out += args("add", "table", kTable).str() + "\n";
+      out += args("delete", "table", kTable).str() + "\n";
     }
-    out += table_line + "\n";
+    out += args("add", "table", kTable, "{", "comment", quoted("rules for kube-proxy"), ";", "}").str() + "\n";
 
     setup();
     for (const auto& sp : kube::service_ports(cluster_, node_.name)) service(sp);
@@ -47,15 +87,24 @@ class Writer {
   }
 
  private:
-  void decl(const std::string& what) { decls_.push_back("add " + what); }
+  template <typename... Parts>
+  void decl(const Parts&... parts) {
+    decls_.push_back(args("add", parts...).str());
+  }
   void chain(const std::string& name, const std::string& spec = "") {
-    decl("chain " + kTable + " " + name + (spec.empty() ? "" : " { " + spec + " ; }"));
+    decl("chain", kTable, name, spec.empty() ? Args() : args("{", spec, ";", "}"));
   }
-  void rule(const std::string& chain, const std::string& r) {
-    body_.push_back("add rule " + kTable + " " + chain + " " + r);
+  // `add set|map ip kube-proxy NAME { type TYPE ; comment "TEXT" ; }`
+  void typed(const char* kind, const char* name, const std::string& type, const std::string& comment) {
+    decl(kind, kTable, name, "{", "type", type, ";", "comment", quoted(comment), ";", "}");
   }
-  void element(const std::string& set, const std::string& e) {
-    body_.push_back("add element " + kTable + " " + set + " { " + e + " }");
+  template <typename... Parts>
+  void rule(const std::string& chain, const Parts&... parts) {
+    body_.push_back(args("add", "rule", kTable, chain, parts...).str());
+  }
+  template <typename... Parts>
+  void element(const char* set, const Parts&... parts) {
+    body_.push_back(args("add", "element", kTable, set, "{", parts..., "}").str());
   }
 
   void node_port_addresses() {
@@ -80,22 +129,16 @@ class Writer {
   }
 
   void setup() {
-    decl("set " + kTable + " cluster-ips { type ipv4_addr ; comment " + quoted("Active ClusterIPs") + " ; }");
-    if (!match_all_)
-      decl("set " + kTable + " nodeport-ips { type ipv4_addr ; comment " +
-           quoted("IPs that accept NodePort traffic") + " ; }");
+    typed("set", "cluster-ips", "ipv4_addr", "Active ClusterIPs");
+    if (!match_all_) typed("set", "nodeport-ips", "ipv4_addr", "IPs that accept NodePort traffic");
     const std::string addr_key = "ipv4_addr . inet_proto . inet_service : verdict";
     const std::string port_key = "inet_proto . inet_service : verdict";
-    decl("map " + kTable + " firewall-ips { type " + addr_key + " ; comment " +
-         quoted("destinations that are subject to LoadBalancerSourceRanges") + " ; }");
-    decl("map " + kTable + " no-endpoint-nodeports { type " + port_key + " ; comment " +
-         quoted("vmap to drop or reject packets to service nodeports with no endpoints") + " ; }");
-    decl("map " + kTable + " no-endpoint-services { type " + addr_key + " ; comment " +
-         quoted("vmap to drop or reject packets to services with no endpoints") + " ; }");
-    decl("map " + kTable + " service-ips { type " + addr_key + " ; comment " +
-         quoted("ClusterIP, ExternalIP and LoadBalancer IP traffic") + " ; }");
-    decl("map " + kTable + " service-nodeports { type " + port_key + " ; comment " + quoted("NodePort traffic") +
-         " ; }");
+    typed("map", "firewall-ips", addr_key, "destinations that are subject to LoadBalancerSourceRanges");
+    typed("map", "no-endpoint-nodeports", port_key,
+          "vmap to drop or reject packets to service nodeports with no endpoints");
+    typed("map", "no-endpoint-services", addr_key, "vmap to drop or reject packets to services with no endpoints");
+    typed("map", "service-ips", addr_key, "ClusterIP, ExternalIP and LoadBalancer IP traffic");
+    typed("map", "service-nodeports", port_key, "NodePort traffic");
 
     // Base chains, hooked before DNAT for filtering on the original destination.
     chain("filter-prerouting-pre-dnat", "type filter hook prerouting priority -110");
@@ -123,15 +166,15 @@ class Writer {
     rule("nat-postrouting", "jump masquerading");
     rule("nat-prerouting", "jump services");
 
-    rule("cluster-ips-check",
-         "ip daddr @cluster-ips reject comment " + quoted("Reject traffic to invalid ports of ClusterIPs"));
+    rule("cluster-ips-check", "ip daddr @cluster-ips reject comment",
+         quoted("Reject traffic to invalid ports of ClusterIPs"));
     if (cluster_.service_cidr.ip().is_v4())
-      rule("cluster-ips-check", "ip daddr { " + cluster_.service_cidr.network().str() + " } drop comment " +
-                                    quoted("Drop traffic to unallocated ClusterIPs"));
+      rule("cluster-ips-check", "ip daddr {", cluster_.service_cidr.network().str(), "} drop comment",
+           quoted("Drop traffic to unallocated ClusterIPs"));
     rule("firewall-check", "ip daddr . meta l4proto . th dport vmap @firewall-ips");
-    rule(kMarkMasq, "mark set mark or " + mark_);
-    rule("masquerading", "mark and " + mark_ + " == 0 return");
-    rule("masquerading", "mark set mark xor " + mark_);
+    rule(kMarkMasq, "mark set mark or", mark_);
+    rule("masquerading", "mark and", mark_, "== 0 return");
+    rule("masquerading", "mark set mark xor", mark_);
     rule("masquerading", "masquerade fully-random");
     rule(kRejectChain, "reject");
     rule("service-endpoints-check", "ip daddr . meta l4proto . th dport vmap @no-endpoint-services");
@@ -146,144 +189,126 @@ class Writer {
     }
   }
 
-  std::string ep_base(const ServicePortInfo& sp, const EndpointInfo& ep) const {
-    return kube::nft_endpoint_base(sp.service->ns, sp.service->name, sp.protocol, sp.port->name, ep.ip.str(),
-                                   ep.port);
-  }
-
+  // One service port: its declarations, the map elements that catch its
+  // destinations, then the rules of its own chains.
   void service(const ServicePortInfo& sp) {
-    const std::string& proto = sp.protocol;
-    const std::string& spn = sp.name;
-    const std::string base = kube::nft_service_base(sp.service->ns, sp.service->name, proto, sp.port->name);
-    const std::string cluster_chain = "service-" + base;
-    const std::string local_chain = "local-" + base;
-    const std::string ext_chain = "external-" + base;
-    const std::string fw_chain = "firewall-" + base;
-    const Categorized cat = kube::categorize(sp);
-    const bool has_endpoints = cat.has_any;
-
-    for (const auto& ep : cat.all_reachable) chain("endpoint-" + ep_base(sp, ep));
-
-    const bool uses_cluster_chain = !cat.cluster.empty() && sp.uses_cluster_endpoints();
-    if (uses_cluster_chain) chain(cluster_chain);
-    const bool uses_local_chain = !cat.local.empty() && sp.uses_local_endpoints();
-    if (uses_local_chain) chain(local_chain);
-
-    const auto [internal_chain, external_policy_chain, has_internal, has_external] =
-        kube::policy_chains(sp, cat, cluster_chain, local_chain);
-    const bool uses_ext_chain = has_endpoints && sp.externally_accessible();
-    if (uses_ext_chain) chain(ext_chain);
-
-    std::string internal_verdict, external_verdict;
-    if (!has_endpoints) {
-      internal_verdict = external_verdict = std::string("goto ") + kRejectChain;
-    } else {
-      if (!has_internal) internal_verdict = "drop";
-      if (!has_external) external_verdict = "drop";
-    }
-
-    const std::string port = std::to_string(sp.port->port);
-    auto key = [&](const Ip& ip) { return ip.str() + " . " + proto + " . " + port; };
-    const std::string comment = " comment " + quoted(spn);
-
-    // ClusterIP.
-    element("cluster-ips", sp.cluster_ip.str());
-    if (has_internal)
-      element("service-ips", key(sp.cluster_ip) + " : goto " + internal_chain);
-    else
-      element("no-endpoint-services", key(sp.cluster_ip) + comment + " : " + internal_verdict);
-
-    // externalIPs.
+    const Plan p = plan(sp);
+    declare(p);
+    cluster_ip_elements(p);
     for (const auto& ip : sp.external_ips) {
-      if (has_endpoints) element("service-ips", key(ip) + " : goto " + ext_chain);
-      if (!has_external) element("no-endpoint-services", key(ip) + comment + " : " + external_verdict);
+      if (p.cat.has_any) element("service-ips", key(sp, ip), ":", "goto", p.ext_chain);
+      if (!p.policy.has_external) no_endpoint_element("no-endpoint-services", key(sp, ip), p);
     }
-
-    // LoadBalancer IPs and loadBalancerSourceRanges.
-    const bool uses_fw_chain = !sp.load_balancer_ips.empty() && !sp.source_ranges.empty();
-    if (uses_fw_chain) chain(fw_chain);
-    for (const auto& ip : sp.load_balancer_ips) {
-      if (has_endpoints) element("service-ips", key(ip) + " : goto " + ext_chain);
-      if (uses_fw_chain) element("firewall-ips", key(ip) + " : goto " + fw_chain);
-    }
-    if (!has_external)
-      for (const auto& ip : sp.load_balancer_ips)
-        element("no-endpoint-services", key(ip) + comment + " : " + external_verdict);
-
-    // NodePort.
-    if (sp.node_port != 0) {
-      const std::string np = proto + " . " + std::to_string(sp.node_port);
-      if (has_endpoints) element("service-nodeports", np + " : goto " + ext_chain);
-      if (!has_external) element("no-endpoint-nodeports", np + comment + " : " + external_verdict);
-    }
-
-    // Masquerade off-cluster traffic to the ClusterIP.
-    if (has_internal) {
-      if (o_.masquerade_all)
-        rule(internal_chain, "ip daddr " + sp.cluster_ip.str() + " jump " + kMarkMasq);
-      else if (!pod_cidr_.empty())
-        rule(internal_chain, "ip daddr " + sp.cluster_ip.str() + " ip saddr != " + pod_cidr_ + " jump " + kMarkMasq);
-    }
-
-    if (uses_ext_chain) {
-      if (!sp.external_policy_local) {
-        rule(ext_chain, std::string("jump ") + kMarkMasq);
-      } else {
-        if (!pod_cidr_.empty())
-          rule(ext_chain, "ip saddr " + pod_cidr_ + " goto " + cluster_chain + " comment " +
-                              quoted("short-circuit pod traffic"));
-        rule(ext_chain, std::string("fib saddr type local jump ") + kMarkMasq + " comment " +
-                            quoted("masquerade local traffic"));
-        rule(ext_chain, "fib saddr type local goto " + cluster_chain + " comment " +
-                            quoted("short-circuit local traffic"));
-      }
-      if (has_external) rule(ext_chain, "goto " + external_policy_chain);
-    }
-
-    if (uses_fw_chain) {
-      std::string sources;
-      bool allow_from_node = false;
-      for (const auto& cidr : sp.source_ranges) {
-        if (!sources.empty()) sources += " , ";
-        sources += cidr.str();
-        if (node_ip_ && cidr.contains(*node_ip_)) allow_from_node = true;
-      }
-      if (allow_from_node)
-        for (const auto& ip : sp.load_balancer_ips) sources += " , " + ip.str();
-      rule(fw_chain, "ip saddr != { " + sources + " } drop");
-    }
-
-    if (sp.affinity)
-      for (const auto& ep : cat.all_reachable)
-        decl("set " + kTable + " affinity-" + ep_base(sp, ep) +
-             " { type ipv4_addr ; flags dynamic,timeout ; timeout " + std::to_string(sp.affinity_timeout) +
-             "s ; }");
-
-    if (uses_cluster_chain) endpoint_dispatch(sp, cluster_chain, cat.cluster);
-    if (uses_local_chain) endpoint_dispatch(sp, local_chain, cat.local);
-
-    for (const auto& ep : cat.all_reachable) {
-      const std::string eb = ep_base(sp, ep);
-      const std::string ec = "endpoint-" + eb;
-      rule(ec, "ip saddr " + ep.ip.str() + " jump " + kMarkMasq);
-      if (sp.affinity) rule(ec, "update @affinity-" + eb + " { ip saddr }");
-      rule(ec, "meta l4proto " + proto + " dnat to " + ep.str());
-    }
+    load_balancer_elements(p);
+    if (sp.node_port != 0) node_port_elements(p);
+    if (p.policy.has_internal) cluster_ip_masquerade(p);
+    if (p.uses_ext_chain) external_chain(p);
+    if (p.uses_fw_chain) firewall_chain(p);
+    if (p.uses_cluster_chain) endpoint_dispatch(sp, p.cluster_chain, p.cat.cluster);
+    if (p.uses_local_chain) endpoint_dispatch(sp, p.local_chain, p.cat.local);
+    for (const auto& ep : p.cat.all_reachable) endpoint_chain(sp, ep);
   }
 
+  void declare(const Plan& p) {
+    for (const auto& ep : p.cat.all_reachable) chain("endpoint-" + ep_base(p.sp, ep));
+    if (p.uses_cluster_chain) chain(p.cluster_chain);
+    if (p.uses_local_chain) chain(p.local_chain);
+    if (p.uses_ext_chain) chain(p.ext_chain);
+    if (p.uses_fw_chain) chain(p.fw_chain);
+    if (!p.sp.affinity) return;
+    const std::string timeout = std::to_string(p.sp.affinity_timeout) + "s";
+    for (const auto& ep : p.cat.all_reachable)
+      decl("set", kTable, "affinity-" + ep_base(p.sp, ep), "{", "type", "ipv4_addr", ";", "flags", "dynamic,timeout",
+           ";", "timeout", timeout, ";", "}");
+  }
+
+  void no_endpoint_element(const char* map, const Args& key, const Plan& p) {
+    element(map, key, "comment", quoted(p.sp.name), ":", p.no_endpoints);
+  }
+
+  void cluster_ip_elements(const Plan& p) {
+    element("cluster-ips", p.sp.cluster_ip.str());
+    if (p.policy.has_internal)
+      element("service-ips", key(p.sp, p.sp.cluster_ip), ":", "goto", p.policy.internal);
+    else
+      no_endpoint_element("no-endpoint-services", key(p.sp, p.sp.cluster_ip), p);
+  }
+
+  // LoadBalancer IPs; with loadBalancerSourceRanges they pass the firewall chain first.
+  void load_balancer_elements(const Plan& p) {
+    for (const auto& ip : p.sp.load_balancer_ips) {
+      if (p.cat.has_any) element("service-ips", key(p.sp, ip), ":", "goto", p.ext_chain);
+      if (p.uses_fw_chain) element("firewall-ips", key(p.sp, ip), ":", "goto", p.fw_chain);
+    }
+    if (p.policy.has_external) return;
+    for (const auto& ip : p.sp.load_balancer_ips) no_endpoint_element("no-endpoint-services", key(p.sp, ip), p);
+  }
+
+  void node_port_elements(const Plan& p) {
+    const Args np = args(p.sp.protocol, ".", p.sp.node_port);
+    if (p.cat.has_any) element("service-nodeports", np, ":", "goto", p.ext_chain);
+    if (!p.policy.has_external) no_endpoint_element("no-endpoint-nodeports", np, p);
+  }
+
+  // Masquerade off-cluster traffic to the ClusterIP (all of it under masqueradeAll).
+  void cluster_ip_masquerade(const Plan& p) {
+    if (!o_.masquerade_all && pod_cidr_.empty()) return;  // no way to tell off-cluster traffic
+    rule(p.policy.internal, "ip", "daddr", p.sp.cluster_ip.str(),
+         o_.masquerade_all ? Args() : args("ip", "saddr", "!=", pod_cidr_), "jump", kMarkMasq);
+  }
+
+  // Masquerade, except under a Local external policy, where only pod and
+  // node-local sources are masqueraded or short-circuited to the cluster-wide chain.
+  void external_chain(const Plan& p) {
+    if (!p.sp.external_policy_local) {
+      rule(p.ext_chain, "jump", kMarkMasq);
+    } else {
+      if (!pod_cidr_.empty())
+        rule(p.ext_chain, "ip", "saddr", pod_cidr_, "goto", p.cluster_chain, "comment",
+             quoted("short-circuit pod traffic"));
+      rule(p.ext_chain, "fib", "saddr", "type", "local", "jump", kMarkMasq, "comment",
+           quoted("masquerade local traffic"));
+      rule(p.ext_chain, "fib", "saddr", "type", "local", "goto", p.cluster_chain, "comment",
+           quoted("short-circuit local traffic"));
+    }
+    if (p.policy.has_external) rule(p.ext_chain, "goto", p.policy.external);
+  }
+
+  // loadBalancerSourceRanges: other sources are dropped (the node itself is
+  // accepted when a range covers it, as LB IP hairpin traffic).
+  void firewall_chain(const Plan& p) {
+    std::vector<Args> sources;
+    bool allow_from_node = false;
+    for (const auto& cidr : p.sp.source_ranges) {
+      sources.push_back(args(cidr.str()));
+      if (node_ip_ && cidr.contains(*node_ip_)) allow_from_node = true;
+    }
+    if (allow_from_node)
+      for (const auto& ip : p.sp.load_balancer_ips) sources.push_back(args(ip.str()));
+    rule(p.fw_chain, "ip", "saddr", "!=", "{", comma_list(sources), "}", "drop");
+  }
+
+  // Session affinity first, then a random pick among the endpoints.
   void endpoint_dispatch(const ServicePortInfo& sp, const std::string& chain,
                          const std::vector<EndpointInfo>& endpoints) {
     if (sp.affinity)
       for (const auto& ep : endpoints) {
         const std::string eb = ep_base(sp, ep);
-        rule(chain, "ip saddr @affinity-" + eb + " goto endpoint-" + eb);
+        rule(chain, "ip", "saddr", "@affinity-" + eb, "goto", "endpoint-" + eb);
       }
-    std::string vmap;
-    for (size_t i = 0; i < endpoints.size(); ++i) {
-      if (i) vmap += " , ";
-      vmap += std::to_string(i) + " : goto endpoint-" + ep_base(sp, endpoints[i]);
-    }
-    rule(chain, "numgen random mod " + std::to_string(endpoints.size()) + " vmap { " + vmap + " }");
+    std::vector<Args> vmap;
+    for (size_t i = 0; i < endpoints.size(); ++i)
+      vmap.push_back(args(i, ":", "goto", "endpoint-" + ep_base(sp, endpoints[i])));
+    rule(chain, "numgen", "random", "mod", endpoints.size(), "vmap", "{", comma_list(vmap), "}");
+  }
+
+  // Mark hairpin traffic for masquerade, remember the client for affinity, DNAT.
+  void endpoint_chain(const ServicePortInfo& sp, const EndpointInfo& ep) {
+    const std::string eb = ep_base(sp, ep);
+    const std::string chain = "endpoint-" + eb;
+    rule(chain, "ip", "saddr", ep.ip.str(), "jump", kMarkMasq);
+    if (sp.affinity) rule(chain, "update", "@affinity-" + eb, "{", "ip", "saddr", "}");
+    rule(chain, "meta", "l4proto", sp.protocol, "dnat", "to", ep.str());
   }
 
   const Cluster& cluster_;
