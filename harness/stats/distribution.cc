@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
-#include <limits>
 #include <numeric>
 
 #include "harness/stats/special_functions.h"
@@ -33,12 +33,9 @@ void check_rate(double x, const char* what) {
     throw kpath::Error(fmt::format("distribution check: {} must be in (0, 1), got {}", what, x));
 }
 
-// A p-value for a message, from its log so that 1e-400 still reads as such.
-std::string format_p(double log_p) {
-  if (std::exp(log_p) >= 1e-300) return fmt::format("{:.3g}", std::exp(log_p));
-  double log10_p = log_p / std::log(10.0);
-  double exponent = std::floor(log10_p);
-  return fmt::format("{:.2f}e{}", std::pow(10.0, log10_p - exponent), exponent);
+// A p-value for a message; below DBL_MIN it has underflowed (special_functions.h).
+std::string format_p(double p) {
+  return p >= DBL_MIN ? fmt::format("p={:.3g}", p) : fmt::format("p<{:.2g}", DBL_MIN);
 }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -78,13 +75,13 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
       n += observed[i];
     }
 
-  double log_p = 0;
+  r.p_value = 1;
   if (active.size() == 1) {
     r.test = "none (one category with weight > 0)";
   } else if (active.size() == 2) {
     r.test = "exact binomial";
     // p[a] + p[b] == 1 since the other categories have weight 0.
-    log_p = log_binomial_two_sided_p(n, observed[active[0]], p[active[0]]);
+    r.p_value = binomial_two_sided_p(n, observed[active[0]], p[active[0]]);
   } else {
     const size_t df = active.size() - 1;
     bool small = false;
@@ -95,9 +92,8 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
       if (e > 0) chi2 += d * d / e;
     }
     r.test = fmt::format("chi-square ({} df{})", df, small ? "; small expected counts" : "");
-    log_p = n == 0 ? 0 : log_chi_square_sf(chi2, double(df));
+    r.p_value = n == 0 ? 1 : chi_square_sf(chi2, double(df));
   }
-  r.p_value = std::exp(log_p);
   r.pass = r.p_value >= alpha;
 
   for (size_t i = 0; i < p.size(); ++i)
@@ -134,9 +130,9 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
       double z = std::fabs(double(observed[i]) - e) / std::sqrt(e * (1 - p[i]));
       if (z > worst_z) worst_z = z, worst = i;
     }
-    r.reason = fmt::format("{} got {} of {} probes where {:.1f} were expected ({} p={} < alpha={:.3g})",
+    r.reason = fmt::format("{} got {} of {} probes where {:.1f} were expected ({} {} < alpha={:.3g})",
                            names[worst], observed[worst], n, double(n) * p[worst], r.test,
-                           format_p(log_p), alpha);
+                           format_p(r.p_value), alpha);
   }
   return r;
 }

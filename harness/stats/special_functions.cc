@@ -1,207 +1,151 @@
 #include "harness/stats/special_functions.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cfloat>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/non_central_chi_squared.hpp>
+#include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 #include <limits>
-#include <string>
+#include <stdexcept>
 
 #include "base/error.h"
 
 namespace harness::stats {
 namespace {
 
+namespace policies = boost::math::policies;
+
+// Bad arguments throw (turned into kpath::Error by guarded()); nothing sets
+// errno; results past the double range saturate instead of throwing: a tail
+// below DBL_MIN is 0 (see the header), an overflow is infinity.
+using Policy = policies::policy<policies::domain_error<policies::throw_on_error>,
+                                policies::pole_error<policies::throw_on_error>,
+                                policies::evaluation_error<policies::throw_on_error>,
+                                policies::rounding_error<policies::throw_on_error>,
+                                policies::overflow_error<policies::ignore_error>,
+                                policies::underflow_error<policies::ignore_error>,
+                                policies::denorm_error<policies::ignore_error>>;
+using ChiSquared = boost::math::chi_squared_distribution<double, Policy>;
+using NoncentralChiSquared = boost::math::non_central_chi_squared_distribution<double, Policy>;
+using Binomial = boost::math::binomial_distribution<double, Policy>;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kEps = DBL_EPSILON;
-constexpr double kTiny = 1e-300;  // keeps Lentz's divisions away from zero
-// Both expansions need O(sqrt(a)) terms near x == a; this only stops a
-// runaway on absurd inputs (a ~ 1e12).
-constexpr int kMaxIterations = 10'000'000;
 
-// ln(e^a + e^b) without overflow or underflow.
-double log_add(double a, double b) {
-  if (a == -kInf) return b;
-  if (b == -kInf) return a;
-  double hi = std::max(a, b), lo = std::min(a, b);
-  return hi + std::log1p(std::exp(lo - hi));
+[[noreturn]] void rethrow(const char* what, const std::exception& e) {
+  throw kpath::Error(fmt::format("{}: {}", what, e.what()));
 }
 
-// ln(1 - e^l) for l <= 0, precise on both ends.
-double log_one_minus_exp(double l) {
-  if (l >= 0) return -kInf;
-  return l > -M_LN2 ? std::log(-std::expm1(l)) : std::log1p(-std::exp(l));
+// Runs a Boost.Math call; what the checks here let through (Boost's domain
+// errors, a series that does not converge) becomes kpath::Error.
+template <class F>
+double guarded(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const std::domain_error& e) {
+    rethrow(what, e);
+  } catch (const std::runtime_error& e) {  // boost::math::evaluation_error, rounding_error
+    rethrow(what, e);
+  }
 }
 
-struct LogPQ {
-  double p, q;
-};
-
-LogPQ incomplete_gamma(double a, double x) {
-  if (!(a > 0) || !std::isfinite(a) || !(x >= 0) || std::isnan(x))
-    throw kpath::Error("incomplete gamma: need a > 0 and x >= 0 (a=" + std::to_string(a) +
-                       ", x=" + std::to_string(x) + ")");
-  if (x == 0) return {-kInf, 0};
-  if (x == kInf) return {0, -kInf};
-  // ln(x^a e^-x / Γ(a)), the prefactor shared by both expansions.
-  const double log_prefix = a * std::log(x) - x - std::lgamma(a);
-  if (x < a + 1) {
-    // P(a,x) = prefix * Σ x^n / (a (a+1) ... (a+n)); positive terms, no cancellation.
-    double ap = a, term = 1 / a, sum = term;
-    for (int i = 0; i < kMaxIterations; ++i) {
-      ap += 1;
-      term *= x / ap;
-      sum += term;
-      if (term < sum * kEps) break;
-    }
-    double lp = std::min(0.0, log_prefix + std::log(sum));
-    return {lp, log_one_minus_exp(lp)};
-  }
-  // Q(a,x) = prefix * 1/(x+1-a- 1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...))), modified Lentz.
-  double b = x + 1 - a, c = 1 / kTiny, d = 1 / b, h = d;
-  for (int i = 1; i < kMaxIterations; ++i) {
-    double an = -i * (i - a);
-    b += 2;
-    d = an * d + b;
-    if (std::fabs(d) < kTiny) d = kTiny;
-    c = b + an / c;
-    if (std::fabs(c) < kTiny) c = kTiny;
-    d = 1 / d;
-    double delta = d * c;
-    h *= delta;
-    if (std::fabs(delta - 1) < kEps) break;
-  }
-  double lq = std::min(0.0, log_prefix + std::log(h));
-  return {log_one_minus_exp(lq), lq};
+void check_df(double df, const char* what) {
+  if (!(df > 0 && std::isfinite(df)))
+    throw kpath::Error(fmt::format("{}: degrees of freedom must be finite and > 0, got {}", what, df));
 }
 
 void check_probability(double p, const char* what) {
-  if (!(p >= 0 && p <= 1))
-    throw kpath::Error(std::string(what) + ": probability must be in [0, 1], got " +
-                       std::to_string(p));
+  if (!(p >= 0 && p <= 1)) throw kpath::Error(fmt::format("{}: probability must be in [0, 1], got {}", what, p));
+}
+
+// P(X >= x) for X on [0, inf) from `tail`, Boost's complement cdf, which
+// refuses the ends: 1 at or below 0, 0 at infinity.
+template <class Tail>
+double survival_on_half_line(const char* what, double x, Tail&& tail) {
+  if (std::isnan(x)) throw kpath::Error(fmt::format("{}: x is not a number", what));
+  if (x <= 0) return 1;
+  if (x == kInf) return 0;
+  return guarded(what, [&] { return tail(x); });
+}
+
+// ln P(X = k), only compared, never summed: lgamma's rounding (1e-16 of
+// lgamma(n + 1), so 1e-10 at n = 1e5) is far inside the 1e-7 tie tolerance.
+double log_binomial_pmf(uint64_t n, uint64_t k, double p) {
+  const double dn = double(n), dk = double(k);
+  return boost::math::lgamma(dn + 1, Policy()) - boost::math::lgamma(dk + 1, Policy()) -
+         boost::math::lgamma(dn - dk + 1, Policy()) + dk * std::log(p) + (dn - dk) * std::log1p(-p);
 }
 
 }  // namespace
 
-double log_gamma_p(double a, double x) { return incomplete_gamma(a, x).p; }
-double log_gamma_q(double a, double x) { return incomplete_gamma(a, x).q; }
-double gamma_p(double a, double x) { return std::exp(log_gamma_p(a, x)); }
-double gamma_q(double a, double x) { return std::exp(log_gamma_q(a, x)); }
-
-double log_chi_square_sf(double x, double df) {
-  if (!(df > 0)) throw kpath::Error("chi-square: need df > 0, got " + std::to_string(df));
-  if (x <= 0) return 0;
-  return log_gamma_q(df / 2, x / 2);
+double chi_square_sf(double x, double df) {
+  check_df(df, "chi-square");
+  return survival_on_half_line("chi-square", x, [&](double at) {
+    return boost::math::cdf(boost::math::complement(ChiSquared(df), at));
+  });
 }
 
-double chi_square_sf(double x, double df) { return std::exp(log_chi_square_sf(x, df)); }
-
 double chi_square_isf(double p, double df) {
-  if (!(p > 0 && p < 1))
-    throw kpath::Error("chi-square quantile: need 0 < p < 1, got " + std::to_string(p));
-  const double target = std::log(p);
-  double lo = 0, hi = std::max(1.0, df);
-  while (log_chi_square_sf(hi, df) > target) {
-    lo = hi;
-    hi *= 2;
-  }
-  // The survival function is monotone; 200 halvings reach the double grid.
-  for (int i = 0; i < 200 && hi - lo > 1e-14 * hi; ++i) {
-    double mid = lo + (hi - lo) / 2;
-    (log_chi_square_sf(mid, df) > target ? lo : hi) = mid;
-  }
-  return lo + (hi - lo) / 2;
+  check_df(df, "chi-square quantile");
+  if (!(p > 0 && p < 1)) throw kpath::Error(fmt::format("chi-square quantile: need 0 < p < 1, got {}", p));
+  return guarded("chi-square quantile",
+                 [&] { return boost::math::quantile(boost::math::complement(ChiSquared(df), p)); });
 }
 
 double noncentral_chi_square_sf(double x, double df, double lambda) {
-  if (!(lambda >= 0))
-    throw kpath::Error("noncentral chi-square: need lambda >= 0, got " + std::to_string(lambda));
-  if (lambda == 0) return chi_square_sf(x, df);
-  // Poisson(mu) weights beyond mu ± (10 sd + 30) carry < 1e-20 of the mass.
-  const double mu = lambda / 2, width = 10 * std::sqrt(mu) + 30;
-  const double j_lo = std::max(0.0, std::floor(mu - width)), j_hi = std::ceil(mu + width);
-  double sum = 0;
-  for (double j = j_lo; j <= j_hi; ++j) {
-    double log_weight = -mu + j * std::log(mu) - std::lgamma(j + 1);
-    sum += std::exp(log_weight + log_chi_square_sf(x, df + 2 * j));
-  }
-  return std::clamp(sum, 0.0, 1.0);
+  check_df(df, "noncentral chi-square");
+  if (!(lambda >= 0 && std::isfinite(lambda)))
+    throw kpath::Error(fmt::format("noncentral chi-square: need a finite lambda >= 0, got {}", lambda));
+  return survival_on_half_line("noncentral chi-square", x, [&](double at) {
+    return boost::math::cdf(boost::math::complement(NoncentralChiSquared(df, lambda), at));
+  });
 }
 
-double log_binomial_pmf(uint64_t n, uint64_t k, double p) {
+double binomial_pmf(uint64_t n, uint64_t k, double p) {
   check_probability(p, "binomial");
-  if (k > n) return -kInf;
-  if (p == 0) return k == 0 ? 0 : -kInf;
-  if (p == 1) return k == n ? 0 : -kInf;
-  const double dn = double(n), dk = double(k);
-  return std::lgamma(dn + 1) - std::lgamma(dk + 1) - std::lgamma(dn - dk + 1) +
-         dk * std::log(p) + (dn - dk) * std::log1p(-p);
+  if (k > n) return 0;
+  return guarded("binomial", [&] { return boost::math::pdf(Binomial(double(n), p), double(k)); });
 }
 
-double log_binomial_two_sided_p(uint64_t n, uint64_t k, double p) {
+double binomial_two_sided_p(uint64_t n, uint64_t k, double p) {
   check_probability(p, "binomial test");
-  if (k > n)
-    throw kpath::Error("binomial test: k=" + std::to_string(k) + " exceeds n=" + std::to_string(n));
+  if (k > n) throw kpath::Error(fmt::format("binomial test: k={} exceeds n={}", k, n));
   if (p == 0 || p == 1) {
     // One certain outcome: seeing it has p-value 1; anything else was impossible.
-    uint64_t certain = p == 0 ? 0 : n;
-    return k == certain ? 0 : -kInf;
+    const uint64_t certain = p == 0 ? 0 : n;
+    return k == certain ? 1 : 0;
   }
   auto lpmf = [&](uint64_t j) { return log_binomial_pmf(n, j, p); };
-  // The pmf rises up to the mode and falls after it (it is log-concave).
+  // The pmf rises up to the mode and falls after it (it is log-concave), so
+  // the outcomes no more likely than k are two tails, {0..lower} and
+  // {upper..n}; find their ends by bisection and let Boost sum them.
   const uint64_t mode = std::min<uint64_t>(n, uint64_t(std::floor((double(n) + 1) * p)));
-  const double threshold = lpmf(k) + 1e-7;  // ln(d * (1 + 1e-7)), R's tie tolerance
-  if (lpmf(mode) <= threshold) return 0;
+  const double threshold = lpmf(k) + 1e-7;  // ln(pmf(k) * (1 + 1e-7)), R's tie tolerance
+  if (lpmf(mode) <= threshold) return 1;
 
-  const double log_odds = std::log(p) - std::log1p(-p);
-  double log_total = -kInf;
-
-  // Lower region {0..lower_end}: the largest j below the mode that is no more
-  // likely than k, found by bisection on the rising side.
+  const Binomial binomial(double(n), p);
+  double total = 0;
   if (lpmf(0) <= threshold) {
     uint64_t lo = 0, hi = mode;  // lpmf(lo) <= threshold < lpmf(hi)
     while (hi - lo > 1) {
       uint64_t mid = lo + (hi - lo) / 2;
       (lpmf(mid) <= threshold ? lo : hi) = mid;
     }
-    // Sum outward from the largest term; consecutive ratios r only shrink
-    // outward, so the rest is below next/(1-r) and we stop once that is
-    // negligible.
-    const double l0 = lpmf(lo);
-    double l = l0, sum = 0;
-    for (uint64_t j = lo;; --j) {
-      sum += std::exp(l - l0);
-      if (j == 0) break;
-      double next = l + std::log(double(j)) - std::log(double(n - j + 1)) - log_odds;
-      double r = std::exp(next - l);
-      l = next;
-      if (r < 1 && std::exp(next - l0) / (1 - r) < sum * 1e-17) break;
-    }
-    log_total = log_add(log_total, l0 + std::log(sum));
+    total += guarded("binomial test", [&] { return boost::math::cdf(binomial, double(lo)); });
   }
-  // Upper region {upper_start..n}, mirrored.
   if (lpmf(n) <= threshold) {
     uint64_t lo = mode, hi = n;  // lpmf(lo) > threshold >= lpmf(hi)
     while (hi - lo > 1) {
       uint64_t mid = lo + (hi - lo) / 2;
       (lpmf(mid) <= threshold ? hi : lo) = mid;
     }
-    const double l0 = lpmf(hi);
-    double l = l0, sum = 0;
-    for (uint64_t j = hi;; ++j) {
-      sum += std::exp(l - l0);
-      if (j == n) break;
-      double next = l + std::log(double(n - j)) - std::log(double(j + 1)) + log_odds;
-      double r = std::exp(next - l);
-      l = next;
-      if (r < 1 && std::exp(next - l0) / (1 - r) < sum * 1e-17) break;
-    }
-    log_total = log_add(log_total, l0 + std::log(sum));
+    // P(X >= hi) = P(X > hi - 1); hi > mode >= 0.
+    total += guarded("binomial test",
+                     [&] { return boost::math::cdf(boost::math::complement(binomial, double(hi - 1))); });
   }
-  return std::min(0.0, log_total);
-}
-
-double binomial_two_sided_p(uint64_t n, uint64_t k, double p) {
-  return std::exp(log_binomial_two_sided_p(n, k, p));
+  return std::min(1.0, total);
 }
 
 }  // namespace harness::stats
