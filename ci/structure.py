@@ -23,7 +23,7 @@ LAYERS = {
     "harness/topology": ["harness/model", "netns"],
     "harness/traffic": ["harness/model", "netns"],
     "harness/verdict": ["harness/traffic", "harness/stats"],
-    "harness/host": ["harness/generators"],
+    "harness/host": ["harness/rules"],
     "harness/run": ["harness/generators", "harness/topology", "harness/verdict", "harness/host"],
     "harness/report": ["harness/run", "harness/cases"],
     "harness": ["harness/report"],

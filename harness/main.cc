@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 
 #include "harness/cases/case_loader.h"
@@ -21,6 +21,7 @@
 #include "harness/report/explain_stats.h"
 #include "harness/report/report.h"
 #include "harness/run/runner.h"
+#include "harness/run/scheduler.h"
 #include "base/error.h"
 
 namespace {
@@ -45,80 +46,37 @@ struct RunArgs {
   int jobs = 0;
 };
 
-int run(const RunArgs& args) {
-  using namespace harness;
-  std::vector<std::string> paths = args.paths;
-  if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
-
-  Report report;
-  // Every case is loaded and checked before any topology is built.
-  std::vector<Case> cases;
-  try {
-    for (const auto& file : find_case_files(paths)) {
-      try {
-        cases.push_back(load_case(file));
-      } catch (const kpath::Error& e) {
-        report.load_errors.push_back({file, e.what()});
-        std::fprintf(stderr, "ERROR %s\n", e.what());
-      }
+// Loads every case file before any topology is built; a file that does not
+// load is reported and runs nothing.
+std::vector<harness::Case> load_all(const std::vector<std::string>& paths, harness::Report& report) {
+  std::vector<harness::Case> cases;
+  for (const auto& file : harness::find_case_files(paths)) {
+    try {
+      cases.push_back(harness::load_case(file));
+    } catch (const kpath::Error& e) {
+      report.load_errors.push_back({file, e.what()});
+      std::fprintf(stderr, "ERROR %s\n", e.what());
     }
-  } catch (const kpath::Error& e) {
-    std::fprintf(stderr, "kpath: %s\n", e.what());
-    return 2;
   }
-  RunOptions options;
-  options.generators = args.generators;
-  options.install.iptables = parse_iptables_variant(args.iptables);
+  return cases;
+}
+
+harness::RunOptions run_options(const RunArgs& args) {
+  harness::RunOptions options;
+  // --generator paths are relative to where kpath was started.
+  for (const auto& g : args.generators)
+    options.generators.push_back(harness::GeneratorSpec::parse(g, std::filesystem::current_path().string()));
+  options.install.iptables = harness::parse_iptables_variant(args.iptables);
   options.keep = args.keep;
   options.coverage = args.coverage;
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
-  if (args.explain_stats) {
-    std::printf("%s\n", explain_stats(distribution_assertions(cases, options)).c_str());
-    std::fflush(stdout);  // before the progress lines on stderr
-  }
-  if (!has_net_admin()) {
-    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
-    return 2;
-  }
-  // Probed once, before any run: a run needing a missing feature is skipped.
-  FeatureProbe features(options.install.iptables);
-  options.features = &features.report();
+  return options;
+}
 
-  struct Task {
-    const Case* c;
-    std::string generator;
-  };
-  std::vector<Task> tasks;
-  for (const auto& c : cases)
-    for (const auto& g : generators_for(c, options)) tasks.push_back({&c, g});
-
-  std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
-  int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::mutex mu;
-  std::atomic<size_t> next{0};
-  size_t finished = 0;
-  std::vector<CaseRun> runs(tasks.size());
-  std::vector<bool> ran(tasks.size(), false);
-  auto worker = [&] {
-    for (size_t i; !g_stop && (i = next++) < tasks.size();) {
-      RunOptions task_options = options;
-      task_options.run_id = fmt::format("{}-{}", options.run_id, i + 1);  // pinned names stay unique per run
-      CaseRun r = run_case(*tasks[i].c, tasks[i].generator, task_options);
-      std::lock_guard lock(mu);
-      std::fprintf(stderr, "%s\n", progress_line(r, ++finished, tasks.size()).c_str());
-      runs[i] = std::move(r);
-      ran[i] = true;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int j = 0; j < std::min<int>(jobs, static_cast<int>(tasks.size())); ++j) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-
-  for (size_t i = 0; i < tasks.size(); ++i)
-    if (ran[i]) report.runs.push_back(std::move(runs[i]));
-  report.interrupted = g_stop.load();
-  std::printf("%s", summary(report).c_str());
+// What a run leaves besides the summary: coverage, pins, JUnit, behaviour table.
+void write_reports(const RunArgs& args, const harness::Report& report) {
+  using namespace harness;
   if (args.coverage) std::printf("%s", coverage_report(report).c_str());
   if (args.keep) {
     std::printf("\nPinned namespaces (inspect with `ip netns exec NAME ...`; remove with `kpath cleanup`):\n");
@@ -133,6 +91,39 @@ int run(const RunArgs& args) {
                "the catalogue is in docs/behaviours-catalogue.md.\n\n" + table);
     std::printf("\nBehaviour by generator (also in %s):\n%s", args.behaviour_table.c_str(), table.c_str());
   }
+}
+
+int run(const RunArgs& args) {
+  using namespace harness;
+  std::vector<std::string> paths = args.paths;
+  if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
+
+  Report report;
+  std::vector<Case> cases = load_all(paths, report);
+  RunOptions options = run_options(args);
+  if (args.explain_stats) {
+    std::printf("%s\n", explain_stats(distribution_assertions(cases, options)).c_str());
+    std::fflush(stdout);  // before the progress lines on stderr
+  }
+  if (!has_net_admin()) {
+    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
+    return 2;
+  }
+  // Probed once, before any run: a run needing a missing feature is skipped.
+  FeatureProbe features(options.install.iptables);
+  options.features = &features.report();
+
+  std::vector<Task> tasks = plan(cases, options);
+  std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
+  int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto runs = run_all(tasks, options, jobs, [](const CaseRun& r, size_t finished, size_t total) {
+    std::fprintf(stderr, "%s\n", progress_line(r, finished, total).c_str());
+  });
+  for (auto& r : runs)
+    if (r) report.runs.push_back(std::move(*r));
+  report.interrupted = g_stop.load();
+  std::printf("%s", summary(report).c_str());
+  write_reports(args, report);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
   return report.all_passed() ? 0 : 1;
 }
@@ -173,8 +164,8 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
   run_cmd->add_option("paths", args.paths, "case files or folders");
   run_cmd->add_option("-g,--generator", args.generators,
-                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND (repeatable)")
-      ->allow_extra_args(false);
+                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND, options as KIND,mode=iptables:ARG (repeatable)")
+      ->allow_extra_args(false);  // parsed (and checked) by GeneratorSpec::parse
   run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));

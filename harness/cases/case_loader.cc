@@ -106,23 +106,14 @@ YAML::Node load_document(const Reader& r, const std::string& text) {
   return doc;
 }
 
-// "ruleset:rel/path" is relative to the case file's folder.
-std::string resolve_generator(const std::string& spec, const std::string& file) {
-  const std::string prefix = "ruleset:";
-  if (spec.rfind(prefix, 0) != 0) return spec;
-  fs::path p = spec.substr(prefix.size());
-  if (p.is_relative()) p = fs::path(file).parent_path() / p;
-  return prefix + p.lexically_normal().string();
-}
-
-std::string generator_spec(const Reader& r, const YAML::Node& n, const std::string& what) {
+// A generator spec; relative paths in it are relative to the case file's folder.
+GeneratorSpec generator_spec(const Reader& r, const YAML::Node& n, const std::string& what) {
   std::string g = text(r, n, what);
-  bool ok = g == "kube-iptables" || g == "kube-nftables" ||
-            (g.rfind("ruleset:", 0) == 0 && g.size() > 8) || (g.rfind("exec:", 0) == 0 && g.size() > 5);
-  if (!ok)
-    r.fail(n, what + " must be kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND, got " +
-                  describe(n));
-  return resolve_generator(g, r.file());
+  try {
+    return GeneratorSpec::parse(g, fs::path(r.file()).parent_path().string());
+  } catch (const kpath::Error& e) {
+    r.fail(n, what + ": " + e.what());
+  }
 }
 
 Case build(const std::string& source, const std::string& file) {
@@ -151,7 +142,9 @@ Case build(const std::string& source, const std::string& file) {
   read_proxy(r, m.get("proxy"), c.cluster);
   read_objects(r, m.get("objects"), c.cluster, book);
   derive_slices(c.cluster);
-  c.expect = read_expectations(r, m.need("expect"), c.cluster, c.generators);
+  std::vector<GeneratorSpec> named = c.generators;
+  if (c.generator) named.push_back(*c.generator);
+  c.expect = read_expectations(r, m.need("expect"), c.cluster, named);
   return c;
 }
 

@@ -14,107 +14,84 @@ Verdict verdict(const Reader& r, const YAML::Node& n, const std::string& what) {
 }
 
 // from: an external, pod or node name, or "<node>/localhost".
-std::string read_from(const Reader& r, const YAML::Node& n, const Cluster& c) {
+Source read_from(const Reader& r, const YAML::Node& n, const Cluster& c) {
   std::string from = text(r, n, "'from'");
   auto slash = from.find('/');
   if (slash != std::string::npos) {
     std::string node = from.substr(0, slash);
     if (from.substr(slash + 1) != "localhost" || !c.node(node))
       r.fail(n, "'from' " + describe(n) + " is not NODE/localhost for a node of this case");
-    return from;
+    return Source{Source::Kind::Node, node, true};
   }
-  if (!c.node(from) && !c.pod(from) && !c.external(from))
-    r.fail(n, "'from' names unknown '" + from +
-                  "' (expected a node, pod or external name, or NODE/localhost)");
-  return from;
+  if (c.node(from)) return Source{Source::Kind::Node, from};
+  if (c.pod(from)) return Source{Source::Kind::Pod, from};
+  if (c.external(from)) return Source{Source::Kind::External, from};
+  r.fail(n, "'from' names unknown '" + from + "' (expected a node, pod or external name, or NODE/localhost)");
 }
 
-// The services a target reaches, to check that named backends are endpoints.
-std::vector<const Service*> services_at(const Expectation& e, const Cluster& c) {
-  std::vector<const Service*> out;
-  auto slash = e.to_host.find('/');
-  if (slash != std::string::npos) {
-    out.push_back(c.service(e.to_host.substr(0, slash), e.to_host.substr(slash + 1)));
-    return out;
-  }
-  auto ip = Ip::parse(e.to_host);
-  bool node_target = c.node(e.to_host) || (ip && ip->is_loopback());
-  for (const auto& n : c.nodes)
-    if (ip && std::find(n.ips.begin(), n.ips.end(), *ip) != n.ips.end()) node_target = true;
-  for (const auto& s : c.services)
-    for (const auto& p : s.ports) {
-      bool hit = node_target && p.node_port == e.to_port;
-      if (ip && p.port == e.to_port)
-        hit = hit || s.cluster_ip == *ip ||
-              std::count(s.external_ips.begin(), s.external_ips.end(), *ip) ||
-              std::count(s.load_balancer_ips.begin(), s.load_balancer_ips.end(), *ip);
-      if (hit && p.protocol == e.protocol) {
-        out.push_back(&s);
-        break;
-      }
-    }
-  return out;
-}
-
-// to: HOST:PORT where HOST is a node or pod name, an IP ([v6]), or ns/svc.
-void read_to(const Reader& r, const YAML::Node& n, Expectation& e, const Cluster& c) {
-  std::string to = text(r, n, "'to'");
-  std::string host, port_text;
+// HOST:PORT, or [IPv6]:PORT.
+std::pair<std::string, std::string> split_host_port(const Reader& r, const YAML::Node& n, const std::string& to) {
   if (!to.empty() && to[0] == '[') {
     auto close = to.find("]:");
     if (close == std::string::npos) r.fail(n, "'to' " + describe(n) + " must be [IPv6]:PORT");
-    host = to.substr(1, close - 1);
-    port_text = to.substr(close + 2);
-  } else {
-    auto colon = to.rfind(':');
-    if (colon == std::string::npos)
-      r.fail(n, "'to' must be HOST:PORT (a node, an IP, or namespace/service), got " + describe(n));
-    host = to.substr(0, colon);
-    port_text = to.substr(colon + 1);
-    if (host.find(':') != std::string::npos)
-      r.fail(n, "'to' " + describe(n) + ": write an IPv6 target as [ADDRESS]:PORT");
+    return {to.substr(1, close - 1), to.substr(close + 2)};
   }
+  auto colon = to.rfind(':');
+  if (colon == std::string::npos)
+    r.fail(n, "'to' must be HOST:PORT (a node, an IP, or namespace/service), got " + describe(n));
+  if (to.substr(0, colon).find(':') != std::string::npos)
+    r.fail(n, "'to' " + describe(n) + ": write an IPv6 target as [ADDRESS]:PORT");
+  return {to.substr(0, colon), to.substr(colon + 1)};
+}
+
+// to: HOST:PORT where HOST is a node or pod name, an IP ([v6]), or ns/svc.
+Target read_to(const Reader& r, const YAML::Node& n, const Source& from, const Cluster& c) {
+  std::string to = text(r, n, "'to'");
+  auto [host, port_text] = split_host_port(r, n, to);
   int p = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
   if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || p < 1 || p > 65535)
     r.fail(n, "'to' port must be from 1 to 65535, got '" + port_text + "'");
-  e.to_host = host;
-  e.to_port = static_cast<uint16_t>(p);
+  Target t;
+  t.name = host;
+  t.port = static_cast<uint16_t>(p);
   if (auto ip = Ip::parse(host)) {
     check_safe(r, n, *ip, "expectation target", true);
-    if (ip->is_loopback() && !c.node(e.from.substr(0, e.from.find('/'))))
+    if (ip->is_loopback() && from.kind != Source::Kind::Node)
       r.fail(n, "loopback target " + to + " needs 'from' to be a node or NODE/localhost");
-    return;
+    t.kind = Target::Kind::Address;
+    t.address = *ip;
+    return t;
   }
-  auto slash = host.find('/');
-  if (slash != std::string::npos) {
-    const Service* s = c.service(host.substr(0, slash), host.substr(slash + 1));
+  if (host.find('/') != std::string::npos) {
+    const Service* s = c.service_named(host);
     if (!s) r.fail(n, "'to' names unknown Service '" + host + "'");
     if (!s->cluster_ip) r.fail(n, "'to' names headless Service '" + host + "', which has no ClusterIP");
-    return;
+    t.kind = Target::Kind::Service;
+    return t;
   }
-  if (!c.node(host) && !c.pod(host))
+  if (c.node(host)) t.kind = Target::Kind::Node;
+  else if (c.pod(host)) t.kind = Target::Kind::Pod;
+  else
     r.fail(n, "'to' names unknown host '" + host +
                   "' (expected a node or pod name, an IP address, or namespace/service)");
+  return t;
 }
 
 // Pods named in backends must be endpoints of what the target reaches.
 void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string& pod,
                        const Expectation& e, const Cluster& c) {
   if (!c.pod(pod)) r.fail(at, "backends name unknown pod '" + pod + "'");
-  if (c.pod(e.to_host)) {
-    if (pod != e.to_host) r.fail(at, "backends name pod '" + pod + "' but 'to' is pod '" + e.to_host + "'");
+  if (e.to.kind == Target::Kind::Pod) {
+    if (pod != e.to.name) r.fail(at, "backends name pod '" + pod + "' but 'to' is pod '" + e.to.name + "'");
     return;
   }
-  auto services = services_at(e, c);
-  if (services.empty()) return;  // a pinned ruleset may route what the case does not model
-  for (const Service* s : services)
-    if (s)
-      for (const EndpointSlice* sl : c.slices_for(*s))
-        for (const auto& ep : sl->endpoints)
-          if (ep.pod_name == pod) return;
-  r.fail(at, "backends name pod '" + pod + "', which is not an endpoint of the Service at " +
-                 e.to_host + ":" + std::to_string(e.to_port));
+  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+  if (!hit) return;  // a pinned ruleset may route what the case does not model
+  for (const EndpointSlice* sl : c.slices_for(*hit->service))
+    for (const auto& ep : sl->endpoints)
+      if (ep.pod_name == pod) return;
+  r.fail(at, "backends name pod '" + pod + "', which is not an endpoint of the Service at " + e.to.str());
 }
 
 BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Expectation& e,
@@ -153,15 +130,19 @@ BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Exp
   return b;
 }
 
-// except keys are generator specs: the built-in names, ruleset:..., exec:...,
-// or a name the case lists under `generators`.
-void check_generator_name(const Reader& r, const YAML::Node& at, const std::string& g,
-                          const std::vector<std::string>& listed) {
-  if (g == "kube-iptables" || g == "kube-nftables" || g.rfind("ruleset:", 0) == 0 ||
-      g.rfind("exec:", 0) == 0 || std::count(listed.begin(), listed.end(), g))
-    return;
-  r.fail(at, "unknown generator '" + g + "' in 'except' (expected kube-iptables, kube-nftables, "
-             "ruleset:PATH, exec:COMMAND, or a name listed under 'generators')");
+// except keys: a kube-proxy mode (iptables, nftables), a built-in's name,
+// ruleset:FILE or exec:COMMAND (generators given with --generator), or the
+// name of a generator the case lists.
+void check_except_key(const Reader& r, const YAML::Node& at, const std::string& key,
+                      const std::vector<GeneratorSpec>& listed) {
+  if (key == to_string(ProxyMode::Iptables) || key == to_string(ProxyMode::Nftables)) return;
+  if (key.starts_with("ruleset:") || key.starts_with("exec:")) return;
+  for (const auto& g : builtin_generators())
+    if (g.name() == key) return;
+  for (const auto& g : listed)
+    if (g.name() == key) return;
+  r.fail(at, "unknown generator '" + key + "' in 'except' (expected a mode: iptables or nftables, "
+             "kube-iptables, kube-nftables, ruleset:FILE, exec:COMMAND, or a generator the case lists)");
 }
 
 // {POD: ready | not-ready | terminating | deleted}: endpoint changes a proxy
@@ -196,7 +177,7 @@ void check_consistent(const Reader& r, const MapReader& m, const Expectation& e)
 }
 
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
-                             const std::vector<std::string>& generators) {
+                             const std::vector<GeneratorSpec>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
                                     "source", "except", "falseFailureRate", "sourcePort", "before",
                                     "during", "probe"});
@@ -204,9 +185,9 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
   if (m.has("protocol")) e.protocol = protocol(r, m.need("protocol"), "'protocol'");
-  read_to(r, m.need("to"), e, c);
+  e.to = read_to(r, m.need("to"), e.from, c);
   e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'")
-                         : e.from + " -> " + m.need("to").Scalar() + " " + to_string(e.protocol);
+                         : e.from.str() + " -> " + e.to.str() + " " + to_string(e.protocol);
   if (m.has("result")) e.result = verdict(r, m.need("result"), "'result'");
   e.probes = m.has("probes") ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000000))
              : e.result == Verdict::Reachable ? 200 : 20;
@@ -221,7 +202,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
     if (!ex.IsMap()) r.fail(ex, "'except' must be a map {GENERATOR: RESULT}, got " + describe(ex));
     for (auto it = ex.begin(); it != ex.end(); ++it) {
       std::string g = text(r, it->first, "a generator in 'except'");
-      check_generator_name(r, it->first, g, generators);
+      check_except_key(r, it->first, g, generators);
       if (e.except.count(g)) r.fail(it->first, "generator '" + g + "' appears twice in 'except'");
       e.except[g] = verdict(r, it->second, "the result for '" + g + "'");
       if (e.except[g] == e.result)
@@ -238,8 +219,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
     YAML::Node pn = m.need("probe");
     if (choice(r, pn, "'probe'", {"connect", "out-of-window"}) == "out-of-window") {
       e.probe = ProbeKind::OutOfWindow;
-      bool from_localhost = e.from.size() > 10 && e.from.compare(e.from.size() - 10, 10, "/localhost") == 0;
-      if (e.protocol != Protocol::TCP || from_localhost)
+      if (e.protocol != Protocol::TCP || e.from.localhost)
         r.fail(pn, "'probe: out-of-window' needs a TCP flow from a pod, node or external client");
       if (!m.has("probes")) e.probes = 5;
       if (e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any)
@@ -258,7 +238,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
 }  // namespace
 
 std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n, const Cluster& c,
-                                           const std::vector<std::string>& generators) {
+                                           const std::vector<GeneratorSpec>& generators) {
   std::vector<Expectation> out;
   auto items = list(r, n, "'expect'");
   if (items.empty()) r.fail(n, "'expect' is empty: a case needs at least one expectation");

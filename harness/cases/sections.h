@@ -16,6 +16,6 @@ void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook&
 void derive_slices(Cluster& c);
 // expect: the flows and what they must show; references resolve against `c`.
 std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n, const Cluster& c,
-                                           const std::vector<std::string>& generators);
+                                           const std::vector<GeneratorSpec>& generators);
 
 }  // namespace harness::cases

@@ -10,6 +10,16 @@
 
 namespace harness {
 
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
 RuleBackend classify_rules(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
@@ -21,17 +31,21 @@ RuleBackend classify_rules(const std::string& text) {
 }
 
 RuleSet ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
-                             const InstallOptions& options) const {
+                             RuleSet, const ApplyOptions& options) const {
   std::string input = model_json(cluster, node).dump(2);
-  auto r = netns::run_process(node_ns, {"sh", "-c", command_}, input, options.timeout);
+  // Relative paths in the command are relative to the spec's base folder.
+  std::string script = base_.empty() ? command_ : "cd " + shell_quote(base_) + " && " + command_;
+  auto r = netns::run_process(node_ns, {"sh", "-c", script}, input, options.install.timeout);
   if (r.timed_out)
     throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed)", command_,
-                                   options.timeout.count()));
+                                   options.install.timeout.count()));
   if (r.exit_code != 0)
     throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
                                    r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
                                    r.err.empty() ? "(no message on stderr)" : r.err));
-  return RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}};
+  RuleSet printed{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}};
+  install_node_rules(node_ns, printed, options);
+  return printed;
 }
 
 }  // namespace harness

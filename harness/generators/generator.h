@@ -1,22 +1,61 @@
-// A generator turns the model into the rules one node's proxy would install.
+// A generator turns the model into the rules one node's proxy would install,
+// and puts them in place on that node. The registry (registry.h) builds one
+// from a GeneratorSpec.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "harness/model/generator_spec.h"
 #include "harness/model/model.h"
+#include "harness/rules/installer.h"
 #include "harness/rules/ruleset.h"
+#include "netns/namespace.h"
 
 namespace harness {
+
+struct ApplyOptions {
+  InstallOptions install;
+  // The first install of a run, or a later sync after endpoint changes.
+  bool first = true;
+  // Give every nft rule a counter (coverage), where the rules carry none.
+  bool nft_counters = false;
+};
 
 class Generator {
  public:
   virtual ~Generator() = default;
-  // The spec that selects it: "kube-iptables", "kube-nftables", "ruleset:PATH"...
+
+  // Its name in reports and `except:` keys: "kube-iptables", "ruleset:FILE", "exec:COMMAND".
   virtual std::string name() const = 0;
-  // The rules for node `node` (by name) of the cluster.
+  // The kube-proxy mode it implements; `except:` verdicts follow it.
+  virtual ProxyMode mode() const = 0;
+  // The kernel features its rules need for this cluster (rules/features.h),
+  // from what the generator is, never from the text it writes.
+  virtual std::vector<std::string> needs(const Cluster& cluster) const;
+  // kube-proxy deletes UDP conntrack entries of endpoints that stop serving;
+  // true when kpath must do that for this generator after endpoint changes
+  // (rule writers that are not a running proxy).
+  virtual bool needs_conntrack_cleanup() const { return false; }
+
+  // The rules for node `node` of the cluster, made before any namespace
+  // exists (a broken generator costs no topology). RuleBackend::None: nothing.
   virtual RuleSet generate(const Cluster& cluster, const std::string& node) const = 0;
+
+  // Puts node's rules in place: `rules` is what generate() returned for it.
+  // The default installs them as a proxy does (install_node_rules); a
+  // generator that programs the node itself overrides this. Returns what is
+  // installed, for diagnosis.
+  virtual RuleSet apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+                        RuleSet rules, const ApplyOptions& options) const;
 };
+
+// The kernel features kube-proxy's rules need in a mode, for this cluster.
+std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster);
+
+// Installs rules on a node as a proxy does: on the first install, what kube-proxy
+// prepares (nfacct objects, route_localnet), the rules, and kube-proxy's
+// base-chain jumps when iptables text lacks them; on a sync, the rules again.
+void install_node_rules(const netns::Namespace& node_ns, RuleSet& rules, const ApplyOptions& options);
 
 }  // namespace harness

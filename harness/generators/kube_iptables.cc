@@ -7,6 +7,7 @@
 
 #include "harness/generators/kube_common.h"
 #include "harness/generators/kube_hash.h"
+#include "harness/rules/features.h"
 
 namespace harness {
 
@@ -456,6 +457,12 @@ RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::strin
   }
   rs.text = std::move(out);
   return rs;
+}
+
+std::vector<std::string> KubeIptablesGenerator::needs(const Cluster& cluster) const {
+  auto out = mode_needs(ProxyMode::Iptables, cluster);
+  if (options_.nfacct) out.push_back(feature::kNfacct);
+  return out;
 }
 
 bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {

@@ -31,6 +31,9 @@ class KubeIptablesGenerator : public Generator {
   explicit KubeIptablesGenerator(Options options) : options_(options) {}
 
   std::string name() const override { return "kube-iptables"; }
+  ProxyMode mode() const override { return ProxyMode::Iptables; }
+  std::vector<std::string> needs(const Cluster& cluster) const override;
+  bool needs_conntrack_cleanup() const override { return true; }
   RuleSet generate(const Cluster& cluster, const std::string& node) const override;
 
   // Exactly what kube-proxy hands to iptables-restore (--noflush): `*filter ...

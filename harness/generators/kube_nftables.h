@@ -21,6 +21,8 @@ class KubeNftablesGenerator : public Generator {
   explicit KubeNftablesGenerator(Options options) : options_(options) {}
 
   std::string name() const override { return "kube-nftables"; }
+  ProxyMode mode() const override { return ProxyMode::Nftables; }
+  bool needs_conntrack_cleanup() const override { return true; }
   // Declarations (table, sets, maps, chains) first, then rules and elements,
   // so nft -f accepts it. Node ports: ProxyOptions.node_port_addresses, or,
   // when empty, kube-proxy's nftables default "primary" (the node's first IP);

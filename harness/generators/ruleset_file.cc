@@ -112,11 +112,15 @@ RuleSet order_nft_declarations_first(const std::string& text, const std::string&
   return rs;
 }
 
+std::string RulesetFileGenerator::name() const {
+  return GeneratorSpec{GeneratorSpec::Kind::Ruleset, mode_, path_, {}}.name();
+}
+
 RuleSet RulesetFileGenerator::generate(const Cluster& cluster, const std::string& node) const {
   // A dump is what one node held: it goes on the case's first node; the
   // others only route (their pods answer on their own addresses).
   if (!cluster.nodes.empty() && node != cluster.nodes.front().name)
-    return RuleSet{RuleBackend::AppliedItself, {}, path_, {}};
+    return RuleSet{RuleBackend::None, {}, path_, {}};
   std::string text = read_file(path_);
   auto lines = split_lines(text);
   if (looks_like_iptables_save(lines)) {

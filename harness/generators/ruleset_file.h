@@ -12,12 +12,17 @@ namespace harness {
 
 class RulesetFileGenerator : public Generator {
  public:
-  explicit RulesetFileGenerator(std::string path) : path_(std::move(path)) {}
-  std::string name() const override { return "ruleset:" + path_; }
+  explicit RulesetFileGenerator(std::string path, ProxyMode mode = ProxyMode::None)
+      : path_(std::move(path)), mode_(mode) {}
+  std::string name() const override;
+  // None unless declared (ruleset,mode=iptables:PATH): a dump may come from
+  // any proxy, and only its author knows which kube-proxy mode it follows.
+  ProxyMode mode() const override { return mode_; }
   RuleSet generate(const Cluster& cluster, const std::string& node) const override;
 
  private:
   std::string path_;
+  ProxyMode mode_;
 };
 
 // Checks iptables-save text: tables opened with *name and closed by COMMIT,

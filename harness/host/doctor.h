@@ -10,27 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "harness/rules/features.h"
 #include "harness/rules/installer.h"
-#include "harness/model/model.h"
 
 namespace harness {
 
-// Feature names, as required_features() and the skip messages spell them.
-namespace feature {
-inline constexpr const char* kNat = "nf_nat";
-inline constexpr const char* kStatistic = "xt_statistic";
-inline constexpr const char* kRecent = "xt_recent";
-inline constexpr const char* kAddrtype = "addrtype";
-inline constexpr const char* kComment = "xt_comment";
-inline constexpr const char* kMasquerade = "MASQUERADE";
-inline constexpr const char* kReject = "REJECT";
-inline constexpr const char* kConntrack = "conntrack_netlink";
-inline constexpr const char* kNfacct = "nfacct";
-inline constexpr const char* kNumgen = "nf_tables_numgen";
-inline constexpr const char* kNftMasqueradeFullyRandom = "nft_masquerade_fully_random";
-inline constexpr const char* kIpvs = "ipvs";
-inline constexpr const char* kBrNetfilter = "br_netfilter";
-}  // namespace feature
 
 struct FeatureStatus {
   std::string name;

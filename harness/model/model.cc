@@ -45,11 +45,75 @@ const Service* Cluster::service(const std::string& ns, const std::string& name) 
   return nullptr;
 }
 
+const Service* Cluster::service_named(const std::string& ns_slash_name) const {
+  auto slash = ns_slash_name.find('/');
+  if (slash == std::string::npos) return nullptr;
+  return service(ns_slash_name.substr(0, slash), ns_slash_name.substr(slash + 1));
+}
+
 std::vector<const EndpointSlice*> Cluster::slices_for(const Service& s) const {
   std::vector<const EndpointSlice*> out;
   for (const auto& sl : slices)
     if (sl.ns == s.ns && sl.service == s.name) out.push_back(&sl);
   return out;
+}
+
+std::string to_string(FlowKind k) {
+  switch (k) {
+    case FlowKind::ClusterIP: return "ClusterIP";
+    case FlowKind::NodePort: return "NodePort";
+    case FlowKind::External: return "external IP";
+    case FlowKind::Direct: return "direct";
+  }
+  return "?";
+}
+
+std::string Target::str() const {
+  std::string host = kind == Kind::Address && address.is_v6() ? "[" + name + "]" : name;
+  return host + ":" + std::to_string(port);
+}
+
+namespace {
+
+bool contains(const std::vector<Ip>& v, const Ip& ip) { return std::find(v.begin(), v.end(), ip) != v.end(); }
+
+}  // namespace
+
+Ip Cluster::address_of(const Target& t) const {
+  switch (t.kind) {
+    case Target::Kind::Node: return node(t.name)->ips.front();
+    case Target::Kind::Pod: return pod(t.name)->ips.front();
+    case Target::Kind::Service: return *service_named(t.name)->cluster_ip;
+    case Target::Kind::Address: return t.address;
+  }
+  return {};
+}
+
+std::string Cluster::node_of(const Source& s) const {
+  switch (s.kind) {
+    case Source::Kind::Node: return s.name;
+    case Source::Kind::Pod: return pod(s.name)->node;
+    case Source::Kind::External: return {};
+  }
+  return {};
+}
+
+std::optional<ServiceHit> Cluster::service_port_at(const Ip& ip, uint16_t port, Protocol protocol,
+                                                   const std::string& source_node) const {
+  const Node* receiver = nullptr;
+  for (const auto& n : nodes)
+    if (contains(n.ips, ip)) receiver = &n;
+  if (!receiver && ip.is_loopback()) receiver = node(source_node);
+  for (const auto& svc : services)
+    for (const auto& sp : svc.ports) {
+      if (sp.protocol != protocol) continue;
+      if (sp.port == port && svc.cluster_ip && *svc.cluster_ip == ip) return ServiceHit{&svc, &sp, FlowKind::ClusterIP, {}};
+      if (sp.port == port && (contains(svc.external_ips, ip) || contains(svc.load_balancer_ips, ip)))
+        return ServiceHit{&svc, &sp, FlowKind::External, nodes.empty() ? "" : nodes.front().name};
+      if (sp.node_port != 0 && sp.node_port == port && receiver)
+        return ServiceHit{&svc, &sp, FlowKind::NodePort, receiver->name};
+    }
+  return std::nullopt;
 }
 
 }  // namespace harness

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/ip.h"
+#include "harness/model/generator_spec.h"
 
 namespace harness {
 
@@ -146,7 +147,50 @@ struct Cluster {
   const Pod* pod(const std::string& name) const;
   const External* external(const std::string& name) const;
   const Service* service(const std::string& ns, const std::string& name) const;
+  const Service* service_named(const std::string& ns_slash_name) const;  // "ns/name"
   std::vector<const EndpointSlice*> slices_for(const Service& s) const;
+  // The address a target names (a Service: its ClusterIP); the target must
+  // name something of this cluster (the loader checks).
+  Ip address_of(const struct Target& t) const;
+  // The node a source sends from; empty for an external client.
+  std::string node_of(const struct Source& s) const;
+  // The Service port that traffic to ip:port reaches, and through which front
+  // door; nullopt when it reaches none. A loopback NodePort is the sender's
+  // node's (`source_node`).
+  std::optional<struct ServiceHit> service_port_at(const Ip& ip, uint16_t port, Protocol protocol,
+                                                   const std::string& source_node) const;
+};
+
+// How traffic enters a Service.
+enum class FlowKind { ClusterIP, NodePort, External /* externalIP or LB IP */, Direct };
+std::string to_string(FlowKind k);
+
+struct ServiceHit {
+  const Service* service = nullptr;
+  const ServicePort* port = nullptr;
+  FlowKind kind = FlowKind::Direct;
+  // The node that receives the traffic: a NodePort's node, or for externalIPs
+  // and LB IPs the first node (where the fabric routes them); empty for a ClusterIP.
+  std::string via_node;
+};
+
+// Who sends a probe: a node (from its own address, or from 127.0.0.1 when
+// `localhost`), a pod or an external client.
+struct Source {
+  enum class Kind { Node, Pod, External } kind = Kind::External;
+  std::string name;
+  bool localhost = false;
+  std::string str() const { return localhost ? name + "/localhost" : name; }  // as a case writes it
+};
+
+// Where a probe goes: a node's or pod's first address, a Service's ClusterIP,
+// or an address as written.
+struct Target {
+  enum class Kind { Node, Pod, Service, Address } kind = Kind::Address;
+  std::string name;  // node or pod name; "ns/name" of a Service; the address as written
+  Ip address;        // Address only
+  uint16_t port = 0;
+  std::string str() const;  // "HOST:PORT", IPv6 as [ADDRESS]:PORT
 };
 
 // What a flow must show. One expectation is one row of the report.
@@ -176,15 +220,16 @@ enum class ProbeKind { Connect, OutOfWindow };
 struct Expectation {
   std::string name;
   ProbeKind probe = ProbeKind::Connect;
-  std::string from;  // external, pod, node, or "node/localhost"
-  std::string to_host;  // node name, IP, or "ns/name" for a Service's ClusterIP
-  uint16_t to_port = 0;
+  Source from;
+  Target to;
   Protocol protocol = Protocol::TCP;
   int probes = 200;
   Verdict result = Verdict::Reachable;
   BackendExpectation backends;
   SourceExpectation source = SourceExpectation::Any;
-  std::map<std::string, Verdict> except;  // generator name -> verdict by design
+  // Verdicts by design: keyed by a generator's name or by the kube-proxy mode
+  // it implements ("iptables", "nftables").
+  std::map<std::string, Verdict> except;
   double false_failure_rate = 1e-6;
   uint16_t source_port = 0;  // every probe from this one source port (one flow; UDP stale-conntrack cases)
   std::vector<EndpointChange> before;  // applied before the probes
@@ -197,8 +242,8 @@ struct Case {
   std::string behaviour;  // the catalogue entry it covers ("B1"), for the behaviour table
   std::string description;
   std::string file;
-  std::optional<std::string> generator;  // pinned generator spec ("ruleset:PATH")
-  std::vector<std::string> generators;   // generators the case runs against; empty: default set
+  std::optional<GeneratorSpec> generator;  // pinned ("ruleset:PATH"): the case runs only against it
+  std::vector<GeneratorSpec> generators;   // generators the case runs against; empty: the built-ins
   Cluster cluster;
   std::vector<Expectation> expect;
 };

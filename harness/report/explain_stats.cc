@@ -51,9 +51,9 @@ std::vector<DistributionAssertion> distribution_assertions(const std::vector<Cas
       if (!is_distribution(e)) continue;
       DistributionAssertion a;
       a.case_name = c.name;
-      a.expectation = e.name.empty() ? fmt::format("{} -> {}:{}", e.from, e.to_host, e.to_port) : e.name;
+      a.expectation = e.name.empty() ? fmt::format("{} -> {}", e.from.str(), e.to.str()) : e.name;
       // A generator that refuses or drops this flow by design checks no distribution.
-      for (const auto& g : generators) a.generators += expected_verdict(e, g) == Verdict::Reachable;
+      for (const auto& g : generators) a.generators += expected_verdict(e, g.name(), g.mode) == Verdict::Reachable;
       a.probes = e.probes;
       a.backends = backend_count(c.cluster, e);
       a.false_failure_rate = e.false_failure_rate;

@@ -32,23 +32,14 @@ std::string xml_escape(const std::string& s) {
 
 std::string expectation_name(const ExpectationRun& er) {
   const auto& e = *er.expectation;
-  return e.name.empty() ? fmt::format("{} -> {}:{}/{}", e.from, e.to_host, e.to_port, to_string(e.protocol)) : e.name;
-}
-
-std::string short_generator(const std::string& g) {
-  if (g.rfind("ruleset:", 0) == 0) {
-    auto slash = g.find_last_of('/');
-    return slash == std::string::npos ? g : "ruleset:" + g.substr(slash + 1);
-  }
-  return g;
+  return e.name.empty() ? fmt::format("{} -> {} {}", e.from.str(), e.to.str(), to_string(e.protocol)) : e.name;
 }
 
 }  // namespace
 
-// A skipped run (a kernel feature it needs is missing) is no failure: it says
-// why it did not run, and the kernel cannot be fixed by the code under test.
-// Skips (a kernel feature is missing) are no failures, but a run in which
-// nothing at all passed proved nothing: that is not a success either.
+// A skipped run (a kernel feature it needs is missing) is no failure: the
+// kernel cannot be fixed by the code under test. But a run in which nothing at
+// all passed proved nothing: that is not a success either.
 bool Report::all_passed() const {
   if (!load_errors.empty() || interrupted) return false;
   bool any_pass = false;
@@ -68,11 +59,11 @@ uint64_t Report::probes() const {
 std::string progress_line(const CaseRun& run, size_t index, size_t total) {
   if (run.status == Status::Skip)
     return fmt::format("[{}/{}] {:<5} {} ({})  {}", index, total, to_string(run.status), run.case_name,
-                       short_generator(run.generator), run.error);
+                       run.generator, run.error);
   int passed = 0;
   for (const auto& e : run.expectations) passed += e.check.status == Status::Pass;
   return fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s", index, total,
-                     to_string(run.status), run.case_name, short_generator(run.generator), passed,
+                     to_string(run.status), run.case_name, run.generator, passed,
                      run.expectations.size(), run.probes, seconds(run.total));
 }
 
@@ -82,7 +73,7 @@ std::string summary(const Report& report) {
   for (const auto& le : report.load_errors) case_w = std::max(case_w, le.file.size());
   for (const auto& run : report.runs) {
     case_w = std::max(case_w, run.case_name.size());
-    gen_w = std::max(gen_w, short_generator(run.generator).size());
+    gen_w = std::max(gen_w, run.generator.size());
   }
   auto row = [&](const std::string& status, const std::string& name, const std::string& gen, const std::string& what) {
     return fmt::format("{:<6} {:<{}} {:<{}} {}\n", status, name, case_w, gen, gen_w, what);
@@ -91,15 +82,15 @@ std::string summary(const Report& report) {
   for (const auto& le : report.load_errors) out += row("ERROR", le.file, "-", "case file rejected");
   for (const auto& run : report.runs) {
     if (run.status == Status::Error && run.expectations.empty()) {
-      out += row("ERROR", run.case_name, short_generator(run.generator), "did not run");
+      out += row("ERROR", run.case_name, run.generator, "did not run");
       continue;
     }
     if (run.status == Status::Skip) {
-      out += row("SKIP", run.case_name, short_generator(run.generator), run.error);
+      out += row("SKIP", run.case_name, run.generator, run.error);
       continue;
     }
     for (const auto& er : run.expectations)
-      out += row(to_string(er.check.status), run.case_name, short_generator(run.generator),
+      out += row(to_string(er.check.status), run.case_name, run.generator,
                  expectation_name(er) + ": " + er.check.summary);
   }
 
@@ -113,7 +104,7 @@ std::string summary(const Report& report) {
       if (er.check.status == Status::Pass) continue;
       const auto& e = *er.expectation;
       details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(er), e.where.file,
-                             e.where.line, to_string(er.flow.kind), e.from, er.flow.target.str(), er.flow.port,
+                             e.where.line, to_string(er.flow.kind), e.from.str(), er.flow.target.str(), er.flow.port,
                              to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
                              er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
       details += er.check.detail;
@@ -163,7 +154,7 @@ std::string junit_xml(const Report& report) {
   for (const auto& run : report.runs) {
     std::string cases;
     int tests = 0, failures = 0, errors = 0, skipped = 0;
-    std::string classname = xml_escape(run.case_name + "." + short_generator(run.generator));
+    std::string classname = xml_escape(run.case_name + "." + run.generator);
     if (run.status == Status::Skip) {
       ++tests;
       ++skipped;
@@ -205,7 +196,7 @@ std::string coverage_report(const Report& report) {
     if (run.rule_hits.empty()) continue;
     size_t hit = 0;
     for (const auto& h : run.rule_hits) hit += h.packets > 0;
-    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, short_generator(run.generator), hit,
+    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, run.generator, hit,
                        run.rule_hits.size());
     for (const auto& h : run.rule_hits)
       if (h.packets == 0) out += fmt::format("    never hit: [{}] {}\n", h.chain, h.rule);

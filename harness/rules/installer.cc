@@ -86,7 +86,8 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
   std::vector<std::string> argv;
   std::string tool;
   switch (rules.backend) {
-    case RuleBackend::AppliedItself: return;
+    case RuleBackend::AppliedItself:
+    case RuleBackend::None: return;
     case RuleBackend::IptablesRestore:
       tool = options.iptables == IptablesVariant::Nft ? "iptables-nft-restore" : "iptables-legacy-restore";
       argv = {tool, "-w", "5"};

@@ -9,7 +9,8 @@ namespace harness {
 enum class RuleBackend {
   IptablesRestore,  // iptables-restore input (one or more *table ... COMMIT blocks)
   Nft,              // an nft -f script
-  AppliedItself,    // an exec: generator that installed its rules on its own
+  AppliedItself,    // a program that installed its rules on its own (nothing to install)
+  None,             // no rules for this node
 };
 
 struct RuleSet {

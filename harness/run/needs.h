@@ -1,4 +1,4 @@
-// Which kernel features a run needs, and the reason to skip it when the
+// Which kernel features runs need, and the reason to skip a run when the
 // kernel lacks one (`kpath doctor` finds what is there).
 #pragma once
 
@@ -10,11 +10,6 @@
 #include "harness/model/model.h"
 
 namespace harness {
-
-// The features a case needs under a generator spec: derived from the
-// generator's kind and the text of the rules it produces (ruleset files and
-// built-in generators), never from running anything on the kernel.
-std::vector<std::string> required_features(const Case& c, const std::string& generator);
 
 // Every feature some case needs under the generators it runs against by default.
 std::vector<std::string> features_needed_by(const std::vector<Case>& cases);

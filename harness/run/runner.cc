@@ -5,28 +5,23 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <future>
 #include <optional>
 #include <set>
 #include <sstream>
 
+#include "base/error.h"
+#include "harness/generators/registry.h"
 #include "harness/run/needs.h"
+#include "harness/topology/topology.h"
 #include "harness/traffic/echo_server.h"
-#include "harness/generators/exec_generator.h"
 #include "harness/traffic/out_of_window.h"
 #include "harness/traffic/prober.h"
-#include "harness/topology/topology.h"
-#include "harness/generators/builtin.h"
-#include "harness/generators/kube_iptables.h"
-#include "harness/generators/ruleset_file.h"
-#include "base/error.h"
 #include "netns/netfilter.h"
 
 namespace harness {
 
 using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -51,7 +46,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
 // Rule lines with packet counters, so a failure shows where packets stopped.
 std::string rule_counters(const Topology& topo, const Cluster& c, RuleBackend backend,
                           const InstallOptions& install) {
-  if (backend == RuleBackend::AppliedItself) backend = RuleBackend::IptablesRestore;
+  if (backend == RuleBackend::AppliedItself || backend == RuleBackend::None) backend = RuleBackend::IptablesRestore;
   std::string out;
   for (const auto& node : c.nodes) {
     std::string dump;
@@ -79,30 +74,11 @@ std::string rule_counters(const Topology& topo, const Cluster& c, RuleBackend ba
 
 }  // namespace
 
-std::vector<std::string> default_generators() {
-  std::vector<std::string> out;
-  for (const char* name : {"kube-iptables", "kube-nftables"})
-    if (make_builtin_generator(name)) out.push_back(name);
-  return out;
-}
-
-std::vector<std::string> generators_for(const Case& c, const RunOptions& options) {
+std::vector<GeneratorSpec> generators_for(const Case& c, const RunOptions& options) {
   if (c.generator) return {*c.generator};
   if (!options.generators.empty()) return options.generators;
   if (!c.generators.empty()) return c.generators;
-  return default_generators();
-}
-
-std::unique_ptr<Generator> make_generator(const std::string& spec, const std::string& case_file) {
-  auto relative_to_case = [&](std::string path) {
-    fs::path p(path);
-    if (p.is_relative() && !case_file.empty() && !fs::exists(p)) p = fs::path(case_file).parent_path() / p;
-    return p.lexically_normal().string();
-  };
-  if (spec.rfind("ruleset:", 0) == 0) return std::make_unique<RulesetFileGenerator>(relative_to_case(spec.substr(8)));
-  if (spec.rfind("exec:", 0) == 0) return std::make_unique<ExecGenerator>(spec.substr(5));
-  if (auto g = make_builtin_generator(spec)) return g;
-  throw kpath::Error(fmt::format("unknown generator '{}' (expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND)", spec));
+  return builtin_generators();
 }
 
 namespace {
@@ -110,9 +86,8 @@ namespace {
 // One case against one generator, from the first rule to the last probe.
 class CaseRunner {
  public:
-  CaseRunner(const Case& c, const Generator& generator, const std::string& spec, const RunOptions& options,
-             CaseRun& run)
-      : case_(c), spec_(spec), options_(options), run_(run), cluster_(c.cluster), generator_(&generator) {}
+  CaseRunner(const Case& c, const Generator& generator, const RunOptions& options, CaseRun& run)
+      : case_(c), options_(options), run_(run), cluster_(c.cluster), generator_(generator) {}
 
   void run() {
     // Generate for every node first: a broken generator or dump costs no topology.
@@ -154,30 +129,18 @@ class CaseRunner {
  private:
   std::vector<RuleSet> generate_all() {
     std::vector<RuleSet> rules;
-    for (const auto& node : cluster_.nodes) rules.push_back(generator_->generate(cluster_, node.name));
+    for (const auto& node : cluster_.nodes) rules.push_back(generator_.generate(cluster_, node.name));
     return rules;
   }
 
-  bool is_exec() const { return dynamic_cast<const ExecGenerator*>(generator_) != nullptr; }
-
-  // The first install goes in whole; a re-apply is what a proxy's sync does:
-  // iptables-restore --noflush without the base chains (their jumps are in
-  // place), or the nft script again (it replaces its table in one transaction).
+  // Puts every node's rules in place: the whole set first, then at each
+  // endpoint change what a proxy's sync puts there.
   void install_all(std::vector<RuleSet> rules, bool first) {
+    ApplyOptions apply{options_.install, first, options_.coverage};
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
-      const auto& node_ns = topo_->ns(cluster_.nodes[i].name);
-      if (is_exec())
-        rules[i] = static_cast<const ExecGenerator&>(*generator_).apply(cluster_, cluster_.nodes[i].name, node_ns,
-                                                                       options_.install);
-      backend_ = rules[i].backend;
-      if (options_.coverage && rules[i].backend == RuleBackend::Nft) rules[i].text = add_nft_counters(rules[i].text);
-      if (first) {
-        prepare_for_rules(node_ns, rules[i]);
-        install_rules(node_ns, rules[i], options_.install);
-        add_kube_proxy_jumps(node_ns, rules[i], options_.install);
-      } else {
-        reinstall_rules(node_ns, rules[i], options_.install);
-      }
+      const std::string& node = cluster_.nodes[i].name;
+      RuleSet applied = generator_.apply(cluster_, node, topo_->ns(node), std::move(rules[i]), apply);
+      if (applied.backend != RuleBackend::None) backend_ = applied.backend;
     }
   }
 
@@ -188,7 +151,7 @@ class CaseRunner {
     auto serving_before = udp_endpoint_ips();
     for (const auto& change : changes) apply_endpoint_change(cluster_, change);
     install_all(generate_all(), /*first=*/false);
-    if (!options_.conntrack_cleanup || !make_builtin_generator(spec_)) return;
+    if (!options_.conntrack_cleanup || !generator_.needs_conntrack_cleanup()) return;
     auto serving_after = udp_endpoint_ips();
     for (const auto& ip : serving_before) {
       if (serving_after.count(ip)) continue;
@@ -216,7 +179,7 @@ class CaseRunner {
     auto t = Clock::now();
     if (!e.before.empty()) change_endpoints(e.before);
     er.flow = resolve_flow(cluster_, e);
-    Verdict want = expected_verdict(e, spec_);
+    Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
     ProbeSpec spec = probe_spec(e, er.flow, want, options_);
     std::vector<ProbeResult> results;
     if (e.probe == ProbeKind::OutOfWindow) {
@@ -237,7 +200,7 @@ class CaseRunner {
     }
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
-    er.check = check_probes(cluster_, e, er.flow, spec_, results);
+    er.check = check_probes(cluster_, e, er.flow, want, results);
     if (e.probe == ProbeKind::OutOfWindow)
       for (const auto& r : results)
         if (r.outcome == Outcome::Reply) {
@@ -252,7 +215,7 @@ class CaseRunner {
   }
 
   void collect_coverage() {
-    RuleBackend backend = backend_ == RuleBackend::AppliedItself ? RuleBackend::IptablesRestore : backend_;
+    RuleBackend backend = backend_ == RuleBackend::Nft ? RuleBackend::Nft : RuleBackend::IptablesRestore;
     for (const auto& node : cluster_.nodes) {
       std::string dump = dump_rules(topo_->ns(node.name), backend, options_.install);
       for (auto hit : parse_rule_hits(dump, backend)) {
@@ -268,11 +231,10 @@ class CaseRunner {
   }
 
   const Case& case_;
-  const std::string& spec_;
   const RunOptions& options_;
   CaseRun& run_;
   Cluster cluster_;  // the case's cluster as endpoint changes leave it
-  const Generator* generator_;
+  const Generator& generator_;
   std::optional<Topology> topo_;
   RuleBackend backend_ = RuleBackend::IptablesRestore;
 };
@@ -293,7 +255,10 @@ void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
       }
       switch (change.state) {
         case EndpointState::Deleted: it = eps.erase(it); continue;
-        case EndpointState::Ready: *it = Endpoint{it->addresses, it->node_name, it->pod_name, it->zone, true, true, false}; break;
+        case EndpointState::Ready:
+          it->ready = it->serving = true;
+          it->terminating = false;
+          break;
         case EndpointState::NotReady: it->ready = it->serving = it->terminating = false; break;
         case EndpointState::Terminating:
           it->ready = false;
@@ -308,30 +273,30 @@ void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
 
 namespace {
 
-// A run of c against generator_spec, before anything ran.
-CaseRun new_run(const Case& c, const std::string& generator_spec) {
+// A run of c against a generator, before anything ran.
+CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode) {
   CaseRun run;
   run.case_name = c.name;
   run.behaviour = c.behaviour;
   run.file = c.file;
-  run.generator = generator_spec;
+  run.generator = generator;
+  run.mode = mode;
   return run;
 }
 
 }  // namespace
 
-CaseRun run_case(const Case& c, const Generator& generator, const std::string& generator_spec,
-                 const RunOptions& options) {
-  CaseRun run = new_run(c, generator_spec);
+CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& options) {
+  CaseRun run = new_run(c, generator.name(), generator.mode());
   if (options.features)
-    if (auto why = skip_reason(*options.features, required_features(c, generator_spec))) {
+    if (auto why = skip_reason(*options.features, generator.needs(c.cluster))) {
       run.status = Status::Skip;
       run.error = *why;
       return run;
     }
   auto start = Clock::now();
   try {
-    CaseRunner(c, generator, generator_spec, options, run).run();
+    CaseRunner(c, generator, options, run).run();
   } catch (const kpath::Error& err) {
     run.status = Status::Error;
     run.error = err.what();
@@ -343,17 +308,8 @@ CaseRun run_case(const Case& c, const Generator& generator, const std::string& g
   return run;
 }
 
-CaseRun run_case(const Case& c, const std::string& generator_spec, const RunOptions& options) {
-  std::unique_ptr<Generator> generator;
-  try {
-    generator = make_generator(generator_spec, c.file);
-  } catch (const kpath::Error& err) {
-    CaseRun run = new_run(c, generator_spec);
-    run.status = Status::Error;
-    run.error = err.what();
-    return run;
-  }
-  return run_case(c, *generator, generator_spec, options);
+CaseRun run_case(const Case& c, const GeneratorSpec& spec, const RunOptions& options) {
+  return run_case(c, *make_generator(spec), options);
 }
 
 }  // namespace harness

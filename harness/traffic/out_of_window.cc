@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "harness/traffic/socket_util.h"
 
 namespace harness {
 namespace {

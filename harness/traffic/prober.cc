@@ -1,4 +1,5 @@
 #include "harness/traffic/prober.h"
+#include "harness/traffic/socket_util.h"
 
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -11,18 +12,6 @@
 #include "base/error.h"
 
 namespace harness {
-
-std::string to_string(Outcome o) {
-  switch (o) {
-    case Outcome::Reply: return "reply";
-    case Outcome::Refused: return "refused";
-    case Outcome::Reset: return "reset";
-    case Outcome::Timeout: return "timeout";
-    case Outcome::Unreachable: return "unreachable";
-    case Outcome::Error: return "error";
-  }
-  return "?";
-}
 
 namespace {
 

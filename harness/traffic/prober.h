@@ -10,21 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "harness/traffic/socket_util.h"
+#include "harness/traffic/probe_result.h"
 #include "harness/model/model.h"
 #include "netns/namespace.h"
 
 namespace harness {
-
-enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error };
-std::string to_string(Outcome o);
-
-struct ProbeResult {
-  Outcome outcome = Outcome::Error;
-  EchoReply reply;  // valid when outcome == Reply
-  std::chrono::microseconds latency{0};
-  int error = 0;  // errno for failures
-};
 
 struct ProbeSpec {
   kpath::Ip target;

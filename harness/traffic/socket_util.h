@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/ip.h"
+#include "harness/traffic/probe_result.h"
 
 namespace harness {
 
@@ -50,16 +51,6 @@ SockAddr make_sockaddr(const kpath::Ip& ip, uint16_t port);
 // Address and port of a sockaddr; v4-mapped IPv6 addresses come back as IPv4.
 std::pair<kpath::Ip, uint16_t> from_sockaddr(const sockaddr* sa);
 
-// The reply an echo server sends: who answered, the peer it saw, and the local
-// address it was reached on (so attribution stays exact when a namespace holds
-// several endpoint addresses).
-struct EchoReply {
-  std::string backend;
-  kpath::Ip peer;
-  uint16_t peer_port = 0;
-  kpath::Ip local;
-  uint16_t local_port = 0;
-};
 std::string format_reply(const EchoReply& r);
 bool parse_reply(const std::string& text, EchoReply& out);
 

@@ -28,8 +28,10 @@ std::string to_string(Verdict v) {
   return "?";
 }
 
-Verdict expected_verdict(const Expectation& e, const std::string& generator) {
-  auto it = e.except.find(generator);
+Verdict expected_verdict(const Expectation& e, const std::string& generator, ProxyMode mode) {
+  if (auto it = e.except.find(generator); it != e.except.end()) return it->second;
+  if (mode == ProxyMode::None) return e.result;
+  auto it = e.except.find(to_string(mode));
   return it == e.except.end() ? e.result : it->second;
 }
 
@@ -133,14 +135,13 @@ void check_sticky(CheckResult& r, const Expectation& e) {
 
 }  // namespace
 
-CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flow, const std::string& generator,
+CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flow, Verdict want,
                          const std::vector<ProbeResult>& results) {
   CheckResult r;
   for (const auto& p : results) {
     r.outcomes[p.outcome]++;
     if (p.outcome == Outcome::Reply) r.backends[p.reply.backend]++;
   }
-  Verdict want = expected_verdict(e, generator);
   Outcome want_outcome = outcome_for(want);
   int total = static_cast<int>(results.size());
   int good = r.outcomes.count(want_outcome) ? r.outcomes.at(want_outcome) : 0;

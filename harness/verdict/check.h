@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "harness/verdict/flow.h"
-#include "harness/traffic/prober.h"
+#include "harness/traffic/probe_result.h"
 #include "harness/model/model.h"
 
 namespace harness {
@@ -28,11 +28,12 @@ struct CheckResult {
 
 std::string to_string(Verdict v);
 
-// The verdict this generator must produce for e (its declared by-design
-// difference, if any).
-Verdict expected_verdict(const Expectation& e, const std::string& generator);
+// The verdict a generator must produce for e: the one declared by design for
+// its name, else for the kube-proxy mode it implements, else e's own.
+Verdict expected_verdict(const Expectation& e, const std::string& generator, ProxyMode mode);
 
-CheckResult check_probes(const Cluster& cluster, const Expectation& e, const Flow& flow,
-                         const std::string& generator, const std::vector<ProbeResult>& results);
+// Judges what the probes of one flow saw against e, wanting verdict `want`.
+CheckResult check_probes(const Cluster& cluster, const Expectation& e, const Flow& flow, Verdict want,
+                         const std::vector<ProbeResult>& results);
 
 }  // namespace harness

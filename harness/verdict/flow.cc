@@ -4,30 +4,11 @@
 
 #include <algorithm>
 
-#include "base/error.h"
-
 namespace harness {
-
-std::string to_string(FlowKind k) {
-  switch (k) {
-    case FlowKind::ClusterIP: return "ClusterIP";
-    case FlowKind::NodePort: return "NodePort";
-    case FlowKind::External: return "external IP";
-    case FlowKind::Direct: return "direct";
-  }
-  return "?";
-}
 
 namespace {
 
 bool contains(const std::vector<Ip>& v, const Ip& ip) { return std::find(v.begin(), v.end(), ip) != v.end(); }
-
-// The node a pod or node source lives on; empty for external clients.
-std::string node_of_source(const Cluster& c, const std::string& from) {
-  if (c.node(from)) return from;
-  if (const Pod* p = c.pod(from)) return p->node;
-  return {};
-}
 
 const Pod* pod_for_endpoint(const Cluster& c, const Endpoint& ep) {
   if (!ep.pod_name.empty())
@@ -67,36 +48,6 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service
   return out;
 }
 
-// The Service port the flow hits, if any; sets kind and via_node.
-std::pair<const Service*, const ServicePort*> find_service(const Cluster& c, Flow& f) {
-  for (const auto& svc : c.services) {
-    for (const auto& sp : svc.ports) {
-      if (sp.protocol != f.protocol) continue;
-      if (sp.port == f.port && svc.cluster_ip && *svc.cluster_ip == f.target) {
-        f.kind = FlowKind::ClusterIP;
-      } else if (sp.port == f.port &&
-                 (contains(svc.external_ips, f.target) || contains(svc.load_balancer_ips, f.target))) {
-        f.kind = FlowKind::External;
-        f.via_node = c.nodes.empty() ? "" : c.nodes.front().name;  // where the fabric routes them
-      } else if (sp.node_port != 0 && sp.node_port == f.port) {
-        const Node* receiver = nullptr;
-        for (const auto& n : c.nodes)
-          if (contains(n.ips, f.target)) receiver = &n;
-        if (!receiver && f.target.is_loopback()) receiver = c.node(node_of_source(c, f.from_ns));
-        if (!receiver) continue;
-        f.kind = FlowKind::NodePort;
-        f.via_node = receiver->name;
-      } else {
-        continue;
-      }
-      f.service = svc.key();
-      f.service_port = sp.name;
-      return {&svc, &sp};
-    }
-  }
-  return {nullptr, nullptr};
-}
-
 }  // namespace
 
 std::vector<Ip> node_addresses(const Cluster& c) {
@@ -108,38 +59,26 @@ std::vector<Ip> node_addresses(const Cluster& c) {
 Flow resolve_flow(const Cluster& c, const Expectation& e) {
   Flow f;
   f.protocol = e.protocol;
-  f.port = e.to_port;
-  std::string from = e.from;
-  if (auto slash = from.find("/localhost"); slash != std::string::npos && slash + 10 == from.size()) {
-    from = from.substr(0, slash);
-    f.from_localhost = true;
+  f.port = e.to.port;
+  f.from_ns = e.from.name;
+  f.from_localhost = e.from.localhost;
+  switch (e.from.kind) {
+    case Source::Kind::Node: f.from_ips = c.node(e.from.name)->ips; break;
+    case Source::Kind::Pod: f.from_ips = c.pod(e.from.name)->ips; break;
+    case Source::Kind::External: f.from_ips = c.external(e.from.name)->ips; break;
   }
-  f.from_ns = from;
-  if (const Node* n = c.node(from)) f.from_ips = n->ips;
-  else if (const Pod* p = c.pod(from)) f.from_ips = p->ips;
-  else if (const External* x = c.external(from)) f.from_ips = x->ips;
-  else throw kpath::Error(e.where.file, e.where.line, e.where.column, fmt::format("unknown source '{}'", e.from));
   if (f.from_localhost) f.from_ips = {Ip::from("127.0.0.1")};
+  f.target = c.address_of(e.to);
 
-  // Target: a node name, "ns/name" (the Service's ClusterIP), or an IP.
-  if (const Node* n = c.node(e.to_host)) {
-    f.target = n->ips.front();
-  } else if (auto slash = e.to_host.find('/'); slash != std::string::npos) {
-    const Service* svc = c.service(e.to_host.substr(0, slash), e.to_host.substr(slash + 1));
-    if (!svc || !svc->cluster_ip)
-      throw kpath::Error(e.where.file, e.where.line, e.where.column,
-                         fmt::format("'{}' names no Service with a ClusterIP", e.to_host));
-    f.target = *svc->cluster_ip;
-  } else if (const Pod* p = c.pod(e.to_host)) {
-    f.target = p->ips.front();
-  } else {
-    f.target = Ip::from(e.to_host);
-  }
-
-  auto [service, service_port] = find_service(c, f);
-  if (!service) return f;
-  const Service& svc = *service;
-  std::string source_node = node_of_source(c, f.from_ns);
+  std::string source_node = c.node_of(e.from);
+  auto hit = c.service_port_at(f.target, f.port, f.protocol, source_node);
+  if (!hit) return f;
+  f.kind = hit->kind;
+  f.via_node = hit->via_node;
+  f.service = hit->service->key();
+  f.service_port = hit->port->name;
+  const Service& svc = *hit->service;
+  const ServicePort* service_port = hit->port;
   std::string local_to;
   if (f.kind == FlowKind::ClusterIP && svc.internal_traffic_policy == TrafficPolicy::Local) {
     // The node the traffic enters: the caller's own, or for a client outside

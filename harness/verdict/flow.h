@@ -1,6 +1,10 @@
 // Turns an expectation into a concrete flow (which namespace probes, from
 // which address, to which address) and works out what kube-proxy promises for
 // it: which Service port it hits and which endpoints may answer.
+//
+// This is the oracle the kernel's behaviour is judged against. Its endpoint
+// choice is written here on purpose, apart from the generators' (kube_common):
+// a mistake shared by both would pass unseen. Do not merge them.
 #pragma once
 
 #include <map>
@@ -11,9 +15,6 @@
 #include "harness/model/model.h"
 
 namespace harness {
-
-enum class FlowKind { ClusterIP, NodePort, External /* externalIP or LB IP */, Direct };
-std::string to_string(FlowKind k);
 
 struct Flow {
   std::string from_ns;      // namespace that probes (node, pod or external name)

@@ -15,7 +15,7 @@
 #include "harness/traffic/prober.h"
 #include "harness/run/runner.h"
 #include "harness/topology/topology.h"
-#include "harness/generators/builtin.h"
+#include "harness/generators/kube_iptables.h"
 #include "netns/namespace.h"
 
 using namespace harness;
@@ -72,7 +72,7 @@ int main() {
   std::sort(builds.begin(), builds.end());
 
   Topology topo = Topology::build(seed.cluster);
-  auto rules = make_builtin_generator("kube-iptables")->generate(seed.cluster, "master");
+  auto rules = KubeIptablesGenerator().generate(seed.cluster, "master");
   prepare_for_rules(topo.ns("master"), rules);
   install_rules(topo.ns("master"), rules, {});
   EchoServers servers;
@@ -106,7 +106,7 @@ int main() {
   std::vector<double> ends;
   uint64_t probes = 0;
   for (int i = 0; i < 5; ++i) {
-    auto run = run_case(plain, "kube-iptables", {});
+    auto run = run_case(plain, GeneratorSpec::parse("kube-iptables", ""), {});
     if (run.status != Status::Pass) fmt::print(stderr, "warning: seed case did not pass\n");
     ends.push_back(secs(run.total));
     probes = run.probes;

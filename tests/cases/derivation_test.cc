@@ -78,7 +78,9 @@ TEST(Loader, RelativeRulesetIsResolvedAgainstTheCaseFolder) {
   harness::Case c = harness::parse_case(
       make_case(kPods, service("80"), "generator: ruleset:../dumps/x.iptables-save\n"),
       "/suite/cases/t.yaml");
-  EXPECT_EQ(c.generator, "ruleset:/suite/dumps/x.iptables-save");
+  ASSERT_TRUE(c.generator);
+  EXPECT_EQ(c.generator->argument, "/suite/dumps/x.iptables-save");
+  EXPECT_EQ(c.generator->str(), "ruleset:/suite/dumps/x.iptables-save");
 }
 
 TEST(Loader, ProxyOptionsAndDefaults) {
@@ -98,8 +100,12 @@ TEST(Loader, LocalhostTargetAndExceptions) {
   text += "  - from: n1/localhost\n    to: 127.0.0.1:30080\n    except: {kube-nftables: refused}\n";
   harness::Case c = harness::parse_case(text, "t.yaml");
   ASSERT_EQ(c.expect.size(), 2u);
-  EXPECT_EQ(c.expect[1].from, "n1/localhost");
-  EXPECT_EQ(c.expect[1].to_host, "127.0.0.1");
+  EXPECT_EQ(c.expect[1].from.kind, harness::Source::Kind::Node);
+  EXPECT_EQ(c.expect[1].from.name, "n1");
+  EXPECT_TRUE(c.expect[1].from.localhost);
+  EXPECT_EQ(c.expect[1].from.str(), "n1/localhost");
+  EXPECT_EQ(c.expect[1].to.kind, harness::Target::Kind::Address);
+  EXPECT_EQ(c.expect[1].to.address, kpath::Ip::from("127.0.0.1"));
   EXPECT_EQ(c.expect[1].except.at("kube-nftables"), harness::Verdict::Refused);
 }
 
@@ -111,7 +117,10 @@ TEST(Loader, WeightedAndOneOfBackends) {
   harness::Case c = harness::parse_case(text, "t.yaml");
   EXPECT_EQ(c.expect[1].backends.kind, harness::BackendExpectation::Kind::Weighted);
   EXPECT_EQ(c.expect[1].backends.weights.at("a"), 2);
-  EXPECT_EQ(c.expect[2].to_host, "fd00::1");
+  EXPECT_EQ(c.expect[1].to.kind, harness::Target::Kind::Service);
+  EXPECT_EQ(c.expect[1].to.name, "default/web");
+  EXPECT_EQ(c.expect[2].to.address, kpath::Ip::from("fd00::1"));
+  EXPECT_EQ(c.expect[2].to.str(), "[fd00::1]:80");
   EXPECT_EQ(c.expect[3].backends.kind, harness::BackendExpectation::Kind::OneOf);
 }
 

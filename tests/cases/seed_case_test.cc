@@ -56,21 +56,24 @@ TEST(SeedCase, Expectations) {
   harness::Case c = harness::load_case(kSeed);
   ASSERT_EQ(c.expect.size(), 4u);
   const auto& nodeport = c.expect[0];
-  EXPECT_EQ(nodeport.from, "client");
-  EXPECT_EQ(nodeport.to_host, "master");
-  EXPECT_EQ(nodeport.to_port, 30080);
+  EXPECT_EQ(nodeport.from.kind, harness::Source::Kind::External);
+  EXPECT_EQ(nodeport.from.name, "client");
+  EXPECT_EQ(nodeport.to.kind, harness::Target::Kind::Node);
+  EXPECT_EQ(nodeport.to.name, "master");
+  EXPECT_EQ(nodeport.to.port, 30080);
   EXPECT_EQ(nodeport.probes, 2000);
   EXPECT_EQ(nodeport.backends.kind, harness::BackendExpectation::Kind::Uniform);
   EXPECT_EQ(nodeport.source, harness::SourceExpectation::Node);
-  EXPECT_EQ(c.expect[1].to_host, "default/webapp1-nodeport-svc");
+  EXPECT_EQ(c.expect[1].to.kind, harness::Target::Kind::Service);
+  EXPECT_EQ(c.expect[1].to.name, "default/webapp1-nodeport-svc");
   EXPECT_EQ(c.expect[1].backends.kind, harness::BackendExpectation::Kind::Uniform);
   EXPECT_EQ(c.expect[1].source, harness::SourceExpectation::Any);  // hairpin masquerades
   EXPECT_EQ(c.expect[1].probes, 400);
   EXPECT_EQ(c.expect[2].probes, 200);  // the default for reachable
-  EXPECT_EQ(c.expect[2].to_host, "10.103.188.73");
+  EXPECT_EQ(c.expect[2].to.address, kpath::Ip::from("10.103.188.73"));
   EXPECT_EQ(c.expect[3].result, harness::Verdict::Refused);
   EXPECT_EQ(c.expect[3].probes, 20);
-  EXPECT_EQ(c.expect[3].to_port, 30081);
+  EXPECT_EQ(c.expect[3].to.port, 30081);
   EXPECT_EQ(c.expect[3].where.file, kSeed);
   EXPECT_GT(c.expect[3].where.line, c.expect[2].where.line);
 }

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "harness/generators/builtin.h"
 #include "harness/generators/kube_hash.h"
 #include "tests/generators/reference_cluster.h"
 #include "tests/generators/ruleset_compare.h"
@@ -50,14 +49,6 @@ TEST(KubeIptables, NameAndBackend) {
 
 TEST(KubeIptables, UnknownNodeThrows) {
   EXPECT_THROW(KubeIptablesGenerator().generate(small_cluster(), "nope"), std::exception);
-}
-
-TEST(KubeIptables, BuiltinFactory) {
-  auto g = make_builtin_generator("kube-iptables");
-  ASSERT_TRUE(g);
-  EXPECT_EQ(g->name(), "kube-iptables");
-  EXPECT_EQ(make_builtin_generator("kube-ipvs"), nullptr);
-  EXPECT_EQ(make_builtin_generator(""), nullptr);
 }
 
 TEST(KubeIptables, SeedChainNames) {

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "harness/generators/builtin.h"
 #include "harness/generators/kube_hash.h"
 #include "tests/generators/reference_cluster.h"
 #include "tests/generators/ruleset_compare.h"
@@ -46,9 +45,6 @@ TEST(KubeNftables, NameBackendFactory) {
   KubeNftablesGenerator g;
   EXPECT_EQ(g.name(), "kube-nftables");
   EXPECT_EQ(g.generate(small_cluster(), "n1").backend, RuleBackend::Nft);
-  auto b = make_builtin_generator("kube-nftables");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(b->name(), "kube-nftables");
   EXPECT_THROW(g.generate(small_cluster(), "nope"), std::exception);
 }
 

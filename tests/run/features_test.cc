@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "harness/cases/case_loader.h"
+#include "harness/generators/registry.h"
 #include "harness/host/doctor.h"
 #include "harness/run/needs.h"
 #include "harness/report/report.h"
@@ -22,6 +23,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
+
+std::vector<std::string> required_features(const Case& c, const std::string& spec) {
+  return make_generator(GeneratorSpec::parse(spec, KPATH_SOURCE_DIR "/cases"))->needs(c.cluster);
+}
 
 // Everything present except xt_statistic.
 FeatureReport without_statistic() {
@@ -55,12 +60,16 @@ TEST(RequiredFeatures, KubeNftablesNeedsNumgenNotIptables) {
   EXPECT_THAT(need, Not(Contains(std::string(feature::kStatistic))));
 }
 
-TEST(RequiredFeatures, RulesetDumpAndExecCommandAreReadForWhatTheyName) {
+// A dump or a program needs what the mode it declares needs; nothing is read
+// off its name or its text (a Service hash containing "ipvs" once made a
+// 10,000-Service case skip with "needs ipvs").
+TEST(RequiredFeatures, RulesetAndExecNeedWhatTheirDeclaredModeNeeds) {
   Case c = load_case(kSeed);
-  auto dump = required_features(c, "ruleset:seed/webapp1-nodeport.iptables-save");
-  EXPECT_THAT(dump, Contains(std::string(feature::kStatistic)));
-  EXPECT_THAT(required_features(c, "exec:my-ipvs-proxy --sync"), Contains(std::string(feature::kIpvs)));
-  EXPECT_THAT(required_features(c, "exec:true"), Not(Contains(std::string(feature::kIpvs))));
+  EXPECT_THAT(required_features(c, "ruleset,mode=iptables:seed/webapp1-nodeport.iptables-save"),
+              Contains(std::string(feature::kStatistic)));
+  EXPECT_THAT(required_features(c, "ruleset:seed/webapp1-nodeport.iptables-save"), Not(Contains(std::string(feature::kStatistic))));
+  EXPECT_THAT(required_features(c, "exec:my-ipvs-proxy --sync"), Not(Contains(std::string(feature::kIpvs))));
+  EXPECT_THAT(required_features(c, "exec,mode=nftables:my-ipvs-proxy"), Contains(std::string(feature::kNumgen)));
 }
 
 TEST(SkipReason, NamesTheFirstMissingFeatureAndWhy) {
@@ -76,7 +85,7 @@ TEST(FeatureSkip, SeedCaseWithoutStatisticIsSkippedNotPassed) {
   FeatureReport report = without_statistic();
   RunOptions options;
   options.features = &report;
-  CaseRun run = run_case(c, "kube-iptables", options);
+  CaseRun run = run_case(c, GeneratorSpec::parse("kube-iptables", ""), options);
   EXPECT_EQ(run.status, Status::Skip);
   EXPECT_EQ(run.error, "skipped: needs xt_statistic (fake: no xt_statistic in this kernel)");
   EXPECT_TRUE(run.expectations.empty()) << "no traffic may run when the kernel lacks a feature";
@@ -105,7 +114,7 @@ TEST(FeatureSkip, KubeNftablesStillRunsWithoutStatistic) {
   FeatureReport report = without_statistic();
   RunOptions options;
   options.features = &report;
-  CaseRun run = run_case(c, "kube-nftables", options);
+  CaseRun run = run_case(c, GeneratorSpec::parse("kube-nftables", ""), options);
   EXPECT_EQ(run.status, Status::Pass) << run.error;
   EXPECT_EQ(run.expectations.size(), c.expect.size());
 }

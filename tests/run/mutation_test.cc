@@ -16,7 +16,7 @@
 
 #include "harness/cases/case_loader.h"
 #include "harness/run/runner.h"
-#include "harness/generators/builtin.h"
+#include "harness/generators/registry.h"
 #include "support/privileges.h"
 
 namespace {
@@ -40,13 +40,18 @@ std::string join(const Lines& lines) {
   return out;
 }
 
-// A built-in generator whose output goes through `mutation` first.
+// A built-in generator whose output goes through `mutation` first. It keeps
+// the built-in's name and mode, so the case's `except` entries and kube-proxy's
+// conntrack cleanup apply as they do to the real generator.
 class Mutated : public Generator {
  public:
   Mutated(const std::string& base, Mutation mutation)
-      : base_(make_builtin_generator(base)), mutation_(std::move(mutation)) {}
+      : base_(make_generator(GeneratorSpec::parse(base, ""))), mutation_(std::move(mutation)) {}
 
-  std::string name() const override { return base_->name() + "+mutated"; }
+  std::string name() const override { return base_->name(); }
+  ProxyMode mode() const override { return base_->mode(); }
+  std::vector<std::string> needs(const Cluster& c) const override { return base_->needs(c); }
+  bool needs_conntrack_cleanup() const override { return base_->needs_conntrack_cleanup(); }
 
   RuleSet generate(const Cluster& cluster, const std::string& node) const override {
     RuleSet rules = base_->generate(cluster, node);
@@ -91,9 +96,7 @@ Outcome run_mutated(const std::string& case_file, const std::string& base, Mutat
   Outcome o;
   o.c = std::make_unique<Case>(load_case(kCases + case_file));
   Mutated generator(base, std::move(mutation));
-  // The built-in's own name: the case's `except` entries and kube-proxy's
-  // conntrack cleanup apply as they do to the real generator.
-  o.run = run_case(*o.c, generator, base, options);
+  o.run = run_case(*o.c, generator, options);
   o.changed = generator.changed();
   return o;
 }
@@ -273,7 +276,7 @@ TEST(Mutation, B17FailsWithoutConntrackCleanup) {
   for (const char* generator : {"kube-iptables", "kube-nftables"}) {
     RunOptions options;
     options.conntrack_cleanup = false;
-    CaseRun run = run_case(c, generator, options);
+    CaseRun run = run_case(c, GeneratorSpec::parse(generator, ""), options);
     ASSERT_EQ(run.status, Status::Fail) << generator << describe(run);
     const auto& check = expectation(run, "after dns-a is deleted, the same flow moves to dns-b");
     EXPECT_EQ(check.status, Status::Fail) << generator;

@@ -20,7 +20,8 @@ const std::string kRulesets = std::string(KPATH_TESTS_DIR) + "/run/rulesets/";
 CaseRun run_seed(const std::string& generator) {
   Case c = load_case(kSeed);
   RunOptions options;
-  return run_case(c, generator, options);
+  // Relative paths as a spec in the case file would have them.
+  return run_case(c, GeneratorSpec::parse(generator, KPATH_SOURCE_DIR "/cases"), options);
 }
 
 std::string describe(const CaseRun& run) {
@@ -53,7 +54,7 @@ TEST(SeedCase, PassesWithLegacyIptables) {
   RunOptions options;
   options.install.iptables = IptablesVariant::Legacy;
   auto before = kpath_test::HostSnapshot::take();
-  CaseRun run = run_case(c, "kube-iptables", options);
+  CaseRun run = run_case(c, GeneratorSpec::parse("kube-iptables", ""), options);
   EXPECT_EQ(run.status, Status::Pass) << describe(run);
   EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "the root namespace changed";
 }
@@ -107,7 +108,7 @@ TEST(SeedCase, ExecGeneratorThatHangsIsKilled) {
   Case c = load_case(kSeed);
   RunOptions options;
   options.install.timeout = std::chrono::milliseconds(300);
-  CaseRun run = run_case(c, "exec:sleep 30", options);
+  CaseRun run = run_case(c, GeneratorSpec::parse("exec:sleep 30", ""), options);
   EXPECT_EQ(run.status, Status::Error);
   EXPECT_THAT(run.error, HasSubstr("did not finish within 300 ms"));
 }

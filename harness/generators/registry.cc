@@ -1,0 +1,20 @@
+#include "harness/generators/registry.h"
+
+#include "harness/generators/exec_generator.h"
+#include "harness/generators/kube_iptables.h"
+#include "harness/generators/kube_nftables.h"
+#include "harness/generators/ruleset_file.h"
+
+namespace harness {
+
+std::unique_ptr<Generator> make_generator(const GeneratorSpec& spec) {
+  switch (spec.kind) {
+    case GeneratorSpec::Kind::KubeIptables: return std::make_unique<KubeIptablesGenerator>();
+    case GeneratorSpec::Kind::KubeNftables: return std::make_unique<KubeNftablesGenerator>();
+    case GeneratorSpec::Kind::Ruleset: return std::make_unique<RulesetFileGenerator>(spec.argument, spec.mode);
+    case GeneratorSpec::Kind::Exec: return std::make_unique<ExecGenerator>(spec.argument, spec.base, spec.mode);
+  }
+  return nullptr;
+}
+
+}  // namespace harness

@@ -1,0 +1,54 @@
+// A generator as a case file or the command line names it: parsed, checked
+// and resolved in one place, so the loader, the runner and the reports agree.
+//
+//   kube-iptables | kube-nftables          the built-ins
+//   ruleset:PATH                           a dump taken from a node (iptables-save or nft)
+//   exec:COMMAND                           a program run on each node at every sync
+//   KIND,OPTION=VALUE,...:ARGUMENT         options before the colon, e.g.
+//                                          exec,mode=iptables:./my-generator
+//
+// Options: mode=iptables|nftables|none says which kube-proxy mode the
+// generator implements (built-ins imply theirs); `except:` verdicts and the
+// kernel features a run needs follow from it.
+//
+// Relative paths resolve against one base: the folder of the case file the
+// spec is written in, or the current directory for --generator. A ruleset
+// path is resolved here; an exec command runs with the base as its directory.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace harness {
+
+// The kube-proxy mode a generator implements.
+enum class ProxyMode { None, Iptables, Nftables };
+std::string to_string(ProxyMode m);  // "none", "iptables", "nftables"
+
+struct GeneratorSpec {
+  enum class Kind { KubeIptables, KubeNftables, Ruleset, Exec };
+
+  Kind kind = Kind::KubeIptables;
+  ProxyMode mode = ProxyMode::Iptables;
+  std::string argument;  // ruleset: the resolved path; exec: the command
+  std::string base;      // the folder relative paths resolve against
+
+  // Throws kpath::Error with a message that says what is accepted.
+  static GeneratorSpec parse(std::string_view text, const std::string& base);
+
+  // For reports and `except:` keys: the built-in's name, "ruleset:FILE" with
+  // the dump's file name only, or "exec:COMMAND".
+  std::string name() const;
+  // The spec that selects this generator again from `base` (paths resolved).
+  std::string str() const;
+  bool builtin() const { return kind == Kind::KubeIptables || kind == Kind::KubeNftables; }
+};
+
+// The built-in generators, by name: the default set a case runs against.
+std::vector<GeneratorSpec> builtin_generators();
+
+// A short sentence of the accepted forms, for error messages.
+std::string generator_forms();
+
+}  // namespace harness

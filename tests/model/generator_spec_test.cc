@@ -1,0 +1,93 @@
+// Generator specs: one parser for the case files and the command line.
+#include "harness/model/generator_spec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+
+namespace harness {
+namespace {
+
+using ::testing::HasSubstr;
+using Kind = GeneratorSpec::Kind;
+
+struct Accepted {
+  const char* text;
+  Kind kind;
+  ProxyMode mode;
+  const char* argument;
+  const char* name;
+};
+
+class SpecAccepted : public ::testing::TestWithParam<Accepted> {};
+
+TEST_P(SpecAccepted, Parses) {
+  const Accepted& a = GetParam();
+  GeneratorSpec s = GeneratorSpec::parse(a.text, "/suite/cases");
+  EXPECT_EQ(s.kind, a.kind);
+  EXPECT_EQ(s.mode, a.mode);
+  EXPECT_EQ(s.argument, a.argument);
+  EXPECT_EQ(s.name(), a.name);
+  // str() selects the same generator again.
+  GeneratorSpec again = GeneratorSpec::parse(s.str(), "/elsewhere");
+  EXPECT_EQ(again.kind, s.kind);
+  EXPECT_EQ(again.mode, s.mode);
+  EXPECT_EQ(again.argument, s.argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, SpecAccepted,
+    ::testing::Values(
+        Accepted{"kube-iptables", Kind::KubeIptables, ProxyMode::Iptables, "", "kube-iptables"},
+        Accepted{"kube-nftables", Kind::KubeNftables, ProxyMode::Nftables, "", "kube-nftables"},
+        // A ruleset path is relative to the base (the case file's folder).
+        Accepted{"ruleset:../dumps/a.iptables-save", Kind::Ruleset, ProxyMode::None,
+                 "/suite/dumps/a.iptables-save", "ruleset:a.iptables-save"},
+        Accepted{"ruleset:/abs/b.nft", Kind::Ruleset, ProxyMode::None, "/abs/b.nft", "ruleset:b.nft"},
+        Accepted{"ruleset,mode=nftables:b.nft", Kind::Ruleset, ProxyMode::Nftables, "/suite/cases/b.nft",
+                 "ruleset:b.nft"},
+        // An exec command keeps its colons and commas; it runs in the base folder.
+        Accepted{"exec:./gen.sh --out=a,b:c", Kind::Exec, ProxyMode::None, "./gen.sh --out=a,b:c",
+                 "exec:./gen.sh --out=a,b:c"},
+        Accepted{"exec,mode=iptables:my-proxy", Kind::Exec, ProxyMode::Iptables, "my-proxy", "exec:my-proxy"}));
+
+struct Rejected {
+  const char* text;
+  const char* message;
+};
+
+class SpecRejected : public ::testing::TestWithParam<Rejected> {};
+
+TEST_P(SpecRejected, SaysWhy) {
+  try {
+    GeneratorSpec::parse(GetParam().text, "/suite");
+    FAIL() << "accepted " << GetParam().text;
+  } catch (const kpath::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(GetParam().message));
+    EXPECT_THAT(e.what(), HasSubstr("expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, SpecRejected,
+    ::testing::Values(Rejected{"", "unknown generator kind ''"},
+                      Rejected{"kube-ipvs", "unknown generator kind 'kube-ipvs'"},
+                      Rejected{"ruleset:", "ruleset needs a path after the colon"},
+                      Rejected{"exec:", "exec needs a command after the colon"},
+                      Rejected{"kube-iptables:x", "kube-iptables takes no argument"},
+                      Rejected{"kube-iptables,mode=nftables", "kube-iptables implements iptables mode already"},
+                      Rejected{"exec,mode=ipvs:x", "mode must be iptables, nftables or none, got 'ipvs'"},
+                      Rejected{"exec,fast:x", "unknown option 'fast'"}));
+
+TEST(GeneratorSpec, BuiltinsAreTheDefaultSet) {
+  auto builtins = builtin_generators();
+  ASSERT_EQ(builtins.size(), 2u);
+  EXPECT_EQ(builtins[0].name(), "kube-iptables");
+  EXPECT_EQ(builtins[1].name(), "kube-nftables");
+  EXPECT_TRUE(builtins[0].builtin());
+  EXPECT_FALSE(GeneratorSpec::parse("exec:x", "").builtin());
+}
+
+}  // namespace
+}  // namespace harness
