@@ -94,14 +94,14 @@ std::vector<EndpointInfo> endpoints(const Cluster& cluster, const Service& svc, 
 }
 
 // Everything kube-proxy's ServicePortInfo holds but the endpoints.
-ServicePortInfo port_info(const Service& svc, const ServicePort& port) {
+ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames style) {
   const bool lb = svc.type == ServiceType::LoadBalancer;
   // apiservice.ExternallyAccessible: NodePort/LoadBalancer, or ClusterIP with externalIPs.
   const bool api_external = svc.type != ServiceType::ClusterIP || !svc.external_ips.empty();
   ServicePortInfo sp;
   sp.service = &svc;
   sp.port = &port;
-  sp.name = svc.port_name(port);
+  sp.name = service_port_name(svc, port, style);
   sp.protocol = lower(port.protocol);
   sp.cluster_ip = *svc.cluster_ip;
   for (const auto& ip : svc.external_ips)
@@ -135,7 +135,12 @@ std::vector<EndpointInfo> ready_or_terminating(const std::vector<EndpointInfo>& 
 
 }  // namespace
 
-std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name) {
+std::string service_port_name(const Service& svc, const ServicePort& port, PortNames style) {
+  if (port.name.empty() && style == PortNames::Current) return svc.key();
+  return svc.key() + ":" + port.name;
+}
+
+std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name, PortNames style) {
   std::vector<const Service*> services;
   for (const auto& s : cluster.services) services.push_back(&s);
   std::stable_sort(services.begin(), services.end(),
@@ -144,7 +149,7 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
   for (const Service* svc : services) {
     if (!svc->cluster_ip || !svc->cluster_ip->is_v4()) continue;
     for (const auto& port : svc->ports) {
-      out.push_back(port_info(*svc, port));
+      out.push_back(port_info(*svc, port, style));
       out.back().endpoints = endpoints(cluster, *svc, port, node_name);
     }
   }

@@ -60,7 +60,7 @@ struct EndpointInfo {
 struct ServicePortInfo {
   const Service* service = nullptr;
   const ServicePort* port = nullptr;
-  std::string name;      // "ns/name:port" (kube-proxy's ServicePortName string)
+  std::string name;      // kube-proxy's ServicePortName string (service_port_name)
   std::string protocol;  // "tcp"
   Ip cluster_ip;
   std::vector<Ip> external_ips;
@@ -104,10 +104,17 @@ struct PolicyChains {
 PolicyChains policy_chains(const ServicePortInfo& sp, const Categorized& cat, const std::string& cluster_chain,
                            const std::string& local_chain);
 
+// kube-proxy's ServicePortName string, the input of its iptables chain hashes
+// and the text of its comments: "ns/name:port", and for an unnamed port
+// "ns/name" since 1.19 (kubernetes PR 90031), "ns/name:" before.
+enum class PortNames { Current, Pre119 };
+std::string service_port_name(const Service& svc, const ServicePort& port, PortNames style);
+
 // The IPv4 service ports kube-proxy would proxy on node `node_name`, sorted by
 // Service key then port order (kube-proxy's map order is random; its tests sort).
 // Headless Services and Services without an IPv4 ClusterIP are skipped.
-std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name);
+std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name,
+                                           PortNames style = PortNames::Current);
 
 // kube-proxy's CategorizeEndpoints (without topology hints, which the model lacks).
 Categorized categorize(const ServicePortInfo& sp);

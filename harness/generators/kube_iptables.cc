@@ -182,8 +182,12 @@ Plan plan(const ServicePortInfo& sp) {
 
 class Writer {
  public:
-  Writer(const Cluster& cluster, const Node& node, bool nfacct)
-      : o_(cluster.proxy), node_(node), nfacct_(nfacct), mark_(kube::masquerade_mark(o_)) {
+  Writer(const Cluster& cluster, const Node& node, const KubeIptablesGenerator::Options& options)
+      : o_(cluster.proxy),
+        node_(node),
+        nfacct_(options.nfacct),
+        port_names_(options.pre_1_19_port_names ? kube::PortNames::Pre119 : kube::PortNames::Current),
+        mark_(kube::masquerade_mark(o_)) {
     npa_ = node_port_addresses(o_, node_);
     localhost_node_ports_ = o_.localhost_node_ports && npa_.contains_loopback;
     if (o_.cluster_cidr && o_.cluster_cidr->ip().is_v4()) pod_cidr_ = o_.cluster_cidr->network().str();
@@ -196,7 +200,7 @@ class Writer {
     for (const char* c : {kServices, kNodePorts, kPostrouting, kMarkMasq}) nat_chain(c);
     masquerade_rules();
     if (localhost_node_ports_) localnet_block();
-    for (const auto& sp : kube::service_ports(cluster, node_.name)) service(sp);
+    for (const auto& sp : kube::service_ports(cluster, node_.name, port_names_)) service(sp);
     node_ports_jump();
     forward_rules();
     return std::move(t_);
@@ -391,6 +395,7 @@ class Writer {
   const ProxyOptions& o_;
   const Node& node_;
   bool nfacct_;
+  kube::PortNames port_names_;
   std::string mark_;
   NodePortAddrs npa_;
   bool localhost_node_ports_ = false;
@@ -409,7 +414,7 @@ void append(std::string& out, const std::vector<std::string>& lines) {
 }  // namespace
 
 std::string KubeIptablesGenerator::restore_input(const Cluster& cluster, const std::string& node) const {
-  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_.nfacct).write(cluster);
+  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_).write(cluster);
   std::string out = "*filter\n";
   append(out, t.filter_chains);
   append(out, t.filter_rules);
@@ -437,7 +442,7 @@ RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::strin
     rs.text = restore_input(cluster, node);
     return rs;
   }
-  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_.nfacct).write(cluster);
+  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_).write(cluster);
   // Standalone: declare the built-in chains, make sure every chain a jump
   // targets exists (KUBE-FIREWALL is kubelet's and may be empty), then the
   // rules and finally the jumps.

@@ -25,6 +25,11 @@ class KubeIptablesGenerator : public Generator {
     // rule still matches 127.0.0.0/8). On: whoever installs must create the
     // nfacct objects in the namespace first.
     bool nfacct = false;
+    // kube-proxy before 1.19 spelled an unnamed Service port "ns/name:" (with
+    // the colon) in its chain hashes and comments; since 1.19 "ns/name". On:
+    // the old names, e.g. KUBE-SVC-J2DWGRZTH4C2LPA4 rather than
+    // KUBE-SVC-X42AMYO3K4UIBY54 for the seed Service (cases/seed/).
+    bool pre_1_19_port_names = false;
   };
 
   KubeIptablesGenerator() = default;

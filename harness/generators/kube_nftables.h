@@ -15,6 +15,9 @@ class KubeNftablesGenerator : public Generator {
     // whole table in the same transaction. Off: just the table's content, as
     // kube-proxy's transaction dumps list it (the golden comparison).
     bool replace_table = true;
+    // No pre-1.19 port-name option as in KubeIptablesGenerator: nftables mode
+    // came with kube-proxy 1.29, which spells an unnamed port's ServicePortName
+    // "ns/name" (the comments), and its chain names never held that string.
   };
 
   KubeNftablesGenerator() = default;

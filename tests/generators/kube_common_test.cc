@@ -30,4 +30,18 @@ TEST(RuleArgs, QuotedKeepsSpacesInOneToken) {
             "--comment \"ns/svc:p80 cluster IP\"");
 }
 
+TEST(ServicePortName, UnnamedPortHasNoColonSince119) {
+  harness::Service svc;
+  svc.ns = "default";
+  svc.name = "web";
+  harness::ServicePort named, unnamed;
+  named.name = "http";
+  using harness::kube::PortNames;
+  using harness::kube::service_port_name;
+  EXPECT_EQ(service_port_name(svc, named, PortNames::Current), "default/web:http");
+  EXPECT_EQ(service_port_name(svc, named, PortNames::Pre119), "default/web:http");
+  EXPECT_EQ(service_port_name(svc, unnamed, PortNames::Current), "default/web");
+  EXPECT_EQ(service_port_name(svc, unnamed, PortNames::Pre119), "default/web:");
+}
+
 }  // namespace

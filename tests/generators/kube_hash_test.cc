@@ -46,6 +46,12 @@ TEST(KubeHash, IptablesChainNames) {
   EXPECT_EQ(svl_chain("ns1/svc1:p80", "tcp"), "KUBE-SVL-XPGD46QRK7WJZT7O");
   EXPECT_EQ(ext_chain("ns1/svc1:p80", "tcp"), "KUBE-EXT-XPGD46QRK7WJZT7O");
   EXPECT_EQ(fw_chain("ns1/svc1:p80", "tcp"), "KUBE-FW-XPGD46QRK7WJZT7O");
+  // The seed Service's unnamed port as kube-proxy >= 1.19 spells it (a real
+  // kube-proxy 1.20.2 wrote the first two chains) ...
+  EXPECT_EQ(svc_chain("default/webapp1-nodeport-svc", "tcp"), "KUBE-SVC-X42AMYO3K4UIBY54");
+  EXPECT_EQ(sep_chain("default/webapp1-nodeport-svc", "tcp", "10.32.0.3:80"), "KUBE-SEP-2TLLNKO2PCM76THV");
+  EXPECT_EQ(sep_chain("default/webapp1-nodeport-svc", "tcp", "10.32.0.5:80"), "KUBE-SEP-S3F2XG3TQFIWHLAG");
+  // ... and as before 1.19, with the colon: the names in cases/seed/'s 2019 dump.
   EXPECT_EQ(svc_chain("default/webapp1-nodeport-svc:", "tcp"), "KUBE-SVC-J2DWGRZTH4C2LPA4");
   EXPECT_EQ(sep_chain("default/webapp1-nodeport-svc:", "tcp", "10.32.0.3:80"), "KUBE-SEP-YLXG4RMKAICGY2B3");
   EXPECT_EQ(sep_chain("default/webapp1-nodeport-svc:", "tcp", "10.32.0.5:80"), "KUBE-SEP-4CGFRVESQ3AECDE7");

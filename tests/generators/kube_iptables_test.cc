@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "harness/generators/kube_hash.h"
 #include "tests/generators/reference_cluster.h"
@@ -51,32 +52,66 @@ TEST(KubeIptables, UnknownNodeThrows) {
   EXPECT_THROW(KubeIptablesGenerator().generate(small_cluster(), "nope"), std::exception);
 }
 
+// The seed's port has no name: "default/webapp1-nodeport-svc" since kube-proxy
+// 1.19 (golden_test.cc works the hashes out).
 TEST(KubeIptables, SeedChainNames) {
   Cluster c = kpath_test::seed_cluster();
   auto d = dump(c, "master");
-  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SVC-J2DWGRZTH4C2LPA4"));
-  EXPECT_THAT(d.declared["nat"], Contains("KUBE-EXT-J2DWGRZTH4C2LPA4"));
-  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SEP-YLXG4RMKAICGY2B3"));
-  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SEP-4CGFRVESQ3AECDE7"));
+  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SVC-X42AMYO3K4UIBY54"));
+  EXPECT_THAT(d.declared["nat"], Contains("KUBE-EXT-X42AMYO3K4UIBY54"));
+  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SEP-2TLLNKO2PCM76THV"));
+  EXPECT_THAT(d.declared["nat"], Contains("KUBE-SEP-S3F2XG3TQFIWHLAG"));
   EXPECT_THAT(rules(d, "nat", "KUBE-NODEPORTS"),
-              ElementsAre("-m comment --comment default/webapp1-nodeport-svc: -m tcp -p tcp --dport 30080 "
-                          "-j KUBE-EXT-J2DWGRZTH4C2LPA4"));
-  EXPECT_THAT(rules(d, "nat", "KUBE-SERVICES"),
-              ElementsAre("-m comment --comment \"default/webapp1-nodeport-svc: cluster IP\" -m tcp -p tcp "
-                          "-d 10.103.188.73 --dport 80 -j KUBE-SVC-J2DWGRZTH4C2LPA4",
-                          "-m comment --comment \"kubernetes service nodeports; NOTE: this must be the last "
-                          "rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS"));
-  EXPECT_THAT(rules(d, "nat", "KUBE-SVC-J2DWGRZTH4C2LPA4"),
-              ElementsAre("-m comment --comment \"default/webapp1-nodeport-svc: cluster IP\" -m tcp -p tcp "
+              ElementsAre("-m comment --comment default/webapp1-nodeport-svc -m tcp -p tcp --dport 30080 "
+                          "-j KUBE-EXT-X42AMYO3K4UIBY54"));
+  EXPECT_THAT(rules(d, "nat", "KUBE-SVC-X42AMYO3K4UIBY54"),
+              ElementsAre("-m comment --comment \"default/webapp1-nodeport-svc cluster IP\" -m tcp -p tcp "
                           "-d 10.103.188.73 --dport 80 ! -s 10.32.0.0/12 -j KUBE-MARK-MASQ",
-                          "-m comment --comment \"default/webapp1-nodeport-svc: -> 10.32.0.3:80\" -m statistic "
-                          "--mode random --probability 0.5000000000 -j KUBE-SEP-YLXG4RMKAICGY2B3",
-                          "-m comment --comment \"default/webapp1-nodeport-svc: -> 10.32.0.5:80\" "
-                          "-j KUBE-SEP-4CGFRVESQ3AECDE7"));
+                          "-m comment --comment \"default/webapp1-nodeport-svc -> 10.32.0.3:80\" -m statistic "
+                          "--mode random --probability 0.5000000000 -j KUBE-SEP-2TLLNKO2PCM76THV",
+                          "-m comment --comment \"default/webapp1-nodeport-svc -> 10.32.0.5:80\" "
+                          "-j KUBE-SEP-S3F2XG3TQFIWHLAG"));
+}
+
+// What a chain's rules jump to, in order.
+std::vector<std::string> jump_targets(const std::vector<std::string>& chain_rules) {
+  std::vector<std::string> out;
+  for (const auto& r : chain_rules) out.push_back(r.substr(r.rfind("-j ") + 3));
+  return out;
+}
+
+// The seed dump (cases/seed/) is a real 2019 kube-proxy's, before 1.19: the
+// option must give its chain names and comments, wired the same way.
+TEST(KubeIptables, Pre119PortNamesAreTheSeedDumpsNames) {
+  KubeIptablesGenerator::Options o;
+  o.base_chain_jumps = false;
+  o.pre_1_19_port_names = true;
+  const std::string text = KubeIptablesGenerator(o).generate(kpath_test::seed_cluster(), "master").text;
+  auto d = kpath_test::parse_iptables_restore(text);
+  auto seed = kpath_test::parse_iptables_restore(
+      kpath_test::read_file(KPATH_SOURCE_DIR "/cases/seed/webapp1-nodeport.iptables-save"));
+  auto service_chains = [](const kpath_test::IptablesDump& x) {
+    std::set<std::string> out;
+    for (const auto& c : x.declared.at("nat"))
+      if (c.rfind("KUBE-SVC-", 0) == 0 || c.rfind("KUBE-SEP-", 0) == 0) out.insert(c);
+    return out;
+  };
+  EXPECT_EQ(service_chains(d),
+            (std::set<std::string>{"KUBE-SVC-J2DWGRZTH4C2LPA4", "KUBE-SEP-YLXG4RMKAICGY2B3", "KUBE-SEP-4CGFRVESQ3AECDE7"}));
+  EXPECT_EQ(service_chains(d), service_chains(seed));
+  // Both pick YLXG4... (10.32.0.3) first, then 4CGFR... The generated chain
+  // starts with the ClusterIP masquerade mark, which the 2019 dump has in KUBE-SERVICES.
+  auto svc = jump_targets(rules(d, "nat", "KUBE-SVC-J2DWGRZTH4C2LPA4"));
+  EXPECT_EQ(std::vector<std::string>(svc.begin() + 1, svc.end()),
+            jump_targets(rules(seed, "nat", "KUBE-SVC-J2DWGRZTH4C2LPA4")));
+  EXPECT_THAT(text, HasSubstr("--comment \"default/webapp1-nodeport-svc: cluster IP\""));
   EXPECT_THAT(rules(d, "nat", "KUBE-SEP-YLXG4RMKAICGY2B3"),
               ElementsAre("-m comment --comment default/webapp1-nodeport-svc: -s 10.32.0.3 -j KUBE-MARK-MASQ",
                           "-m comment --comment default/webapp1-nodeport-svc: -m tcp -p tcp -j DNAT "
                           "--to-destination 10.32.0.3:80"));
+  // A named port is spelled the same either way.
+  EXPECT_EQ(KubeIptablesGenerator(o).generate(kpath_test::kube_proxy_reference_cluster(), "test-node").text,
+            KubeIptablesGenerator().restore_input(kpath_test::kube_proxy_reference_cluster(), "test-node"));
 }
 
 TEST(KubeIptables, ProbabilitiesForFiveEndpoints) {

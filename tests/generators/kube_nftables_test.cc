@@ -89,6 +89,23 @@ TEST(KubeNftables, SeedService) {
   EXPECT_THAT(d.other, Contains("add element ip kube-proxy nodeport-ips { 192.168.100.1 }"));
 }
 
+// nftables mode (kube-proxy 1.29+) names an unnamed port's chains
+// "HASH-ns/name/proto/" (empty port name last) and spells its ServicePortName
+// without a colon: base32(sha256("default/webapp1-nodeport-svc/tcp/")) starts
+// I7QVGOXS (computed independently of kpath).
+TEST(KubeNftables, UnnamedPortNames) {
+  Cluster c = kpath_test::seed_cluster();
+  EXPECT_THAT(dump(c, "master").other,
+              Contains("add element ip kube-proxy service-nodeports { tcp . 30080 : goto "
+                       "external-I7QVGOXS-default/webapp1-nodeport-svc/tcp/ }"));
+  c.slices.clear();
+  auto d = dump(c, "master");
+  EXPECT_THAT(d.other, Contains("add element ip kube-proxy no-endpoint-services { 10.103.188.73 . tcp . 80 comment "
+                                "\"default/webapp1-nodeport-svc\" : goto reject-chain }"));
+  EXPECT_THAT(d.other, Contains("add element ip kube-proxy no-endpoint-nodeports { tcp . 30080 comment "
+                                "\"default/webapp1-nodeport-svc\" : goto reject-chain }"));
+}
+
 TEST(KubeNftables, NoEndpointsReject) {
   Cluster c = small_cluster();
   auto d = dump(c, "n1");
