@@ -7,7 +7,7 @@ if [[ "${KPATH_SKIP_APT:-0}" == 1 ]]; then exit 0; fi
 
 packages=(
   # build
-  build-essential cmake pkg-config python3
+  build-essential cmake pkg-config python3 iproute2
   # libraries
   libmnl-dev libboost-dev libboost-filesystem-dev libfmt-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev

@@ -113,5 +113,4 @@ fi
 sorted=($(printf '%s\n' "${moments[@]}" | sort -n))
 echo "kill moments (ms after start): ${sorted[*]}"
 echo "kill-loop: $kills kills survived: $survived, leftovers: $leftovers; $finished_first runs finished before their kill; SIGINT: $sigint (exit $sigint_status, $suites runs in JUnit)"
-echo "kill-loop: $survived kills survived, $leftovers leftovers"
 [[ $kills -eq $n && $leftovers -eq 0 && $sigint == ok ]]

@@ -23,6 +23,7 @@
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
 #include "base/error.h"
+#include "netns/privileges.h"
 
 namespace {
 
@@ -105,7 +106,7 @@ int run(const RunArgs& args) {
     std::printf("%s\n", explain_stats(distribution_assertions(cases, options)).c_str());
     std::fflush(stdout);  // before the progress lines on stderr
   }
-  if (!has_net_admin()) {
+  if (!netns::has_net_admin()) {
     std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
     return 2;
   }
@@ -145,7 +146,7 @@ int doctor(const std::string& iptables) {
   std::string missing;
   for (const auto& name : needed)
     if (!report.has(name)) missing += (missing.empty() ? "" : ", ") + name;
-  if (!has_net_admin()) std::printf("Without CAP_NET_ADMIN no feature can be tried: run kpath doctor as root.\n");
+  if (!netns::has_net_admin()) std::printf("Without CAP_NET_ADMIN no feature can be tried: run kpath doctor as root.\n");
   if (!missing.empty()) {
     std::printf("The bundled cases need what is missing: %s.\n", missing.c_str());
     return 1;

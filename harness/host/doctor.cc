@@ -1,7 +1,6 @@
 #include "harness/host/doctor.h"
 
 #include <fmt/format.h>
-#include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -18,6 +17,7 @@
 #include "base/error.h"
 #include "netns/netfilter.h"
 #include "netns/netlink.h"
+#include "netns/privileges.h"
 #include "netns/process.h"
 
 namespace harness {
@@ -179,13 +179,6 @@ bool FeatureReport::has(const std::string& name) const {
   return !f || f->ok;
 }
 
-bool has_net_admin() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  return (data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32))) != 0;
-}
-
 Fingerprint fingerprint() {
   Fingerprint fp;
   utsname u{};
@@ -193,7 +186,7 @@ Fingerprint fingerprint() {
   fp.iptables_nft = tool_version("iptables-nft");
   fp.iptables_legacy = tool_version("iptables-legacy");
   fp.nft = tool_version("nft");
-  fp.net_admin = has_net_admin();
+  fp.net_admin = netns::has_net_admin();
   return fp;
 }
 

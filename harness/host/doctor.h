@@ -39,7 +39,6 @@ struct Fingerprint {
   bool net_admin = false;       // CAP_NET_ADMIN in the effective set
 };
 
-bool has_net_admin();
 Fingerprint fingerprint();
 
 // Tries every feature, each in its own scratch namespace; iptables features

@@ -2,36 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "harness/report/catalogue.h"
+
 namespace harness {
 namespace {
-
-// The catalogue's entries in a few words each (docs/behaviours.md explains them).
-const std::map<int, const char*> kCatalogue = {
-    {1, "NodePort from outside, externalTrafficPolicy Cluster"},
-    {2, "pod or node to ClusterIP"},
-    {3, "hairpin: an endpoint to its own Service"},
-    {4, "externalTrafficPolicy Local, local endpoints"},
-    {5, "externalTrafficPolicy Local, no local endpoint"},
-    {6, "Service without endpoints"},
-    {7, "internalTrafficPolicy Local"},
-    {8, "terminating endpoints"},
-    {9, "sessionAffinity ClientIP"},
-    {10, "loadBalancerSourceRanges"},
-    {11, "nodePortAddresses"},
-    {12, "localhost NodePort"},
-    {13, "health-check node port"},
-    {14, "masquerade mark"},
-    {15, "conntrack INVALID drop"},
-    {16, "endpoint probabilities"},
-    {17, "UDP endpoint removal and stale conntrack"},
-    {18, "endpoint change while traffic flows"},
-    {19, "multi-node NodePort"},
-    {20, "nftables-only ClusterIP checks"},
-    {21, "FORWARD policy DROP on the node"},
-};
 
 struct Cell {
   bool any = false, fail = false, error = false, skip = false;
@@ -57,15 +35,14 @@ std::string render(const Cell& c) {
 
 std::string behaviour_table(const Report& report) {
   std::vector<std::string> generators;
-  std::map<std::pair<int, std::string>, Cell> cells;
-  std::map<int, std::set<std::string>> cases;
+  std::map<std::pair<std::string, std::string>, Cell> cells;  // (behaviour, generator)
+  std::map<std::string, std::set<std::string>> cases;
   for (const auto& run : report.runs) {
-    if (run.behaviour.size() < 2) continue;
-    int b = std::stoi(run.behaviour.substr(1));
+    if (run.behaviour.empty()) continue;
     if (std::find(generators.begin(), generators.end(), run.generator) == generators.end())
       generators.push_back(run.generator);
-    cases[b].insert(run.case_name);
-    Cell& c = cells[{b, run.generator}];
+    cases[run.behaviour].insert(run.case_name);
+    Cell& c = cells[{run.behaviour, run.generator}];
     c.any = true;
     c.fail |= run.status == Status::Fail;
     c.error |= run.status == Status::Error;
@@ -76,16 +53,23 @@ std::string behaviour_table(const Report& report) {
       if (v != e.result) c.declared.insert(fmt::format("{} ({})", to_string(v), e.name));
     }
   }
+  // The catalogue's rows in its order, then the cases' own labels.
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& b : catalogue()) rows.emplace_back(b.id, b.title);
+  for (const auto& [label, names] : cases)
+    if (std::none_of(rows.begin(), rows.end(), [&](const auto& r) { return r.first == label; }))
+      rows.emplace_back(label, "(a case's own label)");
+
   std::string out = "| # | behaviour | cases |";
   for (const auto& g : generators) out += " " + g + " |";
   out += "\n|---|---|---|";
   for (size_t i = 0; i < generators.size(); ++i) out += "---|";
   out += "\n";
-  for (const auto& [b, title] : kCatalogue) {
+  for (const auto& [label, title] : rows) {
     std::string names;
-    for (const auto& n : cases[b]) names += (names.empty() ? "" : ", ") + n;
-    out += fmt::format("| B{} | {} | {} |", b, title, names.empty() ? "—" : names);
-    for (const auto& g : generators) out += " " + render(cells[{b, g}]) + " |";
+    for (const auto& n : cases[label]) names += (names.empty() ? "" : ", ") + n;
+    out += fmt::format("| {} | {} | {} |", label, title, names.empty() ? "—" : names);
+    for (const auto& g : generators) out += " " + render(cells[{label, g}]) + " |";
     out += "\n";
   }
   return out;

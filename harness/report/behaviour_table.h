@@ -1,5 +1,5 @@
-// The behaviour-by-generator table: for each catalogue entry (B1..B21), what
-// each generator showed in this run — PASS, PASS with the by-design
+// The behaviour-by-generator table: for each catalogue entry (B1..B21, then
+// any label of the cases' own), what each generator showed in this run — PASS, PASS with the by-design
 // differences its case declares, FAIL, ERROR, SKIP, or not covered.
 #pragma once
 

@@ -123,7 +123,8 @@ TEST(FeatureProbe, FindsWhatTheSeedNeedsAndLeavesTheHostAlone) {
   KPATH_REQUIRE_NET_ADMIN();
   auto before = kpath_test::HostSnapshot::take();
   FeatureReport report = probe_all_features(IptablesVariant::Nft);
-  EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "probing changed the root namespace";
+  auto after = kpath_test::HostSnapshot::take();
+  EXPECT_TRUE(before == after) << "probing changed the root namespace:\n" << before.difference(after);
   Case c = load_case(kSeed);
   EXPECT_EQ(skip_reason(report, required_features(c, "kube-iptables")), std::nullopt);
   EXPECT_EQ(skip_reason(report, required_features(c, "kube-nftables")), std::nullopt);

@@ -69,7 +69,8 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
     // The kernel frees namespaces asynchronously after the last fd closes.
     for (int t = 0; t < 50 && !(before == kpath_test::HostSnapshot::take()); ++t)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "leftovers after kill #" << i;
+    auto after = kpath_test::HostSnapshot::take();
+    EXPECT_TRUE(before == after) << "leftovers after kill #" << i << ":\n" << before.difference(after);
     for (int t = 0; t < 50 && !marked_processes().empty(); ++t) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(marked_processes(), std::vector<std::string>{}) << "processes left after kill #" << i;
   }

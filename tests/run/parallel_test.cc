@@ -36,7 +36,7 @@ TEST(Parallel, TwoSuitesAtOnceBothPassAndLeaveTheHostAlone) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     after = kpath_test::HostSnapshot::take();
   }
-  EXPECT_TRUE(before == after) << "the root namespace changed";
+  EXPECT_TRUE(before == after) << "the root namespace changed:\n" << before.difference(after);
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ TEST(SeedCase, PassesWithKubeIptables) {
   // Both pods answered the external client through the NodePort.
   EXPECT_EQ(run.expectations[0].check.backends.size(), 2u);
   EXPECT_EQ(run.probes, 2620u);
-  EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "the root namespace changed";
+  auto after = kpath_test::HostSnapshot::take();
+  EXPECT_TRUE(before == after) << "the root namespace changed:\n" << before.difference(after);
 }
 
 TEST(SeedCase, PassesWithTheCompletedDump) {
@@ -56,7 +57,8 @@ TEST(SeedCase, PassesWithLegacyIptables) {
   auto before = kpath_test::HostSnapshot::take();
   CaseRun run = run_case(c, GeneratorSpec::parse("kube-iptables", ""), options);
   EXPECT_EQ(run.status, Status::Pass) << describe(run);
-  EXPECT_TRUE(before == kpath_test::HostSnapshot::take()) << "the root namespace changed";
+  auto after = kpath_test::HostSnapshot::take();
+  EXPECT_TRUE(before == after) << "the root namespace changed:\n" << before.difference(after);
 }
 
 TEST(SeedCase, DumpAsPrintedIsRejectedAtItsBrokenLine) {
