@@ -10,7 +10,7 @@ packages=(
   build-essential cmake pkg-config python3 iproute2
   # libraries
   libmnl-dev libboost-dev libboost-filesystem-dev libfmt-dev
-  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev
   # tests
   libgtest-dev libgmock-dev
   # rule installers and kernel tools the harness spawns inside namespaces

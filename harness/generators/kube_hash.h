@@ -1,5 +1,5 @@
-// kube-proxy's naming and number formats, reimplemented: SHA-256, RFC 4648
-// base32, the iptables chain names (KUBE-SVC-/SVL-/EXT-/FW-/SEP- + 16 chars),
+// kube-proxy's naming and number formats, reimplemented: SHA-256 (OpenSSL's
+// libcrypto), RFC 4648 base32, the iptables chain names (KUBE-SVC-/SVL-/EXT-/FW-/SEP- + 16 chars),
 // the nftables chain-name bases ("HASH8-ns/name/proto/port[__ip/port]") and the
 // 1/n probabilities of the iptables statistic match.
 #pragma once
@@ -11,7 +11,7 @@
 
 namespace harness::kube {
 
-// SHA-256 of `data` (FIPS 180-4).
+// SHA-256 of `data` (FIPS 180-4), by libcrypto; throws kpath::Error if that fails.
 std::array<uint8_t, 32> sha256(std::string_view data);
 // Standard base32 (RFC 4648, upper case, '=' padding).
 std::string base32(const uint8_t* data, size_t size);
