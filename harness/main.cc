@@ -5,12 +5,14 @@
 //   kpath doctor
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "harness/cases/case_loader.h"
@@ -45,6 +47,7 @@ struct RunArgs {
   std::string behaviour_table;
   bool explain_stats = false;
   int jobs = 0;
+  bool allow_skip = false;
 };
 
 // Loads every case file before any topology is built; a file that does not
@@ -99,6 +102,9 @@ int run(const RunArgs& args) {
   std::vector<std::string> paths = args.paths;
   if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
 
+  // A report that cannot be written is found now, not after the whole run.
+  for (const auto& path : {args.junit, args.behaviour_table})
+    if (!path.empty()) check_writable(path);
   Report report;
   std::vector<Case> cases = load_all(paths, report);
   RunOptions options = run_options(args);
@@ -108,7 +114,11 @@ int run(const RunArgs& args) {
   }
   if (!netns::has_net_admin()) {
     std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
-    return 2;
+    return kExitEnvironment;
+  }
+  if (cases.empty() && report.load_errors.empty()) {
+    std::fprintf(stderr, "kpath: nothing to run: no case file in %s\n", fmt::format("{}", fmt::join(paths, ", ")).c_str());
+    return kExitNothingRan;
   }
   // Probed once, before any run: a run needing a missing feature is skipped.
   FeatureProbe features(options.install.iptables);
@@ -126,7 +136,8 @@ int run(const RunArgs& args) {
   std::printf("%s", summary(report).c_str());
   write_reports(args, report);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
-  return report.all_passed() ? 0 : 1;
+  const char* ci = std::getenv("CI");
+  return report.exit_status(/*skips_fail=*/ci && std::string(ci) == "true" && !args.allow_skip);
 }
 
 // The environment and the kernel features; exit 0 when the bundled cases have what they need.
@@ -157,9 +168,33 @@ int doctor(const std::string& iptables) {
 
 }  // namespace
 
+constexpr const char* kExitCodes =
+    "Exit status of kpath run: 0 every expectation held; 1 an expectation failed; 2 bad input or usage\n"
+    "(a case file, a generator spec, an option, a report path that cannot be written); 3 a generator,\n"
+    "installer or environment error (an ERROR run, or no CAP_NET_ADMIN); 4 nothing ran (every run\n"
+    "skipped, no case found, or under CI=true any skip without --allow-skip); 130/143 interrupted.";
+
+std::string version() {
+  return fmt::format("kpath {} (commit {})", KPATH_VERSION, KPATH_COMMIT);
+}
+
+// The first argument that is not an option must be a command: say so plainly
+// rather than CLI11's "A subcommand is required".
+std::optional<std::string> unknown_command(int argc, char** argv, const CLI::App& app) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.starts_with("-")) continue;
+    for (const auto* sub : app.get_subcommands({})) if (sub->get_name() == arg) return std::nullopt;
+    return arg;
+  }
+  return std::nullopt;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"kpath: kernel-path integration tests for Kubernetes Service rules"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", version());
+  app.footer(kExitCodes);
 
   RunArgs args;
   auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
@@ -174,9 +209,12 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
   run_cmd->add_option("--behaviour-table", args.behaviour_table,
                       "write the behaviour-by-generator table (Markdown) to FILE");
-  run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)");
+  run_cmd->add_option("-j,--jobs", args.jobs, "runs in parallel (default: number of CPUs)")->check(CLI::Range(1, 1024));
   run_cmd->add_flag("--explain-stats", args.explain_stats,
                     "print the distribution assertions and the run's combined false-failure rate first");
+  run_cmd->add_flag("--allow-skip", args.allow_skip,
+                    "under CI=true, a skipped run (missing kernel feature) does not fail the run");
+  run_cmd->footer(kExitCodes);
 
   auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
   std::string doctor_iptables = "nft";
@@ -184,7 +222,18 @@ int main(int argc, char** argv) {
   doctor_cmd->add_option("--iptables", doctor_iptables, "iptables variant to try: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto bad = unknown_command(argc, argv, app)) {
+    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, doctor, cleanup; see kpath --help)\n",
+                 bad->c_str());
+    return harness::kExitBadInput;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0; usage errors are 2.
+    app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : harness::kExitBadInput;
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -197,7 +246,7 @@ int main(int argc, char** argv) {
     }
   } catch (const kpath::Error& e) {
     std::fprintf(stderr, "kpath: %s\n", e.what());
-    return 2;
+    return harness::kExitBadInput;
   }
   return 0;
 }

@@ -1,8 +1,12 @@
 #include "harness/report/report.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -37,17 +41,19 @@ std::string expectation_name(const ExpectationRun& er) {
 
 }  // namespace
 
-// A skipped run (a kernel feature it needs is missing) is no failure: the
-// kernel cannot be fixed by the code under test. But a run in which nothing at
-// all passed proved nothing: that is not a success either.
-bool Report::all_passed() const {
-  if (!load_errors.empty() || interrupted) return false;
-  bool any_pass = false;
-  for (const auto& r : runs) {
-    if (r.status != Status::Pass && r.status != Status::Skip) return false;
-    any_pass |= r.status == Status::Pass;
-  }
-  return any_pass;
+// The worst thing that happened decides: bad input first (nothing else is
+// worth reading until it is fixed), then errors (verdicts are incomplete),
+// then failures. A skipped run (a kernel feature is missing) is no failure,
+// but a run in which nothing at all passed proved nothing: no success either.
+ExitStatus Report::exit_status(bool skips_fail) const {
+  if (!load_errors.empty()) return kExitBadInput;
+  auto any = [&](Status s) {
+    return std::any_of(runs.begin(), runs.end(), [&](const CaseRun& r) { return r.status == s; });
+  };
+  if (any(Status::Error)) return kExitEnvironment;
+  if (any(Status::Fail)) return kExitFailed;
+  if (!any(Status::Pass) || (skips_fail && any(Status::Skip))) return kExitNothingRan;
+  return kExitPassed;
 }
 
 uint64_t Report::probes() const {
@@ -207,7 +213,25 @@ std::string coverage_report(const Report& report) {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
-  if (!out) throw kpath::Error(fmt::format("cannot write {}", path));
+  if (!out) throw kpath::Error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(path);
+  auto st = fs::status(p, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_regular_file(st)) throw kpath::Error(fmt::format("cannot write report {}: not a regular file", path));
+    if (::access(path.c_str(), W_OK) != 0)
+      throw kpath::Error(fmt::format("cannot write report {}: {}", path, std::strerror(errno)));
+    return;
+  }
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw kpath::Error(fmt::format("cannot write report {}: {} is not a folder", path, dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw kpath::Error(fmt::format("cannot write report {}: {}: {}", path, dir.string(), std::strerror(errno)));
 }
 
 }  // namespace harness
