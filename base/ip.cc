@@ -37,6 +37,18 @@ Ip Ip::v4(uint32_t host_order) {
   return ip;
 }
 
+Ip Ip::from_bytes(int family, std::span<const uint8_t> bytes) {
+  const size_t want = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+  if (want == 0) throw kpath::Error("IP address of unknown family " + std::to_string(family));
+  if (bytes.size() != want)
+    throw kpath::Error("IP address of " + std::to_string(bytes.size()) + " bytes, want " +
+                       std::to_string(want) + (family == AF_INET ? " (IPv4)" : " (IPv6)"));
+  Ip ip;
+  ip.family_ = family;
+  std::memcpy(ip.bytes_.data(), bytes.data(), want);
+  return ip;
+}
+
 bool Ip::is_v4() const { return family_ == AF_INET; }
 bool Ip::is_v6() const { return family_ == AF_INET6; }
 
@@ -94,9 +106,7 @@ Cidr Cidr::network() const {
   std::memcpy(b.data(), ip_.data(), ip_.size());
   for (int i = 0; i < static_cast<int>(ip_.size()) * 8; ++i)
     if (i >= len_) b[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ip_.family(), b.data(), buf, sizeof buf);
-  return Cidr(Ip::from(buf), len_);
+  return Cidr(Ip::from_bytes(ip_.family(), std::span(b.data(), ip_.size())), len_);
 }
 
 std::string Cidr::str() const { return ip_.str() + "/" + std::to_string(len_); }

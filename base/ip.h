@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,10 @@ class Ip {
   Ip() = default;
   static std::optional<Ip> parse(std::string_view text);
   static Ip v4(uint32_t host_order);
+  // From network-order bytes as the kernel hands them over (netlink
+  // attributes, sockaddrs, packet headers): 4 for AF_INET, 16 for AF_INET6.
+  // Throws kpath::Error on another family or length.
+  static Ip from_bytes(int family, std::span<const uint8_t> bytes);
   // Parses or throws kpath::Error("bad IP address ...").
   static Ip from(std::string_view text);
 

@@ -6,15 +6,13 @@
 #include <array>
 
 #include "netns/detail.h"
-#include "netns/link.h"
-#include "netns/netlink.h"
+#include "netns/rtnl.h"
 
 namespace netns {
 
-void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr) {
-  const int index = link_index(ns, link);
-  Netlink nl(ns, NETLINK_ROUTE);
-  nlmsghdr* nlh = nl.begin(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+void Rtnl::add_address(const std::string& link, const Cidr& cidr) {
+  const int index = link_index(link);
+  nlmsghdr* nlh = nl_.begin(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   const Ip& ip = cidr.ip();
   ifa->ifa_family = static_cast<uint8_t>(ip.family());
@@ -26,35 +24,38 @@ void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr)
   // Like iproute2: IFA_LOCAL is the address, IFA_ADDRESS the (same) peer.
   mnl_attr_put(nlh, IFA_LOCAL, ip.size(), ip.data());
   mnl_attr_put(nlh, IFA_ADDRESS, ip.size(), ip.data());
-  nl.ack(nlh, "add address " + cidr.str() + " to " + link + " in " + detail::label(ns));
+  nl_.ack(nlh, "add address " + cidr.str() + " to " + link + " in " + label_);
 }
 
-std::vector<Cidr> list_addresses(const Namespace& ns, const std::string& link) {
-  const int index = link_index(ns, link);
-  Netlink nl(ns, NETLINK_ROUTE);
-  nlmsghdr* nlh = nl.begin(RTM_GETADDR, 0);
+std::vector<Cidr> Rtnl::list_addresses(const std::string& link) {
+  const int index = link_index(link);
+  nlmsghdr* nlh = nl_.begin(RTM_GETADDR, 0);
   auto* req = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   req->ifa_family = AF_UNSPEC;
   std::vector<Cidr> out;
-  nl.dump(
+  nl_.dump(
       nlh,
       [&](const nlmsghdr* reply) {
         if (reply->nlmsg_type != RTM_NEWADDR) return;
-        auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(reply));
+        const auto* ifa = detail::header_of<ifaddrmsg>(reply);
         // Filtered here: the kernel filters dumps by index only in strict mode.
-        if (static_cast<int>(ifa->ifa_index) != index) return;
+        if (!ifa || static_cast<int>(ifa->ifa_index) != index) return;
         std::array<const nlattr*, IFA_MAX + 1> tb{};
         detail::parse_attrs(reply, sizeof(ifaddrmsg), tb);
         // IFA_LOCAL is the own address on IPv4 point-to-point links; IPv6 has only IFA_ADDRESS.
         const nlattr* attr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-        if (!attr) return;
-        const size_t want = ifa->ifa_family == AF_INET ? 4 : 16;
-        if (mnl_attr_get_payload_len(attr) != want) return;
-        out.emplace_back(detail::ip_from_bytes(ifa->ifa_family, mnl_attr_get_payload(attr)),
-                         ifa->ifa_prefixlen);
+        if (auto ip = detail::read_ip(attr, ifa->ifa_family)) out.emplace_back(*ip, ifa->ifa_prefixlen);
       },
-      "list addresses of " + link + " in " + detail::label(ns));
+      "list addresses of " + link + " in " + label_);
   return out;
+}
+
+void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr) {
+  Rtnl(ns).add_address(link, cidr);
+}
+
+std::vector<Cidr> list_addresses(const Namespace& ns, const std::string& link) {
+  return Rtnl(ns).list_addresses(link);
 }
 
 }  // namespace netns

@@ -9,9 +9,9 @@
 #include <chrono>
 #include <thread>
 
-#include "netns/detail.h"
 #include "base/error.h"
-#include "netns/netlink.h"
+#include "netns/detail.h"
+#include "netns/rtnl.h"
 
 namespace netns {
 
@@ -39,134 +39,143 @@ nlmsghdr* begin_change(Netlink& nl, const std::string& name, ifinfomsg** ifi) {
   return nlh;
 }
 
-int index_of(Netlink& nl, const Namespace& ns, const std::string& link) {
+// RTM_GETLINK for one link by name; statistics are skipped to keep the reply small.
+nlmsghdr* begin_get(Netlink& nl, const std::string& name) {
   nlmsghdr* nlh = nl.begin(RTM_GETLINK, 0);
   put_ifinfomsg(nlh);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, link.c_str());
-  // Statistics are not needed; skipping them keeps the reply small.
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
   mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  int index = 0;
-  nl.query(
-      nlh,
-      [&](const nlmsghdr* reply) {
-        if (reply->nlmsg_type != RTM_NEWLINK) return;
-        index = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(reply))->ifi_index;
-      },
-      "find link " + link + " in " + detail::label(ns));
-  if (index <= 0) throw kpath::Error("find link " + link + " in " + detail::label(ns) + ": no reply");
-  return index;
+  return nlh;
+}
+
+// The link attributes of an RTM_NEWLINK reply; false for any other message.
+bool read_link(const nlmsghdr* reply, std::span<const nlattr*> tb) {
+  if (reply->nlmsg_type != RTM_NEWLINK || !detail::header_of<ifinfomsg>(reply)) return false;
+  detail::parse_attrs(reply, sizeof(ifinfomsg), tb);
+  return true;
 }
 
 }  // namespace
 
-void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,
-                 const std::string& b_name) {
-  Netlink nl(a, NETLINK_ROUTE);
-  nlmsghdr* nlh = begin_create(nl, a_name);
+void Rtnl::create_veth(const std::string& name, const Namespace& peer_ns, const std::string& peer_name) {
+  nlmsghdr* nlh = begin_create(nl_, name);
   nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
   nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
   // VETH_INFO_PEER is an ifinfomsg followed by the peer's own attributes.
   nlattr* peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
   put_ifinfomsg(nlh);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, b_name.c_str());
-  // The peer is born in b, so no end ever shows up in a caller's namespace.
-  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, static_cast<uint32_t>(b.fd()));
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name.c_str());
+  // The peer is born in peer_ns, so no end ever shows up in a caller's namespace.
+  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, static_cast<uint32_t>(peer_ns.fd()));
   mnl_attr_nest_end(nlh, peer);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, linkinfo);
-  nl.ack(nlh, "create veth " + a_name + " in " + detail::label(a) + " with peer " + b_name +
-                  " in " + detail::label(b));
+  nl_.ack(nlh, "create veth " + name + " in " + label_ + " with peer " + peer_name + " in " +
+                   detail::label(peer_ns));
 }
 
-void create_bridge(const Namespace& ns, const std::string& name) {
-  Netlink nl(ns, NETLINK_ROUTE);
-  nlmsghdr* nlh = begin_create(nl, name);
+void Rtnl::create_bridge(const std::string& name) {
+  nlmsghdr* nlh = begin_create(nl_, name);
   nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
   mnl_attr_nest_end(nlh, linkinfo);
-  nl.ack(nlh, "create bridge " + name + " in " + detail::label(ns));
+  nl_.ack(nlh, "create bridge " + name + " in " + label_);
 }
 
-void set_master(const Namespace& ns, const std::string& link, const std::string& bridge) {
-  Netlink nl(ns, NETLINK_ROUTE);
-  const int master = index_of(nl, ns, bridge);
+void Rtnl::set_master(const std::string& link, const std::string& bridge) {
+  const int master = link_index(bridge);
   ifinfomsg* ifi = nullptr;
-  nlmsghdr* nlh = begin_change(nl, link, &ifi);
+  nlmsghdr* nlh = begin_change(nl_, link, &ifi);
   mnl_attr_put_u32(nlh, IFLA_MASTER, static_cast<uint32_t>(master));
-  nl.ack(nlh, "attach link " + link + " to bridge " + bridge + " in " + detail::label(ns));
+  nl_.ack(nlh, "attach link " + link + " to bridge " + bridge + " in " + label_);
 }
 
-void set_up(const Namespace& ns, const std::string& link) {
-  Netlink nl(ns, NETLINK_ROUTE);
+void Rtnl::set_up(const std::string& link) {
   ifinfomsg* ifi = nullptr;
-  nlmsghdr* nlh = begin_change(nl, link, &ifi);
+  nlmsghdr* nlh = begin_change(nl_, link, &ifi);
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;  // touch only the UP bit
-  nl.ack(nlh, "set link " + link + " up in " + detail::label(ns));
+  nl_.ack(nlh, "set link " + link + " up in " + label_);
 }
 
-int link_index(const Namespace& ns, const std::string& link) {
-  Netlink nl(ns, NETLINK_ROUTE);
-  return index_of(nl, ns, link);
-}
-
-std::vector<std::string> list_links(const Namespace& ns) {
-  Netlink nl(ns, NETLINK_ROUTE);
-  nlmsghdr* nlh = nl.begin(RTM_GETLINK, 0);
-  put_ifinfomsg(nlh);
-  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  std::vector<std::string> names;
-  nl.dump(
-      nlh,
+int Rtnl::link_index(const std::string& link) {
+  const std::string what = "find link " + link + " in " + label_;
+  int index = 0;
+  nl_.query(
+      begin_get(nl_, link),
       [&](const nlmsghdr* reply) {
         if (reply->nlmsg_type != RTM_NEWLINK) return;
-        std::array<const nlattr*, IFLA_MAX + 1> tb{};
-        detail::parse_attrs(reply, sizeof(ifinfomsg), tb);
-        if (tb[IFLA_IFNAME]) names.emplace_back(mnl_attr_get_str(tb[IFLA_IFNAME]));
+        if (const auto* ifi = detail::header_of<ifinfomsg>(reply)) index = ifi->ifi_index;
       },
-      "list links in " + detail::label(ns));
-  return names;
+      what);
+  if (index <= 0) throw kpath::Error(what + ": no reply");
+  return index;
 }
 
-}  // namespace netns
-
-namespace netns {
-
-namespace {
-
-// IFLA_OPERSTATE of a link (IF_OPER_*), read with one RTM_GETLINK.
-uint8_t operstate_of(Netlink& nl, const Namespace& ns, const std::string& link) {
-  nlmsghdr* nlh = nl.begin(RTM_GETLINK, 0);
-  put_ifinfomsg(nlh);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, link.c_str());
-  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  uint8_t state = IF_OPER_UNKNOWN;
-  nl.query(
-      nlh,
+// IFLA_OPERSTATE (IF_OPER_*), read with one RTM_GETLINK.
+int Rtnl::operstate(const std::string& link) {
+  int state = IF_OPER_UNKNOWN;
+  nl_.query(
+      begin_get(nl_, link),
       [&](const nlmsghdr* reply) {
-        if (reply->nlmsg_type != RTM_NEWLINK) return;
         std::array<const nlattr*, IFLA_MAX + 1> tb{};
-        detail::parse_attrs(reply, sizeof(ifinfomsg), tb);
-        if (tb[IFLA_OPERSTATE]) state = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+        if (!read_link(reply, tb)) return;
+        if (auto value = detail::read_u8(tb[IFLA_OPERSTATE])) state = *value;
       },
-      "read state of link " + link + " in " + detail::label(ns));
+      "read state of link " + link + " in " + label_);
   return state;
 }
 
-}  // namespace
-
-void wait_until_up(const Namespace& ns, const std::vector<std::string>& links, std::chrono::milliseconds timeout) {
-  Netlink nl(ns, NETLINK_ROUTE);
+void Rtnl::wait_until_up(const std::vector<std::string>& links, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (const auto& link : links) {
-    while (operstate_of(nl, ns, link) != IF_OPER_UP) {
+    while (operstate(link) != IF_OPER_UP) {
       if (std::chrono::steady_clock::now() > deadline)
-        throw kpath::Error("link " + link + " in " + detail::label(ns) + " did not come up within " +
+        throw kpath::Error("link " + link + " in " + label_ + " did not come up within " +
                            std::to_string(timeout.count()) + " ms");
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   }
 }
+
+std::vector<std::string> Rtnl::list_links() {
+  nlmsghdr* nlh = nl_.begin(RTM_GETLINK, 0);
+  put_ifinfomsg(nlh);
+  mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  std::vector<std::string> names;
+  nl_.dump(
+      nlh,
+      [&](const nlmsghdr* reply) {
+        std::array<const nlattr*, IFLA_MAX + 1> tb{};
+        if (!read_link(reply, tb)) return;
+        if (auto name = detail::read_str(tb[IFLA_IFNAME])) names.push_back(std::move(*name));
+      },
+      "list links in " + label_);
+  return names;
+}
+
+// The one-call forms: a handle each.
+
+void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,
+                 const std::string& b_name) {
+  Rtnl(a).create_veth(a_name, b, b_name);
+}
+
+void create_bridge(const Namespace& ns, const std::string& name) { Rtnl(ns).create_bridge(name); }
+
+void set_master(const Namespace& ns, const std::string& link, const std::string& bridge) {
+  Rtnl(ns).set_master(link, bridge);
+}
+
+void set_up(const Namespace& ns, const std::string& link) { Rtnl(ns).set_up(link); }
+
+int link_index(const Namespace& ns, const std::string& link) { return Rtnl(ns).link_index(link); }
+
+void wait_until_up(const Namespace& ns, const std::vector<std::string>& links, std::chrono::milliseconds timeout) {
+  Rtnl(ns).wait_until_up(links, timeout);
+}
+
+std::vector<std::string> list_links(const Namespace& ns) { return Rtnl(ns).list_links(); }
 
 }  // namespace netns

@@ -1,4 +1,6 @@
 // Links (iproute2's iplink.c): veth pairs, bridges, state, master.
+// Each function opens a NETLINK_ROUTE socket for its one call; to configure a
+// namespace step by step over one socket, use netns::Rtnl (rtnl.h).
 #pragma once
 
 #include <chrono>

@@ -10,21 +10,22 @@
 #include <filesystem>
 #include <thread>
 
-#include "netns/detail.h"
 #include "base/error.h"
+#include "base/errno.h"
+#include "netns/detail.h"
 
 namespace netns {
 
-using detail::throw_errno;
-using detail::UniqueFd;
+using kpath::Fd;
+using kpath::throw_errno;
 
 namespace {
 
 // The calling thread's own namespace: /proc/self would be the main thread's.
 constexpr const char* kThreadNetns = "/proc/thread-self/ns/net";
 
-UniqueFd open_netns(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Fd open_netns(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw_errno("open network namespace " + path);
   return fd;
 }
@@ -34,7 +35,7 @@ UniqueFd open_netns(const std::string& path) {
 Namespace Namespace::create() {
   // unshare() moves the calling thread for good, so a throwaway thread does it
   // and hands back an fd; the namespace then lives exactly as long as the fd.
-  UniqueFd fd;
+  Fd fd;
   int err = 0;
   std::thread([&] {
     if (::unshare(CLONE_NEWNET) != 0) {
@@ -45,35 +46,21 @@ Namespace Namespace::create() {
     if (!fd.valid()) err = errno;
   }).join();
   if (err != 0) throw_errno("create network namespace", err);
-  return Namespace(fd.release());
+  return Namespace(std::move(fd));
 }
 
-Namespace Namespace::current() { return Namespace(open_netns(kThreadNetns).release()); }
+Namespace Namespace::current() { return Namespace(open_netns(kThreadNetns)); }
 
-Namespace Namespace::open(const std::string& path) {
-  return Namespace(open_netns(path).release());
-}
-
-Namespace& Namespace::operator=(Namespace&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-Namespace::~Namespace() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Namespace Namespace::open(const std::string& path) { return Namespace(open_netns(path)); }
 
 unsigned long Namespace::id() const {
   struct stat st {};
-  if (fd_ < 0 || ::fstat(fd_, &st) != 0) return 0;
+  if (!fd_.valid() || ::fstat(fd_.get(), &st) != 0) return 0;
   return st.st_ino;
 }
 
 void Namespace::enter() const {
-  if (::setns(fd_, CLONE_NEWNET) != 0)
+  if (::setns(fd_.get(), CLONE_NEWNET) != 0)
     throw_errno("enter network namespace net:[" + std::to_string(id()) + "]");
 }
 
@@ -100,11 +87,11 @@ void Namespace::pin(const std::string& path) const {
   if (ec) throw kpath::Error(what + ": create " + parent.string() + ": " + ec.message());
 
   // O_EXCL: mounting over an existing pin would stack mounts and leak one.
-  UniqueFd target(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  Fd target(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (!target.valid()) throw_errno(what + ": create mount point");
   target.reset();
 
-  const std::string source = "/proc/self/fd/" + std::to_string(fd_);
+  const std::string source = "/proc/self/fd/" + std::to_string(fd_.get());
   if (::mount(source.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
     int err = errno;
     ::unlink(path.c_str());

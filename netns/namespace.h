@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/fd.h"
+
 namespace netns {
 
 class Namespace {
@@ -22,20 +24,11 @@ class Namespace {
   static Namespace open(const std::string& path);
 
   Namespace() = default;
-  Namespace(Namespace&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Namespace& operator=(Namespace&& other) noexcept;
-  Namespace(const Namespace&) = delete;
-  Namespace& operator=(const Namespace&) = delete;
-  ~Namespace();
 
-  int fd() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
+  int fd() const { return fd_.get(); }
+  bool valid() const { return fd_.valid(); }
   // The namespace's inode number: equal ids are the same namespace.
   unsigned long id() const;
-
-  // Moves the calling thread into this namespace (setns). Use only on threads
-  // kpath owns: they stay there.
-  void enter() const;
 
   // Runs fn on a fresh thread inside this namespace and returns its result;
   // exceptions propagate. The caller's thread never changes namespace.
@@ -57,9 +50,12 @@ class Namespace {
   static void unpin(const std::string& path);
 
  private:
-  explicit Namespace(int fd) : fd_(fd) {}
+  explicit Namespace(kpath::Fd fd) : fd_(std::move(fd)) {}
+  // Moves the calling thread into this namespace (setns); only run_void's
+  // throwaway threads do this, since a thread stays where it was moved.
+  void enter() const;
   void run_void(const std::function<void()>& fn) const;
-  int fd_ = -1;
+  kpath::Fd fd_;
 };
 
 }  // namespace netns

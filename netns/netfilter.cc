@@ -31,45 +31,50 @@ struct Tracked {
   uint16_t zone = 0;
 };
 
-bool read_ip(const nlattr* tuple_ip, int family, Ip& src, Ip& dst) {
+// Every attribute is validated before it is read (detail::read_*, libmnl's
+// nfct-dump.c discipline); an entry with a malformed attribute is left out
+// rather than reported (or deleted) with made-up fields.
+
+bool read_ips(const nlattr* tuple_ip, int family, Ip& src, Ip& dst) {
   std::array<const nlattr*, CTA_IP_MAX + 1> tb{};
-  detail::parse_nested(tuple_ip, tb);
-  const int src_type = family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC;
-  const int dst_type = family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
-  const size_t size = family == AF_INET ? 4 : 16;
-  if (!tb[src_type] || !tb[dst_type] || mnl_attr_get_payload_len(tb[src_type]) != size ||
-      mnl_attr_get_payload_len(tb[dst_type]) != size)
-    return false;
-  src = detail::ip_from_bytes(family, mnl_attr_get_payload(tb[src_type]));
-  dst = detail::ip_from_bytes(family, mnl_attr_get_payload(tb[dst_type]));
+  if (!detail::parse_nested(tuple_ip, tb)) return false;
+  auto s = detail::read_ip(tb[family == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC], family);
+  auto d = detail::read_ip(tb[family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST], family);
+  if (!s || !d) return false;
+  src = *s;
+  dst = *d;
   return true;
 }
 
-// Ports stay 0 for protocols without them (ICMP carries id/type/code instead).
-void read_proto(const nlattr* tuple_proto, int& protocol, uint16_t& sport, uint16_t& dport) {
+// Ports stay 0 for protocols without them (ICMP carries id/type/code instead);
+// a port attribute that is present must be a valid one.
+bool read_proto(const nlattr* tuple_proto, int& protocol, uint16_t& sport, uint16_t& dport) {
   std::array<const nlattr*, CTA_PROTO_MAX + 1> tb{};
-  detail::parse_nested(tuple_proto, tb);
-  if (tb[CTA_PROTO_NUM]) protocol = mnl_attr_get_u8(tb[CTA_PROTO_NUM]);
-  if (tb[CTA_PROTO_SRC_PORT]) sport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_SRC_PORT]));
-  if (tb[CTA_PROTO_DST_PORT]) dport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_DST_PORT]));
+  if (!detail::parse_nested(tuple_proto, tb)) return false;
+  auto num = detail::read_u8(tb[CTA_PROTO_NUM]);
+  auto src = detail::read_be16(tb[CTA_PROTO_SRC_PORT]);
+  auto dst = detail::read_be16(tb[CTA_PROTO_DST_PORT]);
+  if (!num || (tb[CTA_PROTO_SRC_PORT] && !src) || (tb[CTA_PROTO_DST_PORT] && !dst)) return false;
+  protocol = *num;
+  sport = src.value_or(0);
+  dport = dst.value_or(0);
+  return true;
 }
 
 bool read_tuple(const nlattr* tuple, int family, Ip& src, Ip& dst, int& protocol, uint16_t& sport,
                 uint16_t& dport) {
   std::array<const nlattr*, CTA_TUPLE_MAX + 1> tb{};
-  detail::parse_nested(tuple, tb);
-  if (!tb[CTA_TUPLE_IP] || !read_ip(tb[CTA_TUPLE_IP], family, src, dst)) return false;
-  if (tb[CTA_TUPLE_PROTO]) read_proto(tb[CTA_TUPLE_PROTO], protocol, sport, dport);
-  return true;
+  return detail::parse_nested(tuple, tb) && read_ips(tb[CTA_TUPLE_IP], family, src, dst) &&
+         read_proto(tb[CTA_TUPLE_PROTO], protocol, sport, dport);
 }
 
 bool read_entry(const nlmsghdr* nlh, Tracked& out) {
-  auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  const auto* nfg = detail::header_of<nfgenmsg>(nlh);
+  if (!nfg) return false;
   const int family = nfg->nfgen_family;
   if (family != AF_INET && family != AF_INET6) return false;
   std::array<const nlattr*, CTA_MAX + 1> tb{};
   detail::parse_attrs(nlh, sizeof(nfgenmsg), tb);
-  if (!tb[CTA_TUPLE_ORIG] || !tb[CTA_TUPLE_REPLY]) return false;
   ConntrackEntry& e = out.entry;
   int reply_protocol = 0;
   if (!read_tuple(tb[CTA_TUPLE_ORIG], family, e.orig_src, e.orig_dst, e.protocol, e.orig_sport,
@@ -77,7 +82,9 @@ bool read_entry(const nlmsghdr* nlh, Tracked& out) {
       !read_tuple(tb[CTA_TUPLE_REPLY], family, e.reply_src, e.reply_dst, reply_protocol,
                   e.reply_sport, e.reply_dport))
     return false;
-  if (tb[CTA_ZONE]) out.zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+  auto zone = detail::read_be16(tb[CTA_ZONE]);
+  if (tb[CTA_ZONE] && !zone) return false;
+  out.zone = zone.value_or(0);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/errno.h"
 #include "netns/detail.h"
 
 namespace netns {
@@ -22,9 +23,9 @@ using SocketPtr = std::unique_ptr<mnl_socket, decltype(&mnl_socket_close)>;
 
 SocketPtr open_socket(int bus) {
   SocketPtr sock(mnl_socket_open2(bus, SOCK_CLOEXEC), mnl_socket_close);
-  if (!sock) detail::throw_errno("open netlink socket (bus " + std::to_string(bus) + ")");
+  if (!sock) kpath::throw_errno("open netlink socket (bus " + std::to_string(bus) + ")");
   if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-    detail::throw_errno("bind netlink socket");
+    kpath::throw_errno("bind netlink socket");
   // Extended ACKs carry the kernel's reason text; capped ACKs do not echo the
   // whole request back.
   int one = 1;
@@ -83,7 +84,7 @@ Outcome read_done(const nlmsghdr* nlh) {
 }
 
 std::string describe(const std::string& what, const Outcome& out) {
-  std::string text = what + ": " + detail::error_text(out.error);
+  std::string text = what + ": " + kpath::error_text(out.error);
   if (!out.extack.empty()) text += " (kernel: " + out.extack + ")";
   return text;
 }
@@ -92,12 +93,8 @@ std::string describe(const std::string& what, const Outcome& out) {
 
 Netlink::Netlink(const Namespace& ns, int bus) {
   // The socket belongs to the namespace of the thread that creates it.
-  sock_ = ns.run([bus] { return open_socket(bus).release(); });
-  portid_ = mnl_socket_get_portid(sock_);
-}
-
-Netlink::~Netlink() {
-  if (sock_) mnl_socket_close(sock_);
+  sock_ = ns.run([bus] { return open_socket(bus); });
+  portid_ = mnl_socket_get_portid(sock_.get());
 }
 
 nlmsghdr* Netlink::begin(uint16_t type, uint16_t flags) {
@@ -115,15 +112,17 @@ namespace {
 void send(mnl_socket* sock, nlmsghdr* request, const std::string& what) {
   request->nlmsg_flags |= NLM_F_ACK;
   ssize_t n = mnl_socket_sendto(sock, request, request->nlmsg_len);
-  if (n < 0) detail::throw_errno(what + ": send netlink request");
+  if (n < 0) kpath::throw_errno(what + ": send netlink request");
   if (static_cast<size_t>(n) != request->nlmsg_len)
     throw kpath::Error(what + ": short netlink send");
 }
 
 // Reads replies to request until its ACK, error or NLMSG_DONE; data messages go
 // to on_message. Replies with another sequence number belong to an abandoned
-// earlier request (a dump whose callback threw) and are skipped.
-void receive(mnl_socket* sock, const nlmsghdr* request,
+// earlier request (a dump whose callback threw) and are skipped. The kernel
+// addresses its answers to the requesting port; a message for any other port
+// is no answer to this request: like libmnl, that is an error (ESRCH).
+void receive(mnl_socket* sock, uint32_t portid, const nlmsghdr* request,
              const std::function<void(const nlmsghdr*)>& on_message, const std::string& what) {
   std::vector<char> buf(kReplySize);
   const uint32_t seq = request->nlmsg_seq;
@@ -131,12 +130,15 @@ void receive(mnl_socket* sock, const nlmsghdr* request,
     ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      detail::throw_errno(what + ": receive netlink reply");
+      kpath::throw_errno(what + ": receive netlink reply");
     }
     int left = static_cast<int>(n);
     for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
       if (nlh->nlmsg_seq != seq) continue;
+      if (nlh->nlmsg_pid != portid)
+        throw NetlinkError(ESRCH, what + ": reply addressed to netlink port " + std::to_string(nlh->nlmsg_pid) +
+                                      ", this socket is port " + std::to_string(portid));
       Outcome out;
       switch (nlh->nlmsg_type) {
         case NLMSG_NOOP: continue;
@@ -156,8 +158,8 @@ void receive(mnl_socket* sock, const nlmsghdr* request,
 }  // namespace
 
 void Netlink::ack(nlmsghdr* request, const std::string& what) {
-  send(sock_, request, what);
-  receive(sock_, request, nullptr, what);
+  send(sock_.get(), request, what);
+  receive(sock_.get(), portid_, request, nullptr, what);
 }
 
 void Netlink::dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
@@ -165,14 +167,14 @@ void Netlink::dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>
   // A started dump ends with NLMSG_DONE instead of an ACK (the kernel
   // suppresses the ACK for dumps); an immediate refusal still comes as error.
   request->nlmsg_flags |= NLM_F_DUMP;
-  send(sock_, request, what);
-  receive(sock_, request, on_message, what);
+  send(sock_.get(), request, what);
+  receive(sock_.get(), portid_, request, on_message, what);
 }
 
 void Netlink::query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply,
                     const std::string& what) {
-  send(sock_, request, what);
-  receive(sock_, request, on_reply, what);
+  send(sock_.get(), request, what);
+  receive(sock_.get(), portid_, request, on_reply, what);
 }
 
 }  // namespace netns

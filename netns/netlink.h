@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/error.h"
@@ -30,14 +31,13 @@ class Netlink {
   // Opens a socket of the given bus (NETLINK_ROUTE, NETLINK_NETFILTER, ...)
   // inside ns; the socket stays in that namespace whatever thread uses it.
   Netlink(const Namespace& ns, int bus);
-  ~Netlink();
-  Netlink(const Netlink&) = delete;
-  Netlink& operator=(const Netlink&) = delete;
 
   // A fresh request header in the internal buffer, with a new sequence number.
   nlmsghdr* begin(uint16_t type, uint16_t flags);
   // Sends the request (NLM_F_ACK added) and waits for the ACK. what names the
-  // operation in the error ("create veth node0-pod1").
+  // operation in the error ("create veth node0-pod1"). Replies are matched to
+  // the request by sequence number and must be addressed to this socket's port
+  // (libmnl's mnl_cb_run checks both).
   void ack(nlmsghdr* request, const std::string& what);
   // Sends a dump request and calls on_message for every reply message.
   void dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
@@ -47,10 +47,9 @@ class Netlink {
   void query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply,
              const std::string& what);
 
-  mnl_socket* socket() { return sock_; }
-
  private:
-  mnl_socket* sock_ = nullptr;
+  using Socket = std::unique_ptr<mnl_socket, int (*)(mnl_socket*)>;
+  Socket sock_{nullptr, mnl_socket_close};
   uint32_t portid_ = 0;
   uint32_t seq_ = 0;
   std::string buf_;

@@ -15,8 +15,10 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 
-#include "netns/detail.h"
 #include "base/error.h"
+#include "base/fd.h"
+#include "base/errno.h"
+#include "netns/detail.h"
 
 namespace netns {
 
@@ -24,7 +26,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bp = boost::process;
-using detail::UniqueFd;
+using kpath::Fd;
 
 // Runs in the child between fork and exec, where only async-signal-safe calls
 // are allowed: wire stdio to our pipes, die with kpath, enter the namespace.
@@ -57,21 +59,21 @@ struct ChildSetup : bp::extend::handler {
 };
 
 struct Pipe {
-  UniqueFd read, write;
+  Fd read, write;
 };
 
 // O_CLOEXEC: a pipe end leaked into another child would hold its EOF back.
 Pipe make_pipe(const std::string& what) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) detail::throw_errno(what + ": pipe");
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  if (::pipe2(fds, O_CLOEXEC) != 0) kpath::throw_errno(what + ": pipe");
+  return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
 // Readable when the child has exited; lets the event loop wait for exit
 // without a SIGCHLD handler (which would be process-wide state).
-UniqueFd open_pidfd(pid_t pid, const std::string& what) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!fd.valid()) detail::throw_errno(what + ": pidfd_open");
+Fd open_pidfd(pid_t pid, const std::string& what) {
+  Fd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd.valid()) kpath::throw_errno(what + ": pidfd_open");
   return fd;
 }
 

@@ -4,10 +4,8 @@
 
 #include <cstring>
 
-#include "netns/detail.h"
 #include "base/error.h"
-#include "netns/link.h"
-#include "netns/netlink.h"
+#include "netns/rtnl.h"
 
 namespace netns {
 
@@ -37,16 +35,15 @@ void put_gateway(nlmsghdr* nlh, int family, const Ip& gateway) {
 
 }  // namespace
 
-void add_route(const Namespace& ns, const Route& route) {
-  const std::string what = describe(route) + " in " + detail::label(ns);
+void Rtnl::add_route(const Route& route) {
+  const std::string what = describe(route) + " in " + label_;
   const Ip& dst = route.destination.ip();
   if (!dst.valid()) throw kpath::Error(what + ": destination has no address");
   if (!route.gateway && route.device.empty())
     throw kpath::Error(what + ": needs a gateway or a device");
-  const int oif = route.device.empty() ? 0 : link_index(ns, route.device);
+  const int oif = route.device.empty() ? 0 : link_index(route.device);
 
-  Netlink nl(ns, NETLINK_ROUTE);
-  nlmsghdr* nlh = nl.begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  nlmsghdr* nlh = nl_.begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
   rtm->rtm_family = static_cast<uint8_t>(dst.family());
   rtm->rtm_dst_len = static_cast<uint8_t>(route.destination.prefix_len());
@@ -62,7 +59,9 @@ void add_route(const Namespace& ns, const Route& route) {
   if (rtm->rtm_dst_len > 0) mnl_attr_put(nlh, RTA_DST, net.size(), net.data());
   if (route.gateway) put_gateway(nlh, dst.family(), *route.gateway);
   if (oif > 0) mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(oif));
-  nl.ack(nlh, what);
+  nl_.ack(nlh, what);
 }
+
+void add_route(const Namespace& ns, const Route& route) { Rtnl(ns).add_route(route); }
 
 }  // namespace netns

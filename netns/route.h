@@ -1,4 +1,6 @@
 // Routes (iproute2's iproute.c).
+// Each function opens a NETLINK_ROUTE socket for its one call; to configure a
+// namespace step by step over one socket, use netns::Rtnl (rtnl.h).
 #pragma once
 
 #include <optional>

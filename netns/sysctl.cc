@@ -3,14 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "netns/detail.h"
 #include "base/error.h"
+#include "base/fd.h"
+#include "base/errno.h"
+#include "netns/detail.h"
 
 namespace netns {
 
 namespace {
 
-using detail::UniqueFd;
+using kpath::Fd;
 
 // key is relative to /proc/sys; ".." or an absolute path would escape it.
 std::string sysctl_path(const std::string& key) {
@@ -24,7 +26,7 @@ void write_all(int fd, const std::string& text, const std::string& what) {
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) detail::throw_errno(what);
+    if (n < 0) kpath::throw_errno(what);
     done += static_cast<size_t>(n);
   }
 }
@@ -35,7 +37,7 @@ std::string read_all(int fd, const std::string& what) {
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) detail::throw_errno(what);
+    if (n < 0) kpath::throw_errno(what);
     if (n == 0) return text;
     text.append(buf, static_cast<size_t>(n));
   }
@@ -48,8 +50,8 @@ void set_sysctl(const Namespace& ns, const std::string& key, const std::string& 
   const std::string path = sysctl_path(key);
   const std::string what = "set sysctl " + key + "=" + value + " in " + detail::label(ns);
   ns.run([&] {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd.valid()) detail::throw_errno(what);
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) kpath::throw_errno(what);
     write_all(fd.get(), value + "\n", what);
   });
 }
@@ -58,8 +60,8 @@ std::string get_sysctl(const Namespace& ns, const std::string& key) {
   const std::string path = sysctl_path(key);
   const std::string what = "read sysctl " + key + " in " + detail::label(ns);
   std::string text = ns.run([&] {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) detail::throw_errno(what);
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) kpath::throw_errno(what);
     return read_all(fd.get(), what);
   });
   while (!text.empty() && text.back() == '\n') text.pop_back();

@@ -1,6 +1,5 @@
 #include "harness/traffic/echo_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -11,15 +10,16 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/errno.h"
 
 namespace harness {
 namespace {
 
-Fd open_listener(int family, uint16_t port, Protocol protocol) {
+kpath::Fd open_listener(int family, uint16_t port, Protocol protocol) {
   int type = protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
   int proto = protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
-  Fd fd(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
-  if (!fd) throw kpath::Error(fmt::format("echo server: socket: {}", std::strerror(errno)));
+  kpath::Fd fd(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
+  if (!fd.valid()) kpath::throw_errno("echo server: socket");
   int one = 1;
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -30,17 +30,9 @@ Fd open_listener(int family, uint16_t port, Protocol protocol) {
   }
   auto any = make_sockaddr(kpath::Ip::from(family == AF_INET ? "0.0.0.0" : "::"), port);
   if (::bind(fd.get(), any.get(), any.len) != 0)
-    throw kpath::Error(fmt::format("echo server: bind port {}/{}: {}", port, to_string(protocol),
-                                   std::strerror(errno)));
-  if (protocol != Protocol::UDP && ::listen(fd.get(), 4096) != 0)
-    throw kpath::Error(fmt::format("echo server: listen: {}", std::strerror(errno)));
+    kpath::throw_errno(fmt::format("echo server: bind port {}/{}", port, to_string(protocol)));
+  if (protocol != Protocol::UDP && ::listen(fd.get(), 4096) != 0) kpath::throw_errno("echo server: listen");
   return fd;
-}
-
-kpath::Ip ip_of(int family, const void* addr) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(family, addr, buf, sizeof buf);
-  return kpath::Ip::from(buf);
 }
 
 // Makes `value` the one control message of `out`, in `buffer`.
@@ -59,7 +51,7 @@ void put_cmsg(msghdr& out, char* buffer, int level, int type, const T& value) {
 
 EchoServers::EchoServers()
     : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (!epoll_ || !wake_) throw kpath::Error("echo server: epoll/eventfd failed");
+  if (!epoll_.valid() || !wake_.valid()) kpath::throw_errno("echo server: epoll/eventfd");
   epoll_event ev{EPOLLIN, {.u64 = ~0ull}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
 }
@@ -72,10 +64,10 @@ void EchoServers::listen(const netns::Namespace& ns, const std::string& backend,
   if (with_v6) families.push_back(AF_INET6);
   for (int family : families) {
     // A socket belongs to the namespace it is created in, whichever thread uses it.
-    Fd fd = ns.run([&] { return open_listener(family, port, protocol); });
+    kpath::Fd fd = ns.run([&] { return open_listener(family, port, protocol); });
     epoll_event ev{EPOLLIN, {.u64 = listeners_.size()}};
     if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0)
-      throw kpath::Error(fmt::format("echo server: epoll_ctl: {}", std::strerror(errno)));
+      kpath::throw_errno("echo server: epoll_ctl");
     listeners_.push_back({std::move(fd), backend, protocol});
   }
 }
@@ -112,8 +104,8 @@ void EchoServers::accept_all(const Listener& l) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    Fd conn(::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
-    if (!conn) return;
+    kpath::Fd conn(::accept4(l.fd.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    if (!conn.valid()) return;
     sockaddr_storage local{};
     socklen_t llen = sizeof local;
     getsockname(conn.get(), reinterpret_cast<sockaddr*>(&local), &llen);
@@ -160,13 +152,13 @@ void EchoServers::answer_datagrams(const Listener& l) {
         auto* info = reinterpret_cast<in_pktinfo*>(CMSG_DATA(c));
         in_pktinfo answer{};
         answer.ipi_spec_dst = info->ipi_addr;
-        r.local = ip_of(AF_INET, &info->ipi_addr);
+        r.local = ip_of(info->ipi_addr);
         put_cmsg(out, reply_control, IPPROTO_IP, IP_PKTINFO, answer);
       } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
         auto* info = reinterpret_cast<in6_pktinfo*>(CMSG_DATA(c));
         in6_pktinfo answer{};
         answer.ipi6_addr = info->ipi6_addr;
-        r.local = ip_of(AF_INET6, &info->ipi6_addr);
+        r.local = ip_of(info->ipi6_addr);
         put_cmsg(out, reply_control, IPPROTO_IPV6, IPV6_PKTINFO, answer);
       }
     }

@@ -30,7 +30,7 @@ class EchoServers {
 
  private:
   struct Listener {
-    Fd fd;
+    kpath::Fd fd;
     std::string backend;
     Protocol protocol;
   };
@@ -39,8 +39,8 @@ class EchoServers {
   void answer_datagrams(const Listener& l);
 
   std::vector<Listener> listeners_;
-  Fd epoll_;
-  Fd wake_;
+  kpath::Fd epoll_;
+  kpath::Fd wake_;
   std::thread thread_;
 };
 

@@ -1,7 +1,6 @@
 #include "harness/traffic/out_of_window.h"
 
 #include <arpa/inet.h>
-#include <fmt/format.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/errno.h"
 #include "harness/traffic/socket_util.h"
 
 namespace harness {
@@ -72,9 +72,7 @@ Read read_tcp(int raw, uint16_t dport, Capture& out) {
   if (n < static_cast<ssize_t>(ihl + sizeof(tcphdr))) return Read::Other;
   const auto* th = reinterpret_cast<const tcphdr*>(buf + ihl);
   if (ntohs(th->dest) != dport) return Read::Other;
-  char addr[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &ip->saddr, addr, sizeof addr);
-  out.src = kpath::Ip::from(addr);
+  out.src = kpath::Ip::from_bytes(AF_INET, bytes_of(ip->saddr));
   out.sport = ntohs(th->source);
   out.seq = ntohl(th->seq);
   size_t data = ihl + th->doff * 4u;
@@ -88,7 +86,7 @@ Read read_tcp(int raw, uint16_t dport, Capture& out) {
 // one connection through the flow whose reply (and the server's sequence
 // number) has been read; the connection stays open so conntrack keeps it.
 struct ClientSide {
-  Fd raw, conn;
+  kpath::Fd raw, conn;
   uint16_t port = 0;
   EchoReply reply;
   uint32_t server_seq = 0;
@@ -96,9 +94,9 @@ struct ClientSide {
 
 ClientSide connect_through(const ProbeSpec& spec) {
   ClientSide c;
-  c.raw = Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
-  c.conn = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!c.raw || !c.conn) throw kpath::Error(fmt::format("out-of-window probe: socket: {}", std::strerror(errno)));
+  c.raw = kpath::Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+  c.conn = kpath::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!c.raw.valid() || !c.conn.valid()) kpath::throw_errno("out-of-window probe: socket");
   timeval tv{static_cast<time_t>(spec.timeout.count() / 1000), static_cast<suseconds_t>(spec.timeout.count() % 1000 * 1000)};
   setsockopt(c.conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(c.conn.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -137,13 +135,13 @@ ProbeResult probe_out_of_window(const netns::Namespace& client, const ProbeSpec&
   // From the backend's namespace: its own address and port, to the peer it saw,
   // 2^30 bytes beyond anything in the window.
   backend_ns(c.reply.backend).run([&] {
-    Fd raw(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
-    if (!raw) throw kpath::Error(fmt::format("out-of-window probe: raw socket: {}", std::strerror(errno)));
+    kpath::Fd raw(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+    if (!raw.valid()) kpath::throw_errno("out-of-window probe: raw socket");
     std::string seg = segment(c.reply.local, c.reply.local_port, c.reply.peer, c.reply.peer_port,
                               c.server_seq + (1u << 30));
     auto dst = make_sockaddr(c.reply.peer, 0);
     if (::sendto(raw.get(), seg.data(), seg.size(), 0, dst.get(), dst.len) < 0)
-      throw kpath::Error(fmt::format("out-of-window probe: send: {}", std::strerror(errno)));
+      kpath::throw_errno("out-of-window probe: send");
   });
   // Did it reach the client?
   auto deadline = Clock::now() + spec.timeout;

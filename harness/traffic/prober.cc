@@ -1,15 +1,14 @@
 #include "harness/traffic/prober.h"
 #include "harness/traffic/socket_util.h"
 
-#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 
 #include <cerrno>
-#include <cstring>
 #include <deque>
 
 #include "base/error.h"
+#include "base/errno.h"
 
 namespace harness {
 
@@ -35,7 +34,7 @@ Outcome classify(int err) {
 
 // One in-flight probe.
 struct Slot {
-  Fd fd;
+  kpath::Fd fd;
   int index = -1;  // which probe, -1 when free
   uint32_t generation = 0;
   Clock::time_point started;
@@ -47,8 +46,8 @@ class Engine {
   Engine(const ProbeSpec& spec) : spec_(spec), results_(spec.count) {
     int width = spec.source_port ? 1 : std::max(1, std::min(spec.concurrency, spec.count));
     slots_.resize(width);
-    epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll_) throw kpath::Error(fmt::format("prober: epoll: {}", std::strerror(errno)));
+    epoll_ = kpath::Fd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_.valid()) kpath::throw_errno("prober: epoll");
   }
 
   std::vector<ProbeResult> run() {
@@ -62,7 +61,7 @@ class Engine {
         wait_ms = std::max<int>(0, static_cast<int>(left.count()) + 1);
       }
       int n = epoll_wait(epoll_.get(), events, 128, wait_ms);
-      if (n < 0 && errno != EINTR) throw kpath::Error(fmt::format("prober: epoll_wait: {}", std::strerror(errno)));
+      if (n < 0 && errno != EINTR) kpath::throw_errno("prober: epoll_wait");
       for (int i = 0; i < n; ++i) on_event(events[i].data.u32, events[i].events);
       expire();
     }
@@ -85,8 +84,8 @@ class Engine {
     deadlines_.push_back({slot.started + spec_.timeout, s, slot.generation});
     int type = spec_.protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
     int proto = spec_.protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
-    slot.fd = Fd(::socket(spec_.target.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
-    if (!slot.fd) return finish(s, Outcome::Error, errno);
+    slot.fd = kpath::Fd(::socket(spec_.target.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
+    if (!slot.fd.valid()) return finish(s, Outcome::Error, errno);
     if (spec_.source || spec_.source_port) {
       int one = 1;
       setsockopt(slot.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -181,7 +180,7 @@ class Engine {
   std::vector<ProbeResult> results_;
   std::vector<Slot> slots_;
   std::deque<Deadline> deadlines_;
-  Fd epoll_;
+  kpath::Fd epoll_;
   int next_ = 0;
   int done_ = 0;
 };

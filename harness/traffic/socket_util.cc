@@ -26,19 +26,20 @@ SockAddr make_sockaddr(const kpath::Ip& ip, uint16_t port) {
   return a;
 }
 
+kpath::Ip ip_of(const in_addr& a) { return kpath::Ip::from_bytes(AF_INET, bytes_of(a)); }
+
+kpath::Ip ip_of(const in6_addr& a) {
+  if (IN6_IS_ADDR_V4MAPPED(&a)) return kpath::Ip::from_bytes(AF_INET, bytes_of(a).subspan<12>());
+  return kpath::Ip::from_bytes(AF_INET6, bytes_of(a));
+}
+
 std::pair<kpath::Ip, uint16_t> from_sockaddr(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = {};
   if (sa->sa_family == AF_INET) {
     auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-    return {kpath::Ip::from(buf), ntohs(in->sin_port)};
+    return {ip_of(in->sin_addr), ntohs(in->sin_port)};
   }
   auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-  if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-    inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, sizeof buf);
-  else
-    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-  return {kpath::Ip::from(buf), ntohs(in6->sin6_port)};
+  return {ip_of(in6->sin6_addr), ntohs(in6->sin6_port)};
 }
 
 std::string format_reply(const EchoReply& r) {

@@ -3,42 +3,17 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 
+#include "base/fd.h"
 #include "base/ip.h"
 #include "harness/traffic/probe_result.h"
 
 namespace harness {
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 struct SockAddr {
   sockaddr_storage storage{};
@@ -50,6 +25,15 @@ struct SockAddr {
 SockAddr make_sockaddr(const kpath::Ip& ip, uint16_t port);
 // Address and port of a sockaddr; v4-mapped IPv6 addresses come back as IPv4.
 std::pair<kpath::Ip, uint16_t> from_sockaddr(const sockaddr* sa);
+
+// The network-order bytes of an address struct (in_addr, in6_addr, a header field).
+template <typename T>
+std::span<const uint8_t, sizeof(T)> bytes_of(const T& value) {
+  return std::span<const uint8_t, sizeof(T)>(reinterpret_cast<const uint8_t*>(&value), sizeof(T));
+}
+kpath::Ip ip_of(const in_addr& a);
+// A v4-mapped IPv6 address comes back as IPv4.
+kpath::Ip ip_of(const in6_addr& a);
 
 std::string format_reply(const EchoReply& r);
 bool parse_reply(const std::string& text, EchoReply& out);

@@ -5,6 +5,7 @@
 #include "helpers.h"
 #include "netns/address.h"
 #include "base/error.h"
+#include "base/errno.h"
 #include "netns/netlink.h"
 #include "netns/route.h"
 #include "support/privileges.h"
@@ -154,7 +155,7 @@ TEST(Route, TcpConnectsAcrossNamespaces) {
   auto client = kpath_test::socket_in(p.a, SOCK_STREAM, p.a_ip, 0);
   socklen_t len = 0;
   sockaddr_storage ss = kpath_test::sockaddr_of(p.b_ip, 8443, len);
-  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&ss), len), 0) << strerror(errno);
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&ss), len), 0) << kpath::error_text(errno);
   kpath_test::Fd accepted(::accept4(server.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_GE(accepted.get(), 0);
   ASSERT_EQ(::send(client.get(), "ping", 4, 0), 4);

@@ -14,23 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "netns/address.h"
 #include "netns/link.h"
 #include "netns/namespace.h"
 
 namespace kpath_test {
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept { std::swap(fd_, o.fd_); return *this; }
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using kpath::Fd;
 
 inline sockaddr_storage sockaddr_of(const kpath::Ip& ip, uint16_t port, socklen_t& len) {
   sockaddr_storage ss{};

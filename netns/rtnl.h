@@ -1,0 +1,51 @@
+// A NETLINK_ROUTE handle for one namespace (iproute2's `rth`, vishvananda's
+// Handle/NewHandleAt): one socket, opened inside the namespace once, carries
+// every link, address and route request made through it. The free functions
+// in link.h, address.h and route.h are one-call wrappers that open a handle
+// each; code that configures a namespace step by step keeps one handle.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/ip.h"
+#include "netns/namespace.h"
+#include "netns/netlink.h"
+#include "netns/route.h"
+
+namespace netns {
+
+class Rtnl {
+ public:
+  // Opens the socket inside ns (on a short-lived thread); every call after
+  // that runs on the caller's thread and still acts in ns. The socket keeps
+  // the namespace alive while the handle lives.
+  explicit Rtnl(const Namespace& ns);
+
+  // Links (link.cc). See the free functions of the same names in link.h.
+  void create_veth(const std::string& name, const Namespace& peer_ns, const std::string& peer_name);
+  void create_bridge(const std::string& name);
+  void set_master(const std::string& link, const std::string& bridge);
+  void set_up(const std::string& link);
+  int link_index(const std::string& link);
+  void wait_until_up(const std::vector<std::string>& links,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::vector<std::string> list_links();
+
+  // Addresses (address.cc) and routes (route.cc).
+  void add_address(const std::string& link, const Cidr& cidr);
+  std::vector<Cidr> list_addresses(const std::string& link);
+  void add_route(const Route& route);
+
+  // "namespace net:[4026532001]": where this handle acts, for messages.
+  const std::string& label() const { return label_; }
+
+ private:
+  int operstate(const std::string& link);
+
+  Netlink nl_;
+  std::string label_;
+};
+
+}  // namespace netns
