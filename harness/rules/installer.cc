@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -31,8 +32,21 @@ std::string line_of(const std::string& text, int n) {
   return {};
 }
 
-// Finds "line N" in an installer's message and quotes that rule from the
-// source, with the source's own line number.
+// Whether an iptables rule jumps or goes to `chain`: the whole name, not the
+// prefix of a longer one.
+bool jumps_to(const std::string& line, const std::string& chain) {
+  for (const std::string flag : {"-j ", "-g "}) {
+    const std::string want = flag + chain;
+    for (auto at = line.find(want); at != std::string::npos; at = line.find(want, at + 1)) {
+      auto end = at + want.size();
+      if (end == line.size() || std::isspace(static_cast<unsigned char>(line[end]))) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string locate_failure(const RuleSet& rules, const std::string& message) {
   std::smatch m;
   // iptables-nft checks jumps at COMMIT, so its line number points there;
@@ -42,8 +56,7 @@ std::string locate_failure(const RuleSet& rules, const std::string& message) {
     std::istringstream in(rules.text);
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-      if (line.find("-j " + m[1].str()) == std::string::npos && line.find("-g " + m[1].str()) == std::string::npos)
-        continue;
+      if (!jumps_to(line, m[1].str())) continue;
       int source_line = n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n;
       return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin, source_line,
                          line);
@@ -61,6 +74,8 @@ std::string locate_failure(const RuleSet& rules, const std::string& message) {
   return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin,
                      source_line, rule);
 }
+
+namespace {
 
 std::string first_lines(const std::string& s, int max_lines) {
   std::istringstream in(s);

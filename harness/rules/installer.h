@@ -34,6 +34,12 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
 // (so another component's FORWARD policy and jumps stay); nft text as it is.
 void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
 
+// The rule an installer's error message points at ("line N", nft's
+// "/dev/stdin:N:", or iptables-nft's "Chain 'X' does not exist", which names
+// the jump target), quoted with its source line as "\n  failing rule
+// (ORIGIN:LINE): RULE"; empty when the message points at no rule of `rules`.
+std::string locate_failure(const RuleSet& rules, const std::string& message);
+
 // The node's rules with packet counters, as text (iptables-save -c / nft list ruleset).
 std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options);
 

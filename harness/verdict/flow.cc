@@ -48,6 +48,29 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service
   return out;
 }
 
+// Under externalTrafficPolicy Local, the node whose endpoints may answer, or
+// empty when kube-proxy sends the flow to every endpoint: it short-circuits
+// traffic from pods (known by the cluster CIDR) and from the handling node
+// itself (src-type LOCAL). An externalIP or LB IP sent from inside the cluster
+// is handled on the sender's node; anything else on the node receiving it.
+std::string external_local_node(const Cluster& c, const Expectation& e, const Flow& f) {
+  std::string source_node = c.node_of(e.from);
+  std::string handler = f.kind == FlowKind::External && !source_node.empty() ? source_node : f.via_node;
+  switch (e.from.kind) {
+    case Source::Kind::Node:
+      if (e.from.name == handler) return {};
+      break;
+    case Source::Kind::Pod:
+      if (c.proxy.cluster_cidr && std::any_of(f.from_ips.begin(), f.from_ips.end(), [&](const Ip& ip) {
+            return c.proxy.cluster_cidr->contains(ip);
+          }))
+        return {};
+      break;
+    case Source::Kind::External: break;
+  }
+  return handler;
+}
+
 }  // namespace
 
 std::vector<Ip> node_addresses(const Cluster& c) {
@@ -86,9 +109,7 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
     local_to = source_node;
     if (local_to.empty() && !c.nodes.empty()) local_to = c.nodes.front().name;
   } else if (f.kind != FlowKind::ClusterIP && svc.external_traffic_policy == TrafficPolicy::Local) {
-    // Pods and the node itself short-circuit to all endpoints; only traffic
-    // from outside the cluster is held to the receiving node's endpoints.
-    if (source_node.empty()) local_to = f.via_node;
+    local_to = external_local_node(c, e, f);
   }
   f.eligible = eligible_endpoints(c, svc, *service_port, local_to);
   return f;

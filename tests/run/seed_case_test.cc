@@ -61,12 +61,14 @@ TEST(SeedCase, PassesWithLegacyIptables) {
   EXPECT_TRUE(before == after) << "the root namespace changed:\n" << before.difference(after);
 }
 
+// The rejection itself (line and message) is checked without a kernel in
+// tests/generators/ruleset_file_test.cc; here, that a run reports it and
+// sends no traffic.
 TEST(SeedCase, DumpAsPrintedIsRejectedAtItsBrokenLine) {
   KPATH_REQUIRE_NET_ADMIN();
   CaseRun run = run_seed("ruleset:" + kRulesets + "seed-as-printed.iptables-save");
   EXPECT_EQ(run.status, Status::Error);
   EXPECT_THAT(run.error, HasSubstr("seed-as-printed.iptables-save:9:"));
-  EXPECT_THAT(run.error, HasSubstr("KUBE-SERVICES -d 10.103.188.73/32"));
   EXPECT_TRUE(run.expectations.empty()) << "no traffic may run on a rejected ruleset";
 }
 

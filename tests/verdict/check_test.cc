@@ -1,0 +1,226 @@
+// The checks, without a kernel: synthetic probe results for a flow resolved
+// from a case snippet, judged into a status and a message. Each row asserts
+// both, since the message is what a user reads when the kernel misbehaves.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/verdict/check.h"
+#include "verdict/case_snippet.h"
+
+namespace {
+
+using namespace harness;
+using kpath_test::make_case;
+using kpath_test::web_service;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using Probes = std::vector<ProbeResult>;
+
+// n replies from `backend`, which saw the connection come from `peer`.
+Probes replies(const std::string& backend, int n, const std::string& peer) {
+  ProbeResult p;
+  p.outcome = Outcome::Reply;
+  p.reply.backend = backend;
+  p.reply.peer = Ip::from(peer);
+  return Probes(n, p);
+}
+
+Probes outcomes(Outcome o, int n) {
+  ProbeResult p;
+  p.outcome = o;
+  return Probes(n, p);
+}
+
+Probes operator+(Probes a, const Probes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The client's and node-a's addresses, as a backend sees them.
+const std::string kClient = "192.168.10.100";
+const std::string kNodeA = "192.168.10.1";
+const std::string kPodB = "10.244.1.20";  // client-b
+
+struct CheckRow {
+  std::string name;
+  std::string objects;
+  std::string expect;  // the expectation's flow-style body
+  Probes results;
+  Status status;
+  std::vector<std::string> summary;  // substrings of the one-line summary
+  std::vector<std::string> detail = {};   // substrings of the failure table
+  std::vector<std::string> absent = {};   // substrings the summary must not have
+};
+
+std::ostream& operator<<(std::ostream& os, const CheckRow& r) { return os << r.name; }
+
+const std::string kItpLocal = "      internalTrafficPolicy: Local\n";
+
+const std::vector<CheckRow> kChecks = {
+    {"uniform replies pass with their p-value", web_service(),
+     "from: client, to: node-a:30080, backends: uniform, probes: 300",
+     replies("web-a1", 100, kNodeA) + replies("web-a2", 100, kNodeA) + replies("web-b", 100, kNodeA),
+     Status::Pass, {"300/300 answered (p = 1)"}},
+    {"a backend that got no probe fails by name", web_service(),
+     "from: client, to: node-a:30080, backends: uniform, probes: 300",
+     replies("web-a1", 150, kNodeA) + replies("web-a2", 150, kNodeA), Status::Fail,
+     {"300/300 answered; web-b got no probe"}, {"web-b", "100.0", "chi-square (2 df): p = "}},
+    // ITP Local: from client-b only web-b may answer.
+    {"a backend that is not eligible answering fails", web_service(kItpLocal),
+     "from: client-b, to: default/web:80, backends: uniform",
+     replies("web-b", 190, kPodB) + replies("web-a1", 10, kPodB), Status::Fail,
+     {"web-a1 was not expected but got 10 probes"}, {"web-a1", "0.0", "p = 0"}},
+    {"answers where no endpoint is eligible fail", web_service(kItpLocal),
+     "from: client-c, to: default/web:80, backends: uniform", replies("web-a1", 200, "10.244.2.20"), Status::Fail,
+     {"no endpoint is eligible for this flow, yet probes were answered"}, {"web-a1", "200"}},
+    {"a weighted split that fits passes", web_service(),
+     "from: client, to: node-a:30080, backends: {web-a1: 3, web-b: 1}, probes: 400",
+     replies("web-a1", 300, kNodeA) + replies("web-b", 100, kNodeA), Status::Pass, {"400/400 answered (p = 1)"}},
+    {"an even split against 3:1 weights fails", web_service(),
+     "from: client, to: node-a:30080, backends: {web-a1: 3, web-b: 1}, probes: 400",
+     replies("web-a1", 200, kNodeA) + replies("web-b", 200, kNodeA), Status::Fail,
+     {"got 200 of 400 probes where", "exact binomial"}, {"300.0", "100.0"}},
+    {"one-of within the set passes without a distribution test", web_service(),
+     "from: client, to: node-a:30080, backends: {one-of: [web-a1, web-a2]}",
+     replies("web-a1", 180, kNodeA) + replies("web-a2", 20, kNodeA), Status::Pass, {"200/200 answered"}, {},
+     {"p ="}},
+    {"one-of with an outsider fails by name", web_service(),
+     "from: client, to: node-a:30080, backends: {one-of: [web-a1, web-a2]}",
+     replies("web-a1", 197, kNodeA) + replies("web-b", 3, kNodeA), Status::Fail,
+     {"web-b answered 3 probes but is not one of the expected backends"}, {"web-a1", "197"}},
+    {"sticky to one backend passes", web_service("      sessionAffinity: ClientIP\n"),
+     "from: client, to: node-a:30080, backends: sticky", replies("web-b", 200, kNodeA), Status::Pass,
+     {"200/200 answered"}},
+    {"sticky broken fails with both backends", web_service("      sessionAffinity: ClientIP\n"),
+     "from: client, to: node-a:30080, backends: sticky",
+     replies("web-a1", 199, kNodeA) + replies("web-b", 1, kNodeA), Status::Fail,
+     {"session affinity broken: one client reached web-a1 (199x), web-b (1x)"}, {"web-a1", "199"}},
+    {"a masqueraded source passes", web_service(), "from: client, to: node-a:30080, source: node",
+     replies("web-b", 200, kNodeA), Status::Pass, {"200/200 answered"}},
+    // Any node's address will do: a flow may leave through another node.
+    {"another node's address counts as masqueraded", web_service(), "from: client, to: node-a:30080, source: node",
+     replies("web-b", 200, "192.168.10.12"), Status::Pass, {"200/200 answered"}},
+    {"the client's address where the node's was wanted", web_service(), "from: client, to: node-a:30080, source: node",
+     replies("web-b", 150, kClient) + replies("web-b", 50, kNodeA), Status::Fail,
+     {"source not masqueraded: backends saw 192.168.10.100 (150x) instead of a node address "
+      "(192.168.10.1, 192.168.10.2, 192.168.10.12, 192.168.10.3)"}},
+    {"a preserved source passes", web_service(), "from: client-b, to: default/web:80, source: client",
+     replies("web-a1", 200, kPodB), Status::Pass, {"200/200 answered"}},
+    {"a node's address where the client's was wanted", web_service(),
+     "from: client-b, to: default/web:80, source: client", replies("web-a1", 200, "192.168.10.2"), Status::Fail,
+     {"source not preserved: backends saw 192.168.10.2 (200x) instead of the client's 10.244.1.20"}},
+    {"refused as expected", web_service(), "from: client, to: node-a:30081, result: refused",
+     outcomes(Outcome::Refused, 20), Status::Pass, {"20/20 refused"}},
+    {"refused expected, some dropped", web_service(), "from: client, to: node-a:30081, result: refused",
+     outcomes(Outcome::Refused, 15) + outcomes(Outcome::Timeout, 5), Status::Fail,
+     {"expected refused, observed 15 refused, 5 timeout"}},
+    {"dropped as expected", web_service(), "from: client, to: node-a:30081, result: dropped",
+     outcomes(Outcome::Timeout, 20), Status::Pass, {"20/20 dropped"}},
+    {"dropped expected, but a backend answered", web_service(), "from: client, to: node-a:30080, result: dropped",
+     replies("web-b", 2, kNodeA) + outcomes(Outcome::Timeout, 18), Status::Fail,
+     {"expected dropped, observed 2 reply, 18 timeout"}, {"web-b", "2"}},
+    {"reachable expected, some refused", web_service(), "from: client, to: node-a:30080",
+     replies("web-a1", 190, kNodeA) + outcomes(Outcome::Refused, 10), Status::Fail,
+     {"expected reachable, observed 190 reply, 10 refused"}, {"web-a1", "190"}},
+    {"reachable expected, nothing answered", web_service(), "from: client, to: node-a:30080, backends: uniform",
+     outcomes(Outcome::Timeout, 200), Status::Fail, {"expected reachable, observed 200 timeout"}, {}, {"got no probe"}},
+    {"an out-of-window segment that leaked is counted as reaching the client", web_service(),
+     "from: client, to: node-a:30080, probe: out-of-window, result: reachable",
+     replies("web-a1", 5, kNodeA), Status::Pass, {"5/5 reached the client"}},
+};
+
+class Checks : public ::testing::TestWithParam<CheckRow> {};
+
+TEST_P(Checks, StatusAndMessage) {
+  const CheckRow& row = GetParam();
+  Case c = make_case(row.objects, row.expect);
+  const Expectation& e = c.expect.at(0);
+  Flow f = resolve_flow(c.cluster, e);
+  CheckResult r = check_probes(c.cluster, e, f, e.result, row.results);
+  EXPECT_EQ(to_string(r.status), to_string(row.status)) << r.summary;
+  for (const auto& s : row.summary) EXPECT_THAT(r.summary, HasSubstr(s));
+  for (const auto& s : row.detail) EXPECT_THAT(r.detail, HasSubstr(s));
+  for (const auto& s : row.absent) EXPECT_THAT(r.summary, Not(HasSubstr(s)));
+  if (row.status == Status::Pass) {
+    EXPECT_EQ(r.detail, "");
+  }
+}
+
+std::string test_name(const ::testing::TestParamInfo<CheckRow>& info) {
+  std::string out;
+  bool upper = true;
+  for (char ch : info.param.name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
+    upper = false;
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, Checks, ::testing::ValuesIn(kChecks), test_name);
+
+// The counts behind the message: per backend and per outcome, and the
+// distribution test's p-value and false-failure rate.
+TEST(CheckCounts, BackendsOutcomesAndPValue) {
+  Case c = make_case(web_service(), "from: client, to: node-a:30080, backends: uniform, falseFailureRate: 1e-4");
+  const Expectation& e = c.expect.at(0);
+  Probes results = replies("web-a1", 70, kNodeA) + replies("web-a2", 60, kNodeA) + replies("web-b", 70, kNodeA) +
+                   outcomes(Outcome::Timeout, 3);
+  CheckResult r = check_probes(c.cluster, e, resolve_flow(c.cluster, e), Verdict::Reachable, results);
+  EXPECT_EQ(r.backends, (std::map<std::string, uint64_t>{{"web-a1", 70}, {"web-a2", 60}, {"web-b", 70}}));
+  EXPECT_EQ(r.outcomes, (std::map<Outcome, int>{{Outcome::Reply, 200}, {Outcome::Timeout, 3}}));
+  EXPECT_EQ(r.status, Status::Fail);  // the timeouts, not the spread
+  EXPECT_GT(r.p_value, 0.5);
+  EXPECT_DOUBLE_EQ(r.alpha, 1e-4);
+  // The spread is still tested on the replies that came.
+  EXPECT_EQ(r.summary, "expected reachable, observed 200 reply, 3 timeout (p = 0.61)");
+}
+
+// The verdict a generator must produce: by design per generator name, else
+// per kube-proxy mode, else the expectation's own.
+struct VerdictRow {
+  std::string name;
+  std::string expect;
+  std::string generator;
+  ProxyMode mode;
+  Verdict want;
+};
+
+TEST(ExpectedVerdict, ExceptByNameAndByMode) {
+  const std::string to = "from: client, to: node-a:30080, ";
+  const std::vector<VerdictRow> rows = {
+      {"no except: the expectation's result", to + "result: refused", "kube-iptables", ProxyMode::Iptables,
+       Verdict::Refused},
+      {"except by name", to + "except: {kube-iptables: refused}", "kube-iptables", ProxyMode::Iptables,
+       Verdict::Refused},
+      {"another generator's name does not apply", to + "except: {kube-iptables: refused}", "kube-nftables",
+       ProxyMode::Nftables, Verdict::Reachable},
+      {"except by mode", to + "except: {nftables: dropped}", "kube-nftables", ProxyMode::Nftables, Verdict::Dropped},
+      {"a mode key covers any generator of that mode", to + "except: {nftables: dropped}", "exec:./my-proxy",
+       ProxyMode::Nftables, Verdict::Dropped},
+      {"another mode's key does not apply", to + "except: {nftables: dropped}", "kube-iptables", ProxyMode::Iptables,
+       Verdict::Reachable},
+      {"the name wins over the mode", to + "except: {iptables: refused, kube-iptables: dropped}", "kube-iptables",
+       ProxyMode::Iptables, Verdict::Dropped},
+      {"the mode applies to the other generators of it", to + "except: {iptables: refused, kube-iptables: dropped}",
+       "ruleset:node.iptables-save", ProxyMode::Iptables, Verdict::Refused},
+      {"mode None ignores mode keys", to + "except: {iptables: refused, nftables: dropped}",
+       "ruleset:node.iptables-save", ProxyMode::None, Verdict::Reachable},
+      {"mode None still takes its name", to + "except: {iptables: refused, 'ruleset:node.iptables-save': dropped}",
+       "ruleset:node.iptables-save", ProxyMode::None, Verdict::Dropped},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    Case c = make_case(web_service(), row.expect);
+    EXPECT_EQ(to_string(expected_verdict(c.expect.at(0), row.generator, row.mode)), to_string(row.want));
+  }
+}
+
+}  // namespace
