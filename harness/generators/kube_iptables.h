@@ -35,7 +35,9 @@ class KubeIptablesGenerator : public Generator {
   KubeIptablesGenerator() = default;
   explicit KubeIptablesGenerator(Options options) : options_(options) {}
 
-  std::string name() const override { return "kube-iptables"; }
+  std::string name() const override {
+    return options_.pre_1_19_port_names ? "kube-iptables,port-names=pre-1.19" : "kube-iptables";
+  }
   ProxyMode mode() const override { return ProxyMode::Iptables; }
   std::vector<std::string> needs(const Cluster& cluster) const override;
   bool needs_conntrack_cleanup() const override { return true; }

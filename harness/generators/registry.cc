@@ -9,7 +9,11 @@ namespace harness {
 
 std::unique_ptr<Generator> make_generator(const GeneratorSpec& spec) {
   switch (spec.kind) {
-    case GeneratorSpec::Kind::KubeIptables: return std::make_unique<KubeIptablesGenerator>();
+    case GeneratorSpec::Kind::KubeIptables: {
+      KubeIptablesGenerator::Options options;
+      options.pre_1_19_port_names = spec.pre_1_19_port_names;
+      return std::make_unique<KubeIptablesGenerator>(options);
+    }
     case GeneratorSpec::Kind::KubeNftables: return std::make_unique<KubeNftablesGenerator>();
     case GeneratorSpec::Kind::Ruleset: return std::make_unique<RulesetFileGenerator>(spec.argument, spec.mode);
     case GeneratorSpec::Kind::Exec: return std::make_unique<ExecGenerator>(spec.argument, spec.base, spec.mode);

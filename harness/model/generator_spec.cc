@@ -44,10 +44,18 @@ ProxyMode parse_mode(std::string_view text, std::string_view value) {
 void apply_option(GeneratorSpec& spec, const KindInfo& kind, std::string_view text, std::string_view option) {
   auto eq = option.find('=');
   std::string_view key = option.substr(0, eq);
-  if (eq == std::string_view::npos || key != "mode")
-    reject(text, "unknown option '" + std::string(option) + "' (the option is mode=iptables|nftables|none)");
-  if (!kind.takes_argument) reject(text, std::string(kind.word) + " implements " + to_string(kind.mode) + " mode already");
-  spec.mode = parse_mode(text, option.substr(eq + 1));
+  std::string_view value = eq == std::string_view::npos ? std::string_view{} : option.substr(eq + 1);
+  if (key == "mode" && !value.empty()) {
+    if (!kind.takes_argument) reject(text, std::string(kind.word) + " implements " + to_string(kind.mode) + " mode already");
+    spec.mode = parse_mode(text, value);
+  } else if (key == "port-names" && spec.kind == GeneratorSpec::Kind::KubeIptables) {
+    if (value != "pre-1.19" && value != "current")
+      reject(text, "port-names must be current or pre-1.19, got '" + std::string(value) + "'");
+    spec.pre_1_19_port_names = value == "pre-1.19";
+  } else {
+    reject(text, "unknown option '" + std::string(option) +
+                     "' (options: mode=iptables|nftables|none; kube-iptables: port-names=pre-1.19)");
+  }
 }
 
 }  // namespace
@@ -102,7 +110,7 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
 std::string GeneratorSpec::name() const {
   switch (kind) {
     case Kind::KubeIptables:
-    case Kind::KubeNftables: return info(kind).word;
+    case Kind::KubeNftables: return str();
     case Kind::Ruleset: return "ruleset:" + fs::path(argument).filename().string();
     case Kind::Exec: return "exec:" + argument;
   }
@@ -111,7 +119,7 @@ std::string GeneratorSpec::name() const {
 
 std::string GeneratorSpec::str() const {
   const KindInfo& k = info(kind);
-  if (!k.takes_argument) return k.word;
+  if (!k.takes_argument) return std::string(k.word) + (pre_1_19_port_names ? ",port-names=pre-1.19" : "");
   std::string options = mode == k.mode ? "" : ",mode=" + to_string(mode);
   return k.word + options + ":" + argument;
 }

@@ -9,7 +9,9 @@
 //
 // Options: mode=iptables|nftables|none says which kube-proxy mode the
 // generator implements (built-ins imply theirs); `except:` verdicts and the
-// kernel features a run needs follow from it.
+// kernel features a run needs follow from it. kube-iptables takes
+// port-names=pre-1.19: chain names and comments of an unnamed Service port as
+// kube-proxy wrote them before 1.19 ("ns/name:" with the colon).
 //
 // Relative paths resolve against one base: the folder of the case file the
 // spec is written in, or the current directory for --generator. A ruleset
@@ -33,6 +35,7 @@ struct GeneratorSpec {
   ProxyMode mode = ProxyMode::Iptables;
   std::string argument;  // ruleset: the resolved path; exec: the command
   std::string base;      // the folder relative paths resolve against
+  bool pre_1_19_port_names = false;  // kube-iptables,port-names=pre-1.19
 
   // Throws kpath::Error with a message that says what is accepted.
   static GeneratorSpec parse(std::string_view text, const std::string& base);

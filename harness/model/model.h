@@ -90,8 +90,6 @@ struct Service {
   SourceLocation where;
 
   std::string key() const { return ns + "/" + name; }
-  // "ns/name:portname" — kube-proxy's ServicePortName string.
-  std::string port_name(const ServicePort& p) const { return key() + ":" + p.name; }
   bool external() const { return type != ServiceType::ClusterIP; }
 };
 

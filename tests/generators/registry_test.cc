@@ -56,5 +56,15 @@ TEST(Registry, NeedsFollowTheMode) {
   EXPECT_THAT(make("kube-nftables")->needs(c), Contains(feature::kNftMasqueradeFullyRandom));
 }
 
+// The spec's option reaches the generator: an unnamed port's chains as
+// kube-proxy named them before 1.19 (the seed dump's J2DWGRZTH4C2LPA4).
+TEST(Registry, PortNamesOptionSelectsThePre119Names) {
+  Cluster seed = kpath_test::seed_cluster();
+  auto old = make("kube-iptables,port-names=pre-1.19");
+  EXPECT_EQ(old->name(), "kube-iptables,port-names=pre-1.19");
+  EXPECT_NE(old->generate(seed, "master").text.find("KUBE-SVC-J2DWGRZTH4C2LPA4"), std::string::npos);
+  EXPECT_NE(make("kube-iptables")->generate(seed, "master").text.find("KUBE-SVC-X42AMYO3K4UIBY54"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace harness

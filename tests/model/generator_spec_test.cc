@@ -50,7 +50,9 @@ INSTANTIATE_TEST_SUITE_P(
         // An exec command keeps its colons and commas; it runs in the base folder.
         Accepted{"exec:./gen.sh --out=a,b:c", Kind::Exec, ProxyMode::None, "./gen.sh --out=a,b:c",
                  "exec:./gen.sh --out=a,b:c"},
-        Accepted{"exec,mode=iptables:my-proxy", Kind::Exec, ProxyMode::Iptables, "my-proxy", "exec:my-proxy"}));
+        Accepted{"exec,mode=iptables:my-proxy", Kind::Exec, ProxyMode::Iptables, "my-proxy", "exec:my-proxy"},
+        Accepted{"kube-iptables,port-names=pre-1.19", Kind::KubeIptables, ProxyMode::Iptables, "",
+                 "kube-iptables,port-names=pre-1.19"}));
 
 struct Rejected {
   const char* text;
@@ -78,7 +80,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejected{"kube-iptables:x", "kube-iptables takes no argument"},
                       Rejected{"kube-iptables,mode=nftables", "kube-iptables implements iptables mode already"},
                       Rejected{"exec,mode=ipvs:x", "mode must be iptables, nftables or none, got 'ipvs'"},
-                      Rejected{"exec,fast:x", "unknown option 'fast'"}));
+                      Rejected{"exec,fast:x", "unknown option 'fast'"},
+                      Rejected{"kube-nftables,port-names=pre-1.19", "unknown option 'port-names=pre-1.19'"},
+                      Rejected{"kube-iptables,port-names=1.18", "port-names must be current or pre-1.19"}));
 
 TEST(GeneratorSpec, BuiltinsAreTheDefaultSet) {
   auto builtins = builtin_generators();
