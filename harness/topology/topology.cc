@@ -5,31 +5,33 @@
 #include <algorithm>
 #include <set>
 
-#include "netns/address.h"
 #include "base/error.h"
-#include "netns/link.h"
-#include "netns/route.h"
+#include "netns/rtnl.h"
 #include "netns/sysctl.h"
 
 namespace harness {
 namespace {
 
 using netns::Namespace;
+using netns::Rtnl;
+
+// A namespace being built, with the one netlink handle every link, address
+// and route request for it goes through (iproute2's rth, one per namespace).
+struct Member {
+  const Namespace& ns;
+  Rtnl& rt;
+};
 
 Cidr host(const Ip& ip) { return Cidr(ip, ip.bits()); }
 
-void route_via_link(const Namespace& ns, const Ip& dst, const std::string& dev) {
-  netns::add_route(ns, {host(dst), std::nullopt, dev, false});
+void route_via_link(Rtnl& rt, const Ip& dst, const std::string& dev) {
+  rt.add_route({host(dst), std::nullopt, dev, false});
 }
 
-void route_via(const Namespace& ns, const Cidr& dst, const Ip& gateway) {
-  netns::add_route(ns, {dst, gateway, "eth0", true});
-}
+void route_via(Rtnl& rt, const Cidr& dst, const Ip& gateway) { rt.add_route({dst, gateway, "eth0", true}); }
 
-}  // namespace
-
-void prepare_namespace(const Namespace& ns) {
-  netns::set_up(ns, "lo");
+void prepare(const Namespace& ns, Rtnl& rt) {
+  rt.set_up("lo");
   // No IPv6 duplicate-address wait on the links that follow.
   netns::set_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0");
   // ICMP errors are rate-limited per peer (a burst of about six) and per
@@ -42,23 +44,23 @@ void prepare_namespace(const Namespace& ns) {
   netns::set_sysctl(ns, "net/ipv6/icmp/ratemask", "0,3-127");  // default less type 1 (dest unreachable)
 }
 
-namespace {
+}  // namespace
 
-Namespace new_namespace() {
-  Namespace ns = Namespace::create();
-  prepare_namespace(ns);
-  return ns;
+void prepare_namespace(const Namespace& ns) {
+  Rtnl rt(ns);
+  prepare(ns, rt);
 }
 
+namespace {
+
 // Joins a member namespace to the fabric bridge with eth0 holding its IPs.
-void join_fabric(const Namespace& fabric, int port, const Namespace& member,
-                 const std::vector<Ip>& ips) {
+void join_fabric(Rtnl& fabric, int port, Member member, const std::vector<Ip>& ips) {
   std::string port_name = fmt::format("port{}", port);
-  netns::create_veth(fabric, port_name, member, "eth0");
-  netns::set_master(fabric, port_name, "fabric");
-  netns::set_up(fabric, port_name);
-  for (const auto& ip : ips) netns::add_address(member, "eth0", host(ip));
-  netns::set_up(member, "eth0");
+  fabric.create_veth(port_name, member.ns, "eth0");
+  fabric.set_master(port_name, "fabric");
+  fabric.set_up(port_name);
+  for (const auto& ip : ips) member.rt.add_address("eth0", host(ip));
+  member.rt.set_up("eth0");
 }
 
 // Everything on the fabric that is not `self`: every node and external IP.
@@ -73,33 +75,35 @@ std::vector<Ip> fabric_peers(const Cluster& c, const std::vector<Ip>& self) {
   return out;
 }
 
-void wire_pod(const Namespace& node_ns, const Pod& pod, int index, const Namespace& pod_ns) {
+void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   std::string node_end = fmt::format("veth{}", index);
-  netns::create_veth(node_ns, node_end, pod_ns, "eth0");
-  netns::set_up(node_ns, node_end);
+  node.rt.create_veth(node_end, pod_ns.ns, "eth0");
+  node.rt.set_up(node_end);
   // The node answers the pod's ARP for its gateway (169.254.1.1) by proxy ARP;
   // it proxies only addresses it has a route to through another device.
-  netns::set_sysctl(node_ns, fmt::format("net/ipv4/conf/{}/proxy_arp", node_end), "1");
+  netns::set_sysctl(node.ns, fmt::format("net/ipv4/conf/{}/proxy_arp", node_end), "1");
   // Answer at once (the default proxy_delay holds proxy replies up to 0.8 s),
   // as Calico does; otherwise a pod's first probes wait out that delay.
-  netns::set_sysctl(node_ns, fmt::format("net/ipv4/neigh/{}/proxy_delay", node_end), "0");
-  netns::set_sysctl(node_ns, fmt::format("net/ipv6/conf/{}/proxy_ndp", node_end), "1");
+  netns::set_sysctl(node.ns, fmt::format("net/ipv4/neigh/{}/proxy_delay", node_end), "0");
+  netns::set_sysctl(node.ns, fmt::format("net/ipv6/conf/{}/proxy_ndp", node_end), "1");
   for (const auto& ip : pod.ips) {
-    netns::add_address(pod_ns, "eth0", host(ip));
-    route_via_link(node_ns, ip, node_end);
+    pod_ns.rt.add_address("eth0", host(ip));
+    route_via_link(node.rt, ip, node_end);
   }
-  netns::set_up(pod_ns, "eth0");
+  pod_ns.rt.set_up("eth0");
   Ip gw = Ip::from(Topology::kPodGateway);
-  route_via_link(pod_ns, gw, "eth0");
-  netns::add_route(pod_ns, {Cidr(Ip::from("0.0.0.0"), 0), gw, "eth0", true});
+  route_via_link(pod_ns.rt, gw, "eth0");
+  pod_ns.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), gw, "eth0", true});
 }
 
 }  // namespace
 
 Topology Topology::build(const Cluster& c) {
   Topology t;
-  t.fabric_ = new_namespace();
-  netns::create_bridge(t.fabric_, "fabric");
+  t.fabric_ = Namespace::create();
+  Rtnl fabric(t.fabric_);
+  prepare(t.fabric_, fabric);
+  fabric.create_bridge("fabric");
   // The fabric is a plain switch: with br_netfilter loaded, bridged frames
   // would also pass netfilter and conntrack in the fabric namespace.
   for (const char* key : {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables",
@@ -110,31 +114,37 @@ Topology Topology::build(const Cluster& c) {
       // no br_netfilter: nothing to turn off
     }
   }
-  netns::set_up(t.fabric_, "fabric");
+  fabric.set_up("fabric");
   int port = 0;
 
-  auto add = [&](const std::string& name) -> const Namespace& {
+  // The handles live for the build only; the namespaces are held by t.
+  std::map<std::string, Rtnl> handles;
+  auto add = [&](const std::string& name) -> Member {
     if (t.namespaces_.count(name)) throw kpath::Error(fmt::format("duplicate namespace name '{}'", name));
     t.order_.push_back(name);
-    return t.namespaces_.emplace(name, new_namespace()).first->second;
+    const Namespace& ns = t.namespaces_.emplace(name, Namespace::create()).first->second;
+    Rtnl& rt = handles.emplace(name, Rtnl(ns)).first->second;
+    prepare(ns, rt);
+    return {ns, rt};
   };
+  auto member = [&](const std::string& name) { return Member{t.namespaces_.at(name), handles.at(name)}; };
 
   for (const auto& node : c.nodes) {
-    const Namespace& ns = add(node.name);
-    join_fabric(t.fabric_, port++, ns, node.ips);
-    netns::set_sysctl(ns, "net/ipv4/ip_forward", "1");
-    netns::set_sysctl(ns, "net/ipv6/conf/all/forwarding", "1");
+    Member m = add(node.name);
+    join_fabric(fabric, port++, m, node.ips);
+    netns::set_sysctl(m.ns, "net/ipv4/ip_forward", "1");
+    netns::set_sysctl(m.ns, "net/ipv6/conf/all/forwarding", "1");
     // A route for the pods' gateway so proxy ARP answers it (see wire_pod).
-    route_via_link(ns, Ip::from(kPodGateway), "lo");
+    route_via_link(m.rt, Ip::from(kPodGateway), "lo");
     // A real node has a default route; locally generated traffic to a
     // ClusterIP needs one before the OUTPUT hook can DNAT it.
-    netns::add_route(ns, {Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "eth0", false});
-    for (const auto& peer : fabric_peers(c, node.ips)) route_via_link(ns, peer, "eth0");
+    m.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "eth0", false});
+    for (const auto& peer : fabric_peers(c, node.ips)) route_via_link(m.rt, peer, "eth0");
   }
   std::map<std::string, int> pods_on_node;
   for (const auto& pod : c.pods) {
-    const Namespace& ns = add(pod.name);
-    wire_pod(t.namespaces_.at(pod.node), pod, pods_on_node[pod.node]++, ns);
+    Member m = add(pod.name);
+    wire_pod(member(pod.node), pod, pods_on_node[pod.node]++, m);
   }
   // Pods on other nodes are reached through their node across the fabric.
   for (const auto& node : c.nodes) {
@@ -144,15 +154,15 @@ Topology Topology::build(const Cluster& c) {
       for (const auto& ip : pod.ips)
         for (const auto& gw : owner->ips)
           if (gw.family() == ip.family()) {
-            route_via(t.namespaces_.at(node.name), host(ip), gw);
+            route_via(handles.at(node.name), host(ip), gw);
             break;
           }
     }
   }
   for (const auto& ext : c.externals) {
-    const Namespace& ns = add(ext.name);
-    join_fabric(t.fabric_, port++, ns, ext.ips);
-    for (const auto& peer : fabric_peers(c, ext.ips)) route_via_link(ns, peer, "eth0");
+    Member m = add(ext.name);
+    join_fabric(fabric, port++, m, ext.ips);
+    for (const auto& peer : fabric_peers(c, ext.ips)) route_via_link(m.rt, peer, "eth0");
     // Service addresses a client may target from outside (externalIPs, LB
     // ingress, the ClusterIP range) are routed to the first node, as an
     // upstream router or a cloud load balancer would.
@@ -165,21 +175,21 @@ Topology Topology::build(const Cluster& c) {
           for (const auto& ip : *list)
             if (ip.family() == gw.family() && !c.service_cidr.contains(ip)) routes.insert(host(ip));
       }
-      for (const auto& dst : routes) route_via(ns, dst, gw);
+      for (const auto& dst : routes) route_via(m.rt, dst, gw);
       break;
     }
   }
   // No traffic until every link is up (see netns::wait_until_up).
   std::vector<std::string> ports;
   for (int i = 0; i < port; ++i) ports.push_back(fmt::format("port{}", i));
-  netns::wait_until_up(t.fabric_, ports);
+  fabric.wait_until_up(ports);
   for (const auto& node : c.nodes) {
     std::vector<std::string> links{"eth0"};
     for (int i = 0; i < pods_on_node[node.name]; ++i) links.push_back(fmt::format("veth{}", i));
-    netns::wait_until_up(t.namespaces_.at(node.name), links);
+    handles.at(node.name).wait_until_up(links);
   }
-  for (const auto& pod : c.pods) netns::wait_until_up(t.namespaces_.at(pod.name), {"eth0"});
-  for (const auto& ext : c.externals) netns::wait_until_up(t.namespaces_.at(ext.name), {"eth0"});
+  for (const auto& pod : c.pods) handles.at(pod.name).wait_until_up({"eth0"});
+  for (const auto& ext : c.externals) handles.at(ext.name).wait_until_up({"eth0"});
   return t;
 }
 
