@@ -10,9 +10,9 @@ packages=(
   build-essential cmake pkg-config python3 iproute2
   # libraries
   libmnl-dev libboost-dev libboost-filesystem-dev libfmt-dev
-  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev
-  # tests
-  libgtest-dev libgmock-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libpugixml-dev
+  # tests (chromium renders the HTML report headless)
+  libgtest-dev libgmock-dev chromium
   # rule installers and kernel tools the harness spawns inside namespaces
   iptables nftables
   # fuzzing the case loader (libFuzzer ships with clang)

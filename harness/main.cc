@@ -21,11 +21,14 @@
 #include "harness/host/doctor.h"
 #include "harness/run/needs.h"
 #include "harness/report/explain_stats.h"
+#include "harness/report/junit.h"
 #include "harness/report/report.h"
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
 #include "base/error.h"
 #include "netns/privileges.h"
+
+std::string version() { return fmt::format("kpath {} (commit {})", KPATH_VERSION, KPATH_COMMIT); }
 
 namespace {
 
@@ -106,6 +109,7 @@ int run(const RunArgs& args) {
   for (const auto& path : {args.junit, args.behaviour_table})
     if (!path.empty()) check_writable(path);
   Report report;
+  report.env = describe_environment(version());
   std::vector<Case> cases = load_all(paths, report);
   RunOptions options = run_options(args);
   if (args.explain_stats) {
@@ -127,12 +131,12 @@ int run(const RunArgs& args) {
   std::vector<Task> tasks = plan(cases, options);
   std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
   int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto runs = run_all(tasks, options, jobs, [](const CaseRun& r, size_t finished, size_t total) {
+  report.runs = run_all(tasks, options, jobs, [](const CaseRun& r, size_t finished, size_t total) {
     std::fprintf(stderr, "%s\n", progress_line(r, finished, total).c_str());
   });
-  for (auto& r : runs)
-    if (r) report.runs.push_back(std::move(*r));
   report.interrupted = g_stop.load();
+  report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
+                                                                             report.env.started);
   std::printf("%s", summary(report).c_str());
   write_reports(args, report);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
@@ -173,10 +177,6 @@ constexpr const char* kExitCodes =
     "(a case file, a generator spec, an option, a report path that cannot be written); 3 a generator,\n"
     "installer or environment error (an ERROR run, or no CAP_NET_ADMIN); 4 nothing ran (every run\n"
     "skipped, no case found, or under CI=true any skip without --allow-skip); 130/143 interrupted.";
-
-std::string version() {
-  return fmt::format("kpath {} (commit {})", KPATH_VERSION, KPATH_COMMIT);
-}
 
 // The first argument that is not an option must be a command: say so plainly
 // rather than CLI11's "A subcommand is required".

@@ -18,28 +18,35 @@ namespace {
 
 double seconds(std::chrono::microseconds us) { return static_cast<double>(us.count()) / 1e6; }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n' && ch != '\t') out += ' ';
-        else out += ch;
-    }
+}  // namespace
+
+std::string expectation_name(const Expectation& e) {
+  return e.name.empty() ? fmt::format("{} -> {} {}", e.from.str(), e.to.str(), to_string(e.protocol)) : e.name;
+}
+
+std::vector<PlannedExpectation> planned_expectations(const CaseRun& run) {
+  std::string why = run.status == Status::Skip    ? run.error
+                    : run.status == Status::Error ? "not run: " + run.error.substr(0, run.error.find('\n'))
+                                                  : "interrupted";  // nothing else ends a run early
+  std::vector<PlannedExpectation> out;
+  for (const Expectation* e : run.planned) {
+    auto it = std::find_if(run.expectations.begin(), run.expectations.end(),
+                           [&](const ExpectationRun& er) { return er.expectation == e; });
+    if (it != run.expectations.end()) out.push_back({e, &*it, ""});
+    else out.push_back({e, nullptr, why});
   }
   return out;
 }
 
-std::string expectation_name(const ExpectationRun& er) {
-  const auto& e = *er.expectation;
-  return e.name.empty() ? fmt::format("{} -> {} {}", e.from.str(), e.to.str(), to_string(e.protocol)) : e.name;
+RunEnvironment describe_environment(const std::string& kpath_version) {
+  RunEnvironment env;
+  env.kpath_version = kpath_version;
+  env.host = fingerprint();
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0) env.hostname = name;
+  env.started = std::chrono::system_clock::now();
+  return env;
 }
-
-}  // namespace
 
 // The worst thing that happened decides: bad input first (nothing else is
 // worth reading until it is fixed), then errors (verdicts are incomplete),
@@ -97,7 +104,7 @@ std::string summary(const Report& report) {
     }
     for (const auto& er : run.expectations)
       out += row(to_string(er.check.status), run.case_name, run.generator,
-                 expectation_name(er) + ": " + er.check.summary);
+                 expectation_name(*er.expectation) + ": " + er.check.summary);
   }
 
   std::string details;
@@ -109,7 +116,7 @@ std::string summary(const Report& report) {
     for (const auto& er : run.expectations) {
       if (er.check.status == Status::Pass) continue;
       const auto& e = *er.expectation;
-      details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(er), e.where.file,
+      details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(*er.expectation), e.where.file,
                              e.where.line, to_string(er.flow.kind), e.from.str(), er.flow.target.str(), er.flow.port,
                              to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
                              er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
@@ -143,57 +150,6 @@ std::string summary(const Report& report) {
   out += fmt::format("\n{} runs, {} probes: {} passed, {} failed, {} errors, {} skipped{}\n", report.runs.size(),
                      report.probes(), pass, fail, error, skip, report.interrupted ? " (interrupted)" : "");
   return out;
-}
-
-std::string junit_xml(const Report& report) {
-  std::string suites;
-  int total_tests = 0, total_failures = 0, total_errors = 0;
-  for (const auto& le : report.load_errors) {
-    suites += fmt::format(
-        "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
-        "    <testcase classname=\"kpath.load\" name=\"load\" time=\"0\">\n"
-        "      <error message=\"case file rejected\">{}</error>\n    </testcase>\n  </testsuite>\n",
-        xml_escape(le.file), xml_escape(le.message));
-    ++total_tests;
-    ++total_errors;
-  }
-  for (const auto& run : report.runs) {
-    std::string cases;
-    int tests = 0, failures = 0, errors = 0, skipped = 0;
-    std::string classname = xml_escape(run.case_name + "." + run.generator);
-    if (run.status == Status::Skip) {
-      ++tests;
-      ++skipped;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"run\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                           classname, xml_escape(run.error));
-    }
-    if (run.status == Status::Error) {
-      ++tests;
-      ++errors;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"setup\" time=\"{:.3f}\">\n      <error message=\"{}\">{}</error>\n    </testcase>\n",
-                           classname, seconds(run.total), xml_escape(run.error.substr(0, run.error.find('\n'))),
-                           xml_escape(run.error));
-    }
-    for (const auto& er : run.expectations) {
-      ++tests;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", classname,
-                           xml_escape(expectation_name(er)), seconds(er.elapsed));
-      if (er.check.status == Status::Fail) {
-        ++failures;
-        cases += fmt::format("      <failure message=\"{}\">{}\n{}</failure>\n", xml_escape(er.check.summary),
-                             xml_escape(er.check.detail), xml_escape(run.diagnosis));
-      }
-      cases += "    </testcase>\n";
-    }
-    suites += fmt::format(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\" file=\"{}\">\n{}  </testsuite>\n",
-        classname, tests, failures, errors, skipped, seconds(run.total), xml_escape(run.file), cases);
-    total_tests += tests;
-    total_failures += failures;
-    total_errors += errors;
-  }
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kpath\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n{}</testsuites>\n",
-                     total_tests, total_failures, total_errors, suites);
 }
 
 std::string coverage_report(const Report& report) {

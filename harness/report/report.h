@@ -2,10 +2,12 @@
 // details with expected-vs-observed tables, and JUnit XML.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "harness/host/doctor.h"
 #include "harness/run/runner.h"
 
 namespace harness {
@@ -26,10 +28,25 @@ enum ExitStatus : int {
   // Interrupted: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
 };
 
+// Where and when the suite ran, for the reports' headers and properties.
+struct RunEnvironment {
+  std::string kpath_version;  // "kpath 0.1.0 (commit 0123456789ab)"
+  Fingerprint host;           // kernel, iptables and nft versions
+  std::string hostname;
+  std::chrono::system_clock::time_point started;
+  std::chrono::microseconds elapsed{0};
+};
+
+// This machine now: hostname, fingerprint, the start time.
+RunEnvironment describe_environment(const std::string& kpath_version);
+
 struct Report {
   std::vector<LoadError> load_errors;
+  // One per planned run, in plan order: a run that never started is a skip
+  // with its reason ("interrupted").
   std::vector<CaseRun> runs;
   bool interrupted = false;
+  RunEnvironment env;
 
   // The exit status for this report; `skips_fail`: a skipped run is no
   // success (CI=true without --allow-skip). Interruption is the caller's.
@@ -38,10 +55,23 @@ struct Report {
   uint64_t probes() const;
 };
 
+// One expectation a run was to probe: its result, or why it has none.
+struct PlannedExpectation {
+  const Expectation* expectation = nullptr;
+  const ExpectationRun* result = nullptr;  // nullptr: it did not run
+  std::string not_run;                     // why, when it did not run
+};
+// Every planned expectation of the run, in order, the ones that ran with
+// their results; the others say why ("interrupted", the skip's reason, the
+// run's error).
+std::vector<PlannedExpectation> planned_expectations(const CaseRun& run);
+
+// The expectation's name, or "FROM -> TO PROTO" when it has none.
+std::string expectation_name(const Expectation& e);
+
 std::string progress_line(const CaseRun& run, size_t index, size_t total);
 // The table of every expectation run, then details of failures and errors.
 std::string summary(const Report& report);
-std::string junit_xml(const Report& report);
 // Per run: how many generated rules were hit, and the ones never hit.
 std::string coverage_report(const Report& report);
 void write_file(const std::string& path, const std::string& text);

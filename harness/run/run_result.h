@@ -28,7 +28,10 @@ struct CaseRun {
   std::string generator;  // its name (GeneratorSpec::name)
   ProxyMode mode = ProxyMode::None;
   Status status = Status::Pass;
-  std::string error;      // Error: what went wrong (generator, installer, topology)
+  // The expectations this run was to probe, in order; `expectations` holds
+  // the ones that ran (a prefix when the run stopped early).
+  std::vector<const Expectation*> planned;
+  std::string error;      // Error: what went wrong; Skip: why it did not run
   std::string diagnosis;  // on failure: rule counters on the nodes
   std::vector<ExpectationRun> expectations;
   std::vector<std::string> pinned;

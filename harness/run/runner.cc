@@ -271,9 +271,6 @@ void apply_endpoint_change(Cluster& cluster, const EndpointChange& change) {
   }
 }
 
-namespace {
-
-// A run of c against a generator, before anything ran.
 CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode) {
   CaseRun run;
   run.case_name = c.name;
@@ -281,10 +278,9 @@ CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode) {
   run.file = c.file;
   run.generator = generator;
   run.mode = mode;
+  for (const auto& e : c.expect) run.planned.push_back(&e);
   return run;
 }
-
-}  // namespace
 
 CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& options) {
   CaseRun run = new_run(c, generator.name(), generator.mode());

@@ -35,6 +35,10 @@ struct RunOptions {
 // the ones it lists, else the built-ins.
 std::vector<GeneratorSpec> generators_for(const Case& c, const RunOptions& options);
 
+// A run of c against a generator before anything ran: its names and every
+// expectation planned.
+CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode);
+
 CaseRun run_case(const Case& c, const GeneratorSpec& spec, const RunOptions& options);
 // The same with a generator object (for example a test's mutated generator).
 CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& options);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace harness {
@@ -16,8 +17,19 @@ std::vector<Task> plan(const std::vector<Case>& cases, const RunOptions& options
   return tasks;
 }
 
-std::vector<std::optional<CaseRun>> run_all(const std::vector<Task>& tasks, const RunOptions& options, int jobs,
-                                            const std::function<void(const CaseRun&, size_t, size_t)>& done) {
+namespace {
+
+CaseRun interrupted_run(const Task& task) {
+  CaseRun run = new_run(*task.c, task.generator.name(), task.generator.mode);
+  run.status = Status::Skip;
+  run.error = "interrupted";
+  return run;
+}
+
+}  // namespace
+
+std::vector<CaseRun> run_all(const std::vector<Task>& tasks, const RunOptions& options, int jobs,
+                             const std::function<void(const CaseRun&, size_t, size_t)>& done) {
   std::vector<std::optional<CaseRun>> runs(tasks.size());
   std::mutex mu;
   std::atomic<size_t> next{0};
@@ -36,7 +48,9 @@ std::vector<std::optional<CaseRun>> run_all(const std::vector<Task>& tasks, cons
   std::vector<std::thread> pool;
   for (int j = 0; j < std::min<int>(jobs, static_cast<int>(tasks.size())); ++j) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
-  return runs;
+  std::vector<CaseRun> out;
+  for (size_t i = 0; i < tasks.size(); ++i) out.push_back(runs[i] ? std::move(*runs[i]) : interrupted_run(tasks[i]));
+  return out;
 }
 
 }  // namespace harness

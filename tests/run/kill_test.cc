@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include <pugixml.hpp>
+
 #include "support/host_snapshot.h"
 #include "support/privileges.h"
 
@@ -76,20 +78,45 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
   }
 }
 
+// The JUnit after SIGINT lists every planned run and expectation: what ran
+// with its result, the rest skipped with the reason "interrupted".
 TEST(Kill, SigintStopsCleanlyAndStillWritesJunit) {
   KPATH_REQUIRE_NET_ADMIN();
   std::string junit = ::testing::TempDir() + "kpath-sigint.xml";
   unlink(junit.c_str());
   const std::string seed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
-  pid_t pid = spawn_kpath({"run", "-j", "1", "-g", "kube-iptables", "-g", "kube-iptables", "--junit", junit, seed});
+  constexpr int kRuns = 4, kExpectations = 4;  // the seed case has 4 expectations
+  std::vector<std::string> args = {"run", "-j", "1", "--junit", junit, seed};
+  for (int i = 0; i < kRuns; ++i) args.insert(args.begin() + 1, {"-g", "kube-iptables"});
+  pid_t pid = spawn_kpath(args);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
-  std::string xml = kpath_test::command_output("cat " + junit);
-  EXPECT_NE(xml.find("<testsuites"), std::string::npos) << "no JUnit file after SIGINT";
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_file(junit.c_str())) << "no readable JUnit file after SIGINT";
+  auto root = doc.child("testsuites");
+  EXPECT_EQ(root.attribute("tests").as_int(), kRuns * kExpectations);
+  EXPECT_EQ(root.attribute("failures").as_int(), 0);
+  EXPECT_EQ(root.attribute("errors").as_int(), 0);
+  int suites = 0, cases = 0, skipped = 0;
+  for (auto suite : root.children("testsuite")) {
+    ++suites;
+    EXPECT_STREQ(suite.child("properties").find_child_by_attribute("property", "name", "interrupted")
+                     .attribute("value").value(), "true");
+    for (auto tc : suite.children("testcase")) {
+      ++cases;
+      if (tc.child("skipped").empty()) continue;
+      ++skipped;
+      EXPECT_STREQ(tc.child("skipped").attribute("message").value(), "interrupted");
+    }
+  }
+  EXPECT_EQ(suites, kRuns);
+  EXPECT_EQ(cases, kRuns * kExpectations);
+  EXPECT_GE(skipped, kExpectations) << "with one job, at least the last run cannot have started";
+  EXPECT_EQ(root.attribute("skipped").as_int(), skipped);
 }
 
 }  // namespace
