@@ -22,6 +22,7 @@ LAYERS = {
     "harness/generators": ["harness/rules"],
     "harness/topology": ["harness/model", "netns"],
     "harness/traffic": ["harness/model", "netns"],
+    "harness/apiserver": ["harness/model", "netns"],
     "harness/verdict": ["harness/traffic", "harness/stats"],
     "harness/host": ["harness/rules"],
     "harness/run": ["harness/generators", "harness/topology", "harness/verdict", "harness/host"],
