@@ -15,9 +15,16 @@ packages=(
   libgtest-dev libgmock-dev chromium
   # rule installers and kernel tools the harness spawns inside namespaces
   iptables nftables
+  # clients the API server is tested against (tests/apiserver/clients_test.cc)
+  python3-kubernetes
   # fuzzing the case loader (libFuzzer ships with clang)
   clang libclang-rt-14-dev
 )
+
+# kubectl 1.20 (client-go 1.20) for the same tests. Another kubectl already on
+# PATH (e.g. Google's "kubectl" package, which owns /usr/bin/kubectl too) is
+# used instead: the two packages cannot both be installed.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -410,6 +410,10 @@ HttpResponse Api::list(const WatchFilter& f, const Query& q) const {
     meta["continue"] = encode_continue({s.rv, last});
     if (p.labels.empty() && p.fields.empty()) meta["remainingItemCount"] = remaining;
   }
+  return list_response(f, meta, items);
+}
+
+HttpResponse Api::list_response(const WatchFilter& f, const Json& meta, const std::vector<Json>& items) const {
   if (f.table) {
     Json t = table_of(*f.resource, items, options_.now(), f.table_objects);
     t["metadata"] = meta;

@@ -101,6 +101,7 @@ class Api {
  private:
   std::variant<HttpResponse, WatchStart> handle_resource(const HttpRequest& request);
   HttpResponse list(const WatchFilter& filter, const std::map<std::string, std::string>& query) const;
+  HttpResponse list_response(const WatchFilter& filter, const Json& meta, const std::vector<Json>& items) const;
   HttpResponse get(const WatchFilter& filter, const std::string& name) const;
   WatchStart watch(WatchFilter filter, const std::map<std::string, std::string>& query) const;
   HttpResponse create_event(const Resource& r, const std::string& ns, const HttpRequest& request);

@@ -1,7 +1,9 @@
 #include "harness/apiserver/apiserver.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +50,11 @@ OwnedFd open_listener(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) throw kpath::Error(std::string("apiserver: socket: ") + std::strerror(errno));
   OwnedFd guard(fd);
+  // Binding 127.0.0.1 works with lo down, but nobody could connect: say so now.
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || !(ifr.ifr_flags & IFF_UP))
+    throw kpath::Error("apiserver: lo is not up in the namespace; bring it up before listen()");
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in sin{};
@@ -56,8 +63,7 @@ OwnedFd open_listener(uint16_t port) {
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
     int e = errno;
-    throw kpath::Error("apiserver: bind 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e) +
-                       (e == EADDRNOTAVAIL ? " (is lo up in the namespace?)" : ""));
+    throw kpath::Error("apiserver: bind 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
   }
   if (::listen(fd, 128) != 0) throw kpath::Error(std::string("apiserver: listen: ") + std::strerror(errno));
   return guard;
@@ -369,7 +375,11 @@ ApiServer::~ApiServer() = default;
 
 std::string ApiServer::listen(const netns::Namespace& ns, uint16_t port) {
   OwnedFd fd = ns.run([port] { return open_listener(port); });
-  return impl_->call([&] { return impl_->listen(std::move(fd)); });
+  try {
+    return impl_->call([&] { return impl_->listen(std::move(fd)); });
+  } catch (const boost::system::system_error& e) {
+    throw kpath::Error(std::string("apiserver: listen: ") + e.what());
+  }
 }
 
 void ApiServer::update(const Cluster& cluster) {
