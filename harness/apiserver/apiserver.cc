@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -18,7 +17,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "base/errno.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "harness/apiserver/request.h"
 
 namespace harness::apiserver {
@@ -30,26 +31,11 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-// Owns a file descriptor until an acceptor takes it.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  OwnedFd(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 // Runs on a thread inside the target namespace: the socket stays there.
-OwnedFd open_listener(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) throw kpath::Error(std::string("apiserver: socket: ") + std::strerror(errno));
-  OwnedFd guard(fd);
+kpath::Fd open_listener(uint16_t port) {
+  kpath::Fd guard(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!guard.valid()) kpath::throw_errno("apiserver: socket");
+  int fd = guard.get();
   // Binding 127.0.0.1 works with lo down, but nobody could connect: say so now.
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
@@ -61,11 +47,9 @@ OwnedFd open_listener(uint16_t port) {
   sin.sin_family = AF_INET;
   sin.sin_port = htons(port);
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
-    int e = errno;
-    throw kpath::Error("apiserver: bind 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
-  }
-  if (::listen(fd, 128) != 0) throw kpath::Error(std::string("apiserver: listen: ") + std::strerror(errno));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0)
+    kpath::throw_errno("apiserver: bind 127.0.0.1:" + std::to_string(port));
+  if (::listen(fd, 128) != 0) kpath::throw_errno("apiserver: listen");
   return guard;
 }
 
@@ -305,7 +289,7 @@ class ApiServer::Impl {
   }
 
   // These run on the event loop.
-  std::string listen(OwnedFd fd);
+  std::string listen(kpath::Fd fd);
   void update(const ObjectSet& objects);
   ServerState& state() { return state_; }
 
@@ -339,7 +323,7 @@ void ApiServer::Impl::stop() {
   for (auto& c : open) c->close();
 }
 
-std::string ApiServer::Impl::listen(OwnedFd fd) {
+std::string ApiServer::Impl::listen(kpath::Fd fd) {
   auto acceptor = std::make_unique<tcp::acceptor>(ioc_);
   acceptor->assign(tcp::v4(), fd.release());
   uint16_t port = acceptor->local_endpoint().port();
@@ -374,7 +358,7 @@ ApiServer::ApiServer(const Cluster& cluster, ApiServerOptions options)
 ApiServer::~ApiServer() = default;
 
 std::string ApiServer::listen(const netns::Namespace& ns, uint16_t port) {
-  OwnedFd fd = ns.run([port] { return open_listener(port); });
+  kpath::Fd fd = ns.run([port] { return open_listener(port); });
   try {
     return impl_->call([&] { return impl_->listen(std::move(fd)); });
   } catch (const boost::system::system_error& e) {

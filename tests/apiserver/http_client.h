@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <functional>
 #include <string>
 #include <thread>
 
+#include "base/errno.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "netns/namespace.h"
 
 namespace kpath_test {
@@ -36,28 +37,21 @@ class HttpClient {
  public:
   // Connects to 127.0.0.1:port inside ns.
   HttpClient(const netns::Namespace& ns, uint16_t port) {
-    fd_ = ns.run([] { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
-    if (fd_ < 0) throw kpath::Error("test client: socket");
+    fd_.reset(ns.run([] { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }));
+    if (!fd_.valid()) throw kpath::Error("test client: socket");
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(port);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0)
-      throw kpath::Error(std::string("test client: connect: ") + std::strerror(errno));
+    if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0)
+      kpath::throw_errno("test client: connect");
   }
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
-  ~HttpClient() { close(); }
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  void close() { fd_.reset(); }
 
   void send(const std::string& method, const std::string& target, const std::string& extra_headers = "") {
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kpath-test/1.0\r\n" +
                       extra_headers + "\r\n";
-    if (::write(fd_, req.data(), req.size()) != static_cast<ssize_t>(req.size())) throw kpath::Error("test client: write");
+    if (::write(fd_.get(), req.data(), req.size()) != static_cast<ssize_t>(req.size())) throw kpath::Error("test client: write");
   }
 
   // Reads until `needle` has arrived (true) or the timeout or EOF (false).
@@ -79,10 +73,10 @@ class HttpClient {
     while (more() && !eof_) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return;
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd_.get(), POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
       char buf[65536];
-      ssize_t n = ::read(fd_, buf, sizeof buf);
+      ssize_t n = ::read(fd_.get(), buf, sizeof buf);
       if (n <= 0) {
         eof_ = true;
         break;
@@ -91,7 +85,7 @@ class HttpClient {
     }
   }
 
-  int fd_ = -1;
+  kpath::Fd fd_;
   std::string received_;
   bool eof_ = false;
 };
