@@ -21,7 +21,10 @@
 #include "harness/host/doctor.h"
 #include "harness/run/needs.h"
 #include "harness/report/explain_stats.h"
+#include "harness/report/html_report.h"
+#include "harness/report/json_report.h"
 #include "harness/report/junit.h"
+#include "harness/report/progress.h"
 #include "harness/report/report.h"
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
@@ -44,6 +47,9 @@ struct RunArgs {
   std::vector<std::string> paths;
   std::vector<std::string> generators;
   std::string junit;
+  std::string json;
+  std::string html;
+  bool verbose = false;
   std::string iptables = "nft";
   bool keep = false;
   bool coverage = false;
@@ -91,6 +97,8 @@ void write_reports(const RunArgs& args, const harness::Report& report) {
       for (const auto& p : r.pinned) std::printf("  %s\n", p.c_str());
   }
   if (!args.junit.empty()) write_file(args.junit, junit_xml(report));
+  if (!args.json.empty()) write_file(args.json, json_report(report));
+  if (!args.html.empty()) write_file(args.html, html_report(report));
   if (!args.behaviour_table.empty()) {
     std::string table = behaviour_table(report);
     write_file(args.behaviour_table,
@@ -106,7 +114,7 @@ int run(const RunArgs& args) {
   if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
 
   // A report that cannot be written is found now, not after the whole run.
-  for (const auto& path : {args.junit, args.behaviour_table})
+  for (const auto& path : {args.junit, args.json, args.html, args.behaviour_table})
     if (!path.empty()) check_writable(path);
   Report report;
   report.env = describe_environment(version());
@@ -131,13 +139,18 @@ int run(const RunArgs& args) {
   std::vector<Task> tasks = plan(cases, options);
   std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
   int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  report.runs = run_all(tasks, options, jobs, [](const CaseRun& r, size_t finished, size_t total) {
-    std::fprintf(stderr, "%s\n", progress_line(r, finished, total).c_str());
-  });
+  std::atomic<uint64_t> probes_sent{0};
+  options.probes_sent = &probes_sent;
+  {
+    LiveProgress progress(stderr, tasks.size(), probes_sent, LiveProgress::is_terminal(stderr));
+    report.runs = run_all(tasks, options, jobs, [&](const CaseRun& r, size_t finished, size_t total) {
+      progress.run_done(progress_line(r, finished, total));
+    });
+  }
   report.interrupted = g_stop.load();
   report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
                                                                              report.env.started);
-  std::printf("%s", summary(report).c_str());
+  std::printf("%s", summary(report, args.verbose).c_str());
   write_reports(args, report);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
   const char* ci = std::getenv("CI");
@@ -203,6 +216,9 @@ int main(int argc, char** argv) {
                       "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND, options as KIND,mode=iptables:ARG (repeatable)")
       ->allow_extra_args(false);  // parsed (and checked) by GeneratorSpec::parse
   run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
+  run_cmd->add_option("--json", args.json, "write every run and expectation as JSON (schema kpath.report/v1) to FILE");
+  run_cmd->add_option("--report", args.html, "write a self-contained HTML report (charts per expectation) to FILE");
+  run_cmd->add_flag("-v,--verbose", args.verbose, "PASS rows of the summary give the replies per backend");
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
   run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");

@@ -80,7 +80,18 @@ std::string progress_line(const CaseRun& run, size_t index, size_t total) {
                      run.expectations.size(), run.probes, seconds(run.total));
 }
 
-std::string summary(const Report& report) {
+namespace {
+
+// " [pod-a 1012, pod-b 988]", or "" when no backend answered.
+std::string backend_counts(const CheckResult& c) {
+  std::string s;
+  for (const auto& [pod, n] : c.backends) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", pod, n);
+  return s.empty() ? "" : " [" + s + "]";
+}
+
+}  // namespace
+
+std::string summary(const Report& report, bool verbose) {
   // Columns as wide as their longest entry, so long names stay aligned.
   size_t case_w = 4, gen_w = 9;
   for (const auto& le : report.load_errors) case_w = std::max(case_w, le.file.size());
@@ -104,7 +115,8 @@ std::string summary(const Report& report) {
     }
     for (const auto& er : run.expectations)
       out += row(to_string(er.check.status), run.case_name, run.generator,
-                 expectation_name(*er.expectation) + ": " + er.check.summary);
+                 expectation_name(*er.expectation) + ": " + er.check.summary +
+                     (verbose && er.check.status == Status::Pass ? backend_counts(er.check) : ""));
   }
 
   std::string details;

@@ -71,7 +71,8 @@ std::string expectation_name(const Expectation& e);
 
 std::string progress_line(const CaseRun& run, size_t index, size_t total);
 // The table of every expectation run, then details of failures and errors.
-std::string summary(const Report& report);
+// `verbose`: PASS rows also give the replies per backend.
+std::string summary(const Report& report, bool verbose = false);
 // Per run: how many generated rules were hit, and the ones never hit.
 std::string coverage_report(const Report& report);
 void write_file(const std::string& path, const std::string& text);

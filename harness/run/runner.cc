@@ -200,6 +200,7 @@ class CaseRunner {
     }
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
+    if (options_.probes_sent) *options_.probes_sent += results.size();
     er.check = check_probes(cluster_, e, er.flow, want, results);
     if (e.probe == ProbeKind::OutOfWindow)
       for (const auto& r : results)

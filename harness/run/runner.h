@@ -26,6 +26,7 @@ struct RunOptions {
   // stopped serving, as kube-proxy does (for generators that ask for it).
   bool conntrack_cleanup = true;
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
+  std::atomic<uint64_t>* probes_sent = nullptr;  // each expectation adds its probes when it ends (progress)
   // Kernel features found (kpath doctor); a run needing a missing one is
   // skipped with the reason. nullptr: assume everything is there.
   const FeatureReport* features = nullptr;

@@ -91,6 +91,7 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) 
   auto d = stats::check_distribution(names, w, observed, e.false_failure_rate);
   r.p_value = d.p_value;
   r.alpha = d.alpha;
+  for (size_t i = 0; i < names.size() && i < d.expected.size(); ++i) r.expected[names[i]] = d.expected[i];
   std::string table = fmt::format("    {:<48} {:>9} {:>9}\n", "backend", "expected", "observed");
   for (size_t i = 0; i < names.size(); ++i)
     table += fmt::format("    {:<48} {:>9.1f} {:>9}\n", names[i], i < d.expected.size() ? d.expected[i] : 0.0,
@@ -124,6 +125,16 @@ void check_source(CheckResult& r, const Cluster& c, const Expectation& e, const 
               : fmt::format("source not preserved: backends saw {} instead of the client's {}", seen, want_list));
 }
 
+// Which kind of address each backend saw: what `source:` judges, as a class.
+void count_sources(CheckResult& r, const Cluster& c, const Flow& flow, const std::vector<ProbeResult>& results) {
+  std::vector<Ip> nodes = node_addresses(c);
+  auto in = [](const std::vector<Ip>& ips, const Ip& ip) { return std::find(ips.begin(), ips.end(), ip) != ips.end(); };
+  for (const auto& p : results) {
+    if (p.outcome != Outcome::Reply) continue;
+    r.sources[in(nodes, p.reply.peer) ? "node" : in(flow.from_ips, p.reply.peer) ? "client" : "other"]++;
+  }
+}
+
 void check_sticky(CheckResult& r, const Expectation& e) {
   if (e.backends.kind != BackendExpectation::Kind::Sticky) return;
   if (r.backends.size() > 1) {
@@ -138,6 +149,8 @@ void check_sticky(CheckResult& r, const Expectation& e) {
 CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flow, Verdict want,
                          const std::vector<ProbeResult>& results) {
   CheckResult r;
+  r.want = want;
+  count_sources(r, c, flow, results);
   for (const auto& p : results) {
     r.outcomes[p.outcome]++;
     if (p.outcome == Outcome::Reply) r.backends[p.reply.backend]++;

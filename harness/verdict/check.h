@@ -20,8 +20,15 @@ struct CheckResult {
   Status status = Status::Pass;
   std::string summary;  // one line
   std::string detail;   // the table on failure
+  Verdict want = Verdict::Reachable;          // the verdict the generator had to produce
   std::map<std::string, uint64_t> backends;  // pod -> replies
+  // Replies by the source the backend saw: "node" (a node address), "client"
+  // (the prober's own address) or "other".
+  std::map<std::string, uint64_t> sources;
   std::map<Outcome, int> outcomes;
+  // The distribution test's expected replies per backend, when one ran (0 for
+  // a backend that should get none).
+  std::map<std::string, double> expected;
   double p_value = -1;  // of the distribution test, when one ran
   double alpha = 0;
 };
