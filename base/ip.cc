@@ -11,6 +11,7 @@
 namespace kpath {
 
 std::optional<Ip> Ip::parse(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;  // inet_pton would stop there
   std::string s(text);
   Ip ip;
   if (inet_pton(AF_INET, s.c_str(), ip.bytes_.data()) == 1) {

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include <yaml-cpp/eventhandler.h>
-
-#include "harness/cases/sections.h"
 #include "base/error.h"
+#include "base/file.h"
+#include "harness/cases/document_checks.h"
+#include "harness/cases/sections.h"
+#include "harness/model/ruleset_text.h"
 
 namespace harness {
 
@@ -16,22 +15,6 @@ namespace cases {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Aliases let a tiny file expand into a huge tree; cap the tree we walk.
-constexpr long kMaxNodes = 2'000'000;
-
-void count_nodes(const Reader& r, const YAML::Node& n, long& budget) {
-  if (--budget < 0)
-    r.fail(n, "case file too large (more than " + std::to_string(kMaxNodes) +
-                  " YAML nodes, counting aliases)");
-  if (n.IsMap())
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      count_nodes(r, it->first, budget);
-      count_nodes(r, it->second, budget);
-    }
-  else if (n.IsSequence())
-    for (const auto& c : n) count_nodes(r, c, budget);
-}
 
 // yaml-cpp ends a quoted scalar at end of input without complaint; a quote
 // that never closes is a typo, so look for the closing quote ourselves.
@@ -58,62 +41,48 @@ void check_quotes(const Reader& r, const YAML::Node& n, const std::string& text)
     for (const auto& c : n) check_quotes(r, c, text);
 }
 
-// Notes where the second document starts, if there is one; builds nothing.
-class DocumentCounter : public YAML::EventHandler {
- public:
-  int documents = 0;
-  YAML::Mark second;
-  void OnDocumentStart(const YAML::Mark& m) override {
-    if (++documents == 2) second = m;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
-
-// A case file is one document. Not YAML::LoadAll: in yaml-cpp 0.7 it loops
-// forever on some inputs (a stray ',' at top level), so count at most two.
-void check_single_document(const Reader& r, const std::string& text) {
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentCounter counter;
-  for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
-  }
-  if (counter.documents > 1)
-    r.fail(counter.second, "a case file holds one YAML document, but a second one starts here (a --- line, or text after the first document ends)");
-}
-
 YAML::Node load_document(const Reader& r, const std::string& text) {
+  check_size(r, text);
+  check_encoding(r, text);
   YAML::Node doc;
   try {
+    check_shape(r, text);  // before a tree exists: a cyclic or huge one is never built
     doc = YAML::Load(text);
-    check_single_document(r, text);
   } catch (const YAML::Exception& e) {
     r.fail(e.mark, "YAML syntax error: " + e.msg);
   }
   if (doc.IsNull())
     r.fail(YAML::Mark(), "empty case file (expected a map with apiVersion: kpath/v1, kind: Case)");
-  long budget = kMaxNodes;
-  count_nodes(r, doc, budget);
   check_quotes(r, doc, text);
   return doc;
+}
+
+// A ruleset named by the case is read now, so a wrong file is reported at the
+// case's line before any topology is built.
+void check_ruleset(const Reader& r, const YAML::Node& n, const std::string& what, const GeneratorSpec& spec,
+                   const std::string& written) {
+  try {
+    read_ruleset_file(spec.argument);
+  } catch (const kpath::Error& e) {
+    std::string relative;
+    if (fs::path(written.substr(written.find(':') + 1)).is_relative())
+      relative = " (a relative path is relative to the case file's folder, " +
+                 (spec.base.empty() ? std::string(".") : spec.base) + ")";
+    r.fail(n, what + ": " + e.what() + relative);
+  }
 }
 
 // A generator spec; relative paths in it are relative to the case file's folder.
 GeneratorSpec generator_spec(const Reader& r, const YAML::Node& n, const std::string& what) {
   std::string g = text(r, n, what);
+  GeneratorSpec spec;
   try {
-    return GeneratorSpec::parse(g, fs::path(r.file()).parent_path().string());
+    spec = GeneratorSpec::parse(g, fs::path(r.file()).parent_path().string());
   } catch (const kpath::Error& e) {
     r.fail(n, what + ": " + e.what());
   }
+  if (spec.kind == GeneratorSpec::Kind::Ruleset) check_ruleset(r, n, what, spec, g);
+  return spec;
 }
 
 Case build(const std::string& source, const std::string& file) {
@@ -126,7 +95,7 @@ Case build(const std::string& source, const std::string& file) {
   Case c;
   c.file = file;
   c.name = name(r, m.need("name"), "case 'name'");
-  if (m.has("description")) c.description = text(r, m.need("description"), "'description'");
+  if (m.has("description")) c.description = free_text(r, m.need("description"), "'description'");
   if (m.has("behaviour")) {
     c.behaviour = text(r, m.need("behaviour"), "'behaviour'");
     if (c.behaviour.size() < 2 || c.behaviour[0] != 'B' ||
@@ -134,9 +103,13 @@ Case build(const std::string& source, const std::string& file) {
       r.fail(m.need("behaviour"), "'behaviour' must name a catalogue entry such as B1, got '" + c.behaviour + "'");
   }
   if (m.has("generator")) c.generator = generator_spec(r, m.need("generator"), "'generator'");
-  if (m.has("generators"))
-    for (const auto& g : list(r, m.need("generators"), "'generators'"))
-      c.generators.push_back(generator_spec(r, g, "'generators' entry"));
+  if (m.has("generators")) {
+    auto specs = list(r, m.need("generators"), "'generators'");
+    if (specs.empty())
+      r.fail(m.need("generators"), "'generators' is empty: name at least one, or leave the key out to run "
+                                   "against the built-in generators");
+    for (const auto& g : specs) c.generators.push_back(generator_spec(r, g, "'generators' entry"));
+  }
   AddressBook book;
   read_cluster(r, m.need("cluster"), c.cluster, book);
   read_proxy(r, m.get("proxy"), c.cluster);
@@ -145,11 +118,54 @@ Case build(const std::string& source, const std::string& file) {
   std::vector<GeneratorSpec> named = c.generators;
   if (c.generator) named.push_back(*c.generator);
   c.expect = read_expectations(r, m.need("expect"), c.cluster, named);
+  check_listeners(r, c.cluster);
+  c.warnings = r.take_warnings();
   return c;
 }
 
 bool is_case_file(const fs::path& p) {
   return p.extension() == ".yaml" || p.extension() == ".yml";
+}
+
+// Folders deeper than this under one PATH are a mistake (or a bind-mount loop).
+constexpr int kMaxFolderDepth = 32;
+
+// What a folder holds besides case files, for the message when it holds none.
+struct FolderWalk {
+  std::vector<std::string> files;
+  std::vector<std::string> others;  // "notes.txt (a regular file)"
+};
+
+void walk(const fs::path& dir, const fs::path& top, int depth, FolderWalk& out) {
+  if (depth > kMaxFolderDepth)
+    throw kpath::Error(dir.string(), 0, 0, "folders nest more than " + std::to_string(kMaxFolderDepth) +
+                                               " deep under " + top.string());
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    // lstat: a link to a folder is not followed, so no link loop is walked.
+    bool real_dir = it->symlink_status(ec).type() == fs::file_type::directory;
+    if (ec) break;
+    kpath::FileInfo info = kpath::inspect_file(p.string());
+    if (real_dir) {
+      size_t before = out.files.size();
+      walk(p, top, depth + 1, out);
+      if (out.files.size() == before) out.others.push_back(p.lexically_relative(top).string() + "/ (no case file in it)");
+    } else if (is_case_file(p) && info.kind != kpath::FileKind::Directory) out.files.push_back(p.string());
+    else out.others.push_back(p.lexically_relative(top).string() + " (" + kpath::describe(info) + ")");
+  }
+  if (ec) throw kpath::Error(dir.string(), 0, 0, "cannot list the folder: " + ec.message());
+}
+
+[[noreturn]] void no_case_files(const std::string& dir, std::vector<std::string> others) {
+  if (others.empty()) throw kpath::Error("no *.yaml case files in " + dir + ": the folder is empty");
+  std::sort(others.begin(), others.end());
+  constexpr size_t kShown = 5;
+  std::string found;
+  for (size_t i = 0; i < others.size() && i < kShown; ++i) found += (i ? ", " : "") + others[i];
+  if (others.size() > kShown) found += ", and " + std::to_string(others.size() - kShown) + " more";
+  throw kpath::Error("no *.yaml case files in " + dir + "; found instead: " + found);
 }
 
 }  // namespace
@@ -165,31 +181,34 @@ Case parse_case(const std::string& text, const std::string& file_name) {
 }
 
 Case load_case(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw kpath::Error("cannot read case file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_case(text.str(), path);
+  return parse_case(kpath::read_regular_file(path, kMaxCaseFileBytes, "case file"), path);
 }
 
 std::vector<std::string> find_case_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
   std::vector<std::string> out;
   for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_regular_file() && cases::is_case_file(it->path())) out.push_back(it->path().string());
-      if (ec) throw kpath::Error("cannot list " + p + ": " + ec.message());
-    } else if (fs::is_regular_file(p, ec)) {
-      out.push_back(p);
-    } else {
-      throw kpath::Error("no such case file or folder: " + p);
+    kpath::FileInfo info = kpath::inspect_file(p);
+    if (info.kind == kpath::FileKind::Missing) throw kpath::Error(p, 0, 0, "no such case file or folder");
+    if (info.kind != kpath::FileKind::Directory) {
+      out.push_back(p);  // a file, or something load_case reports by name (a FIFO, a link loop, ...)
+      continue;
     }
+    cases::FolderWalk found;
+    cases::walk(p, p, 0, found);
+    if (found.files.empty()) cases::no_case_files(p, found.others);
+    out.insert(out.end(), found.files.begin(), found.files.end());
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+void reject_warnings(const Case& c) {
+  if (c.warnings.empty()) return;
+  const Warning& w = c.warnings.front();
+  std::string more = c.warnings.size() > 1 ? " (and " + std::to_string(c.warnings.size() - 1) + " more)" : "";
+  throw kpath::Error(w.where.file, w.where.line, w.where.column,
+                     w.message + " [a warning, an error under --strict]" + more);
 }
 
 }  // namespace harness

@@ -1,12 +1,33 @@
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <set>
 
+#include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
 
 namespace harness::cases {
 
 namespace {
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// "52 min 5 s", "45 s"
+std::string duration_text(std::chrono::milliseconds d) {
+  long long s = (d.count() + 999) / 1000;
+  if (s < 60) return std::to_string(s) + " s";
+  auto part = [](long long n, const char* unit) { return n ? " " + std::to_string(n) + " " + unit : std::string(); };
+  if (s < 3600) return (std::to_string(s / 60) + " min" + part(s % 60, "s"));
+  return std::to_string(s / 3600) + " h" + part(s % 3600 / 60, "min");
+}
+
+// The smallest falseFailureRate: 1 - 1e-15 is still below 1 in a double.
+constexpr double kMinFalseFailureRate = 1e-15;
 
 Verdict verdict(const Reader& r, const YAML::Node& n, const std::string& what) {
   std::string v = choice(r, n, what, {"reachable", "refused", "dropped"});
@@ -45,7 +66,20 @@ std::pair<std::string, std::string> split_host_port(const Reader& r, const YAML:
 }
 
 // to: HOST:PORT where HOST is a node or pod name, an IP ([v6]), or ns/svc.
-Target read_to(const Reader& r, const YAML::Node& n, const Source& from, const Cluster& c) {
+// `to: NAMESPACE/SERVICE:PORT` names the Service's port, so the port must be
+// one of the Service's; probing an undefined port is written with the address.
+void check_service_port(const Reader& r, const YAML::Node& n, const Service& s, uint16_t port, Protocol protocol) {
+  std::vector<std::string> ports;
+  for (const auto& sp : s.ports) {
+    if (sp.port == port && sp.protocol == protocol) return;
+    ports.push_back(std::to_string(sp.port) + "/" + to_string(sp.protocol));
+  }
+  r.fail(n, "Service '" + s.key() + "' has no port " + std::to_string(port) + "/" + to_string(protocol) +
+                " (its ports: " + join(ports) + "); to probe a port the Service does not define on purpose, write "
+                "its ClusterIP: " + Target{Target::Kind::Address, s.cluster_ip->str(), *s.cluster_ip, port}.str());
+}
+
+Target read_to(const Reader& r, const YAML::Node& n, const Source& from, Protocol protocol, const Cluster& c) {
   std::string to = text(r, n, "'to'");
   auto [host, port_text] = split_host_port(r, n, to);
   int p = 0;
@@ -67,6 +101,7 @@ Target read_to(const Reader& r, const YAML::Node& n, const Source& from, const C
     const Service* s = c.service_named(host);
     if (!s) r.fail(n, "'to' names unknown Service '" + host + "'");
     if (!s->cluster_ip) r.fail(n, "'to' names headless Service '" + host + "', which has no ClusterIP");
+    check_service_port(r, n, *s, t.port, protocol);
     t.kind = Target::Kind::Service;
     return t;
   }
@@ -92,6 +127,20 @@ void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string&
     for (const auto& ep : sl->endpoints)
       if (ep.pod_name == pod) return;
   r.fail(at, "backends name pod '" + pod + "', which is not an endpoint of the Service at " + e.to.str());
+}
+
+// Weights are shares of their sum, which must be a finite number in which
+// every weight still counts.
+void check_weights(const Reader& r, const YAML::Node& n, const BackendExpectation& b) {
+  double sum = 0;
+  for (const auto& [pod, w] : b.weights) sum += w;
+  if (!std::isfinite(sum))
+    r.fail(n, "the 'backends' weights add up to more than the largest number (about 1.8e308): scale them down, "
+              "only their ratios count");
+  for (const auto& [pod, w] : b.weights)
+    if (w / sum == 0 || w / sum + 1 == 1)  // below double precision next to the others
+      r.fail(n, "the weight of '" + pod + "' is too small next to the others to count (" + number_text(w) +
+                    " of " + number_text(sum) + "): give it a larger weight, or leave the pod out");
 }
 
 BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Expectation& e,
@@ -127,6 +176,7 @@ BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Exp
     if (w <= 0) r.fail(it->second, "the weight of '" + pod + "' must be above 0, got " + describe(it->second));
     b.weights[pod] = w;
   }
+  check_weights(r, n, b);
   return b;
 }
 
@@ -176,6 +226,53 @@ void check_consistent(const Reader& r, const MapReader& m, const Expectation& e)
                                     "' expects no connection (result refused/dropped) but names a source");
 }
 
+// What the case's own Services say about the flow, where the loader can
+// know the expectation cannot hold.
+void check_against_services(const Reader& r, const MapReader& m, const Expectation& e, const Cluster& c) {
+  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+  if (!hit) {
+    if (e.result != Verdict::Reachable || e.to.kind != Target::Kind::Node) return;
+    Protocol other = e.protocol == Protocol::TCP ? Protocol::UDP : Protocol::TCP;
+    for (Protocol p : {other, Protocol::SCTP})
+      if (auto elsewhere = c.service_port_at(c.address_of(e.to), e.to.port, p, c.node_of(e.from));
+          elsewhere && p != e.protocol && elsewhere->kind == FlowKind::NodePort)
+        r.fail(m.mark_of("to"), "expectation '" + e.name + "' expects " + to_string(e.protocol) + " at " + e.to.str() +
+                                    " to be reachable, but nodePort " + std::to_string(e.to.port) + " is " +
+                                    to_string(p) + " only (Service '" + elsewhere->service->key() +
+                                    "'): nothing answers " + to_string(e.protocol) + " there");
+    return;
+  }
+  if (e.backends.kind == BackendExpectation::Kind::Sticky && !hit->service->session_affinity_client_ip)
+    r.fail(m.mark_of("backends"), "'backends: sticky' needs Service '" + hit->service->key() +
+                                      "' to have sessionAffinity: ClientIP (it has None, so kube-proxy spreads "
+                                      "connections over its endpoints)");
+  if (e.source == SourceExpectation::Client && c.proxy.masquerade_all && hit->kind == FlowKind::ClusterIP)
+    r.fail(m.mark_of("source"), "'source: client' cannot hold with proxy masqueradeAll: true, which masquerades "
+                                    "all ClusterIP traffic (the backend sees the node's address)");
+}
+
+// Every probe waiting out its timeout must fit in kMaxExpectationSeconds.
+void check_budget(const Reader& r, const MapReader& m, const Expectation& e) {
+  const std::chrono::milliseconds limit = std::chrono::seconds(kMaxExpectationSeconds);
+  const std::chrono::milliseconds worst = worst_case_duration(e);
+  if (worst <= limit) return;
+  Expectation one = e;
+  one.probes = 1;
+  const std::chrono::milliseconds round = worst_case_duration(one);
+  const bool oow = e.probe == ProbeKind::OutOfWindow;
+  const bool parallel = !oow && e.source_port == 0;
+  const long long allowed = limit / round * (parallel ? kProbeConcurrency : 1);
+  std::string how = oow ? "one at a time, each waiting up to three timeouts of "
+                    : parallel ? std::to_string(kProbeConcurrency) + " at a time, each waiting up to "
+                               : "one at a time (sourcePort), each waiting up to ";
+  r.fail(m.mark_of("probes"), "expectation '" + e.name + "' may take up to " + duration_text(worst) + " (" +
+                                  std::to_string(e.probes) + " probes, " + how +
+                                  std::to_string((oow ? round / 3 : round).count()) +
+                                  " ms); the limit is " + duration_text(limit) +
+                                  " per expectation (a loader limit, see docs/case-format.md): use at most " +
+                                  std::to_string(allowed) + " probes");
+}
+
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
@@ -185,7 +282,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
   if (m.has("protocol")) e.protocol = protocol(r, m.need("protocol"), "'protocol'");
-  e.to = read_to(r, m.need("to"), e.from, c);
+  e.to = read_to(r, m.need("to"), e.from, e.protocol, c);
   e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'")
                          : e.from.str() + " -> " + e.to.str() + " " + to_string(e.protocol);
   if (m.has("result")) e.result = verdict(r, m.need("result"), "'result'");
@@ -212,8 +309,9 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   if (m.has("falseFailureRate")) {
     YAML::Node f = m.need("falseFailureRate");
     e.false_failure_rate = number(r, f, "'falseFailureRate'");
-    if (!(e.false_failure_rate > 0 && e.false_failure_rate <= 0.01))
-      r.fail(f, "'falseFailureRate' must be above 0 and at most 0.01, got " + describe(f));
+    if (!(e.false_failure_rate >= kMinFalseFailureRate && e.false_failure_rate <= 0.01))
+      r.fail(f, "'falseFailureRate' must be from 1e-15 to 0.01, got " + describe(f) +
+                    " (below 1e-15, 1 - rate is 1 in double precision and the check is as good as off)");
   }
   if (m.has("probe")) {
     YAML::Node pn = m.need("probe");
@@ -232,6 +330,8 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   if (!e.during.empty() && e.source_port != 0)
     r.fail(m.mark_of("during"), "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
   check_consistent(r, m, e);
+  check_against_services(r, m, e, c);
+  check_budget(r, m, e);
   return e;
 }
 

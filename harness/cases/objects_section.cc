@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
 
 namespace harness::cases {
@@ -32,7 +33,7 @@ Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind
   meta.ns = m.has("namespace") ? name(r, m.need("namespace"), "metadata 'namespace'") : "default";
   meta.labels = string_map(r, m.get("labels"), "metadata 'labels'");
   meta.labels_node = m.get("labels");
-  string_map(r, m.get("annotations"), "metadata 'annotations'");  // checked, not used
+  string_map(r, m.get("annotations"), "metadata 'annotations'", /*multiline=*/true);  // checked, not used
   return meta;
 }
 
@@ -64,7 +65,13 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
                               const Cluster& c) {
   MapReader m(r, n, "Service port", {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"});
   ServicePort sp;
+  sp.where = r.where(n);
   if (m.has("name")) sp.name = name(r, m.need("name"), "port 'name'");
+  if (s.port_name(sp).size() > kMaxServicePortNameLength)
+    r.fail(m.mark_of("name"), "the Service port's name '" + s.port_name(sp) + "' (NAMESPACE/SERVICE:PORT) is " +
+                                  std::to_string(s.port_name(sp).size()) + " characters long; kube-nftables writes it "
+                                  "as an nft comment, which holds at most " +
+                                  std::to_string(kMaxServicePortNameLength) + ": shorten the names");
   if (m.has("protocol")) sp.protocol = protocol(r, m.need("protocol"), "'protocol'");
   sp.port = port(r, m.need("port"), "'port'");
   sp.target_port = sp.port;
@@ -82,23 +89,42 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
   return sp;
 }
 
-// Node ports are unique per protocol across the cluster.
+// Node ports are unique per protocol across the cluster, this Service's own
+// ports included; health-check node ports (TCP) share the space.
 void check_node_port_free(const Reader& r, const YAML::Node& at, const Service& s,
                           const ServicePort& p, const Cluster& c) {
   if (!p.node_port) return;
-  for (const auto& other : c.services)
+  std::string port = std::to_string(p.node_port);
+  for (const auto& q : s.ports)
+    if (p.node_port == q.node_port && p.protocol == q.protocol)
+      r.fail(at, "Service '" + s.key() + "' nodePort " + port + " is already used by its port " +
+                     std::to_string(q.port) + " (line " + std::to_string(q.where.line) +
+                     "): each port needs its own nodePort");
+  for (const auto& other : c.services) {
     for (const auto& q : other.ports)
       if (p.node_port == q.node_port && p.protocol == q.protocol)
-        r.fail(at, "Service '" + s.key() + "' nodePort " + std::to_string(p.node_port) +
-                       " is already used by Service '" + other.key() + "'");
+        r.fail(at, "Service '" + s.key() + "' nodePort " + port + " is already used by Service '" + other.key() + "'");
+    if (p.protocol == Protocol::TCP && p.node_port == other.health_check_node_port)
+      r.fail(at, "Service '" + s.key() + "' nodePort " + port + " is Service '" + other.key() +
+                     "' healthCheckNodePort, which kube-proxy serves itself on every node");
+  }
 }
 
 void check_health_port_free(const Reader& r, const YAML::Node& at, const Service& s, const Cluster& c) {
-  for (const auto& other : c.services)
+  std::string port = std::to_string(s.health_check_node_port);
+  for (const auto& q : s.ports)
+    if (q.node_port == s.health_check_node_port && q.protocol == Protocol::TCP)
+      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " + port + " is also the nodePort of its port " +
+                     std::to_string(q.port) + ": kube-proxy serves health checks on a port of their own");
+  for (const auto& other : c.services) {
     if (s.health_check_node_port == other.health_check_node_port)
-      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " +
-                     std::to_string(s.health_check_node_port) + " is already used by Service '" +
+      r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " + port + " is already used by Service '" +
                      other.key() + "'");
+    for (const auto& q : other.ports)
+      if (q.node_port == s.health_check_node_port && q.protocol == Protocol::TCP)
+        r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " + port + " is already Service '" + other.key() +
+                       "' nodePort");
+  }
 }
 
 void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
@@ -122,6 +148,12 @@ void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster&
                      " needs a 'nodePort' (kpath does not allocate one)");
     s.ports.push_back(sp);
   }
+}
+
+// The highest address of an IPv4 prefix.
+Ip last_address(const Cidr& cidr) {
+  uint32_t host_bits = cidr.prefix_len() == 0 ? 0xFFFFFFFFu : (1u << (32 - cidr.prefix_len())) - 1;
+  return Ip::v4(cidr.network().ip().v4_host_order() | host_bits);
 }
 
 // clusterIP / clusterIPs: one address inside serviceCIDR, or None (headless).
@@ -152,6 +184,12 @@ void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Clus
   if (!c.service_cidr.contains(ip))
     r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() +
                          " is outside serviceCIDR " + c.service_cidr.str());
+  if (ip == c.service_cidr.network().ip())
+    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() + " is the network address of serviceCIDR " +
+                         c.service_cidr.str() + ", which Kubernetes never allocates: pick another address");
+  if (ip.is_v4() && c.service_cidr.prefix_len() < 31 && ip == last_address(c.service_cidr))
+    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() + " is the broadcast address of serviceCIDR " +
+                         c.service_cidr.str() + ", which Kubernetes never allocates: pick another address");
   book.claim(r, given[0], ip, "Service '" + s.key() + "' clusterIP");
   s.cluster_ip = ip;
 }
@@ -176,11 +214,34 @@ void read_session_affinity(const Reader& r, const MapReader& m, Service& s) {
     s.session_affinity_client_ip =
         choice(r, m.need("sessionAffinity"), "'sessionAffinity'", {"None", "ClientIP"}) == "ClientIP";
   if (!m.has("sessionAffinityConfig")) return;
+  if (!s.session_affinity_client_ip)
+    r.fail(m.key_mark("sessionAffinityConfig"), "'sessionAffinityConfig' needs sessionAffinity: ClientIP (Service '" +
+                                                    s.key() + "' has None, so kube-proxy would ignore the timeout)");
   MapReader cfg(r, m.need("sessionAffinityConfig"), "sessionAffinityConfig", {"clientIP"});
   MapReader ip(r, cfg.need("clientIP"), "sessionAffinityConfig.clientIP", {"timeoutSeconds"});
   if (ip.has("timeoutSeconds"))
     s.session_affinity_timeout =
         static_cast<int>(integer(r, ip.need("timeoutSeconds"), "'timeoutSeconds'", 1, 86400));
+}
+
+// Kubernetes accepts source ranges of either family; kube-proxy of one family
+// ignores the others', and with none of its own left it lets every source in.
+void read_source_ranges(const Reader& r, const MapReader& m, Service& s) {
+  if (s.type != ServiceType::LoadBalancer)
+    r.fail(m.key_mark("loadBalancerSourceRanges"),
+           "'loadBalancerSourceRanges' needs a Service of type LoadBalancer (Service '" + s.key() + "' is not)");
+  size_t own_family = 0;
+  std::vector<YAML::Node> other_family;
+  for (const auto& cn : list(r, m.need("loadBalancerSourceRanges"), "'loadBalancerSourceRanges'")) {
+    Cidr range = cidr(r, cn, "'loadBalancerSourceRanges' entry");
+    s.load_balancer_source_ranges.push_back(range);
+    if (s.cluster_ip && range.ip().family() != s.cluster_ip->family()) other_family.push_back(cn);
+    else ++own_family;
+  }
+  for (const auto& cn : other_family)
+    r.warn(cn, "loadBalancerSourceRanges entry " + cn.Scalar() + " is not of Service '" + s.key() + "''s family (" +
+                   (s.cluster_ip->is_v4() ? "IPv4" : "IPv6") + "): kube-proxy ignores it" +
+                   (own_family == 0 ? ", and with no range of its family left, lets every source in" : ""));
 }
 
 void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
@@ -226,12 +287,16 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
     return choice(r, m.need(key), std::string("'") + key + "'", {"Cluster", "Local"}) == "Local"
                ? TrafficPolicy::Local : TrafficPolicy::Cluster;
   };
-  if (m.has("externalTrafficPolicy")) s.external_traffic_policy = policy("externalTrafficPolicy");
+  if (m.has("externalTrafficPolicy")) {
+    if (!s.external() && s.external_ips.empty())
+      r.fail(m.key_mark("externalTrafficPolicy"),
+             "'externalTrafficPolicy' applies to traffic from outside the cluster: it needs type NodePort or "
+             "LoadBalancer, or externalIPs (Service '" + s.key() + "' is a ClusterIP Service without them)");
+    s.external_traffic_policy = policy("externalTrafficPolicy");
+  }
   if (m.has("internalTrafficPolicy")) s.internal_traffic_policy = policy("internalTrafficPolicy");
   read_session_affinity(r, m, s);
-  if (m.has("loadBalancerSourceRanges"))
-    for (const auto& cn : list(r, m.need("loadBalancerSourceRanges"), "'loadBalancerSourceRanges'"))
-      s.load_balancer_source_ranges.push_back(cidr(r, cn, "'loadBalancerSourceRanges' entry"));
+  if (m.has("loadBalancerSourceRanges")) read_source_ranges(r, m, s);
   if (m.has("healthCheckNodePort")) {
     YAML::Node h = m.need("healthCheckNodePort");
     if (s.type != ServiceType::LoadBalancer || s.external_traffic_policy != TrafficPolicy::Local)
@@ -260,7 +325,55 @@ void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& 
   c.services.push_back(std::move(s));
 }
 
-Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c) {
+// The pod that has `ip`, or nullptr.
+const Pod* pod_with(const Cluster& c, const Ip& ip) {
+  for (const auto& p : c.pods)
+    if (std::find(p.ips.begin(), p.ips.end(), ip) != p.ips.end()) return &p;
+  return nullptr;
+}
+
+// An endpoint address must not be a Service's (the DNAT would loop); one that
+// is no pod's is legal Kubernetes, but nothing of kpath's answers there.
+void check_endpoint_address(const Reader& r, const YAML::Node& at, const Ip& ip, const Cluster& c,
+                            const AddressBook& book) {
+  if (c.service_cidr.contains(ip)) {
+    const std::string* owner = book.owner(ip);
+    r.fail(at, "endpoint address " + ip.str() + " is inside serviceCIDR " + c.service_cidr.str() +
+                   (owner ? " (the " + *owner + ")" : "") +
+                   ": an endpoint is a pod or a host, never a Service address, which would send traffic back to "
+                   "the Service");
+  }
+  if (pod_with(c, ip)) return;
+  const std::string* owner = book.owner(ip);
+  if (!owner)
+    r.warn(at, "endpoint address " + ip.str() + " is no pod's and no host's in this case: traffic the rules send "
+                   "there goes unanswered (probes time out, as if dropped)");
+  else
+    r.warn(at, "endpoint address " + ip.str() + " belongs to " + *owner + ", not to a pod: kpath runs no server "
+                   "there (only pods listen), so connections to it are refused");
+}
+
+// targetRef {kind: Pod, name}: the pod must exist and own the addresses.
+std::string read_target_ref(const Reader& r, const YAML::Node& n, const Endpoint& e, const Cluster& c) {
+  MapReader tr(r, n, "targetRef", {"kind", "name", "namespace"});
+  if (tr.has("kind")) choice(r, tr.need("kind"), "targetRef 'kind'", {"Pod"});
+  std::string target = text(r, tr.need("name"), "targetRef 'name'");
+  if (tr.has("namespace")) text(r, tr.need("namespace"), "targetRef 'namespace'");
+  const Pod* pod = c.pod(target);
+  if (!pod)
+    r.fail(tr.need("name"), "targetRef names unknown pod '" + target + "' (an endpoint's targetRef names a pod "
+                                "of the case)");
+  for (const auto& ip : e.addresses)
+    if (std::find(pod->ips.begin(), pod->ips.end(), ip) == pod->ips.end()) {
+      const Pod* owner = pod_with(c, ip);
+      r.fail(tr.need("name"), "targetRef names pod '" + target + "', but the endpoint address " + ip.str() +
+                                  (owner ? " belongs to pod '" + owner->name + "'" : " is not one of its addresses"));
+    }
+  return target;
+}
+
+Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c,
+                       const AddressBook& book) {
   MapReader m(r, n, "endpoint", {"addresses", "conditions", "nodeName", "zone", "targetRef", "hostname"});
   Endpoint e;
   auto addrs = list(r, m.need("addresses"), "'addresses'");
@@ -270,6 +383,7 @@ Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const C
     if (ip.family() != family)
       r.fail(an, "endpoint address " + ip.str() + " does not match the slice's addressType");
     check_safe(r, an, ip, "endpoint address");
+    check_endpoint_address(r, an, ip, c, book);
     e.addresses.push_back(ip);
   }
   if (m.has("conditions")) {
@@ -281,27 +395,36 @@ Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const C
   }
   if (m.has("hostname")) text(r, m.need("hostname"), "'hostname'");
   if (m.has("zone")) e.zone = text(r, m.need("zone"), "'zone'");
-  if (m.has("targetRef")) {
-    MapReader tr(r, m.need("targetRef"), "targetRef", {"kind", "name", "namespace"});
-    std::string kind = tr.has("kind") ? text(r, tr.need("kind"), "targetRef 'kind'") : "Pod";
-    std::string target = text(r, tr.need("name"), "targetRef 'name'");
-    if (tr.has("namespace")) text(r, tr.need("namespace"), "targetRef 'namespace'");
-    if (kind == "Pod" && c.pod(target)) e.pod_name = target;
-  }
-  if (e.pod_name.empty())  // an address of a case pod still names that pod
-    for (const auto& p : c.pods)
-      if (std::find(p.ips.begin(), p.ips.end(), e.addresses[0]) != p.ips.end()) e.pod_name = p.name;
+  if (m.has("targetRef")) e.pod_name = read_target_ref(r, m.need("targetRef"), e, c);
+  else if (const Pod* p = pod_with(c, e.addresses[0])) e.pod_name = p->name;  // an address of a case pod names it
+  const Pod* pod = c.pod(e.pod_name);
   if (m.has("nodeName")) {
     YAML::Node nn = m.need("nodeName");
     e.node_name = text(r, nn, "'nodeName'");
     if (!c.node(e.node_name)) r.fail(nn, "endpoint 'nodeName' names unknown node '" + e.node_name + "'");
-  } else if (const Pod* p = c.pod(e.pod_name)) {
-    e.node_name = p->node;
+    if (pod && pod->node != e.node_name)
+      r.fail(nn, "endpoint 'nodeName' is '" + e.node_name + "', but its pod '" + pod->name + "' runs on node '" +
+                     pod->node + "': kube-proxy would count it local on the wrong node");
+  } else if (pod) {
+    e.node_name = pod->node;
   }
   return e;
 }
 
-void read_slice(const Reader& r, const MapReader& m, Cluster& c) {
+// kube-proxy pairs a slice port with the Service port of the same name and
+// protocol; a slice port with no partner is ignored.
+void check_slice_port(const Reader& r, const YAML::Node& at, const EndpointPort& ep, const Service& s) {
+  std::vector<std::string> ports;
+  for (const auto& sp : s.ports) {
+    if (sp.name == ep.name && sp.protocol == ep.protocol) return;
+    ports.push_back("'" + sp.name + "'/" + to_string(sp.protocol));
+  }
+  r.warn(at, "EndpointSlice port '" + ep.name + "'/" + to_string(ep.protocol) + " matches no port of Service '" +
+                 s.key() + "' (by name and protocol: " + join(ports) + "): kube-proxy ignores it, so the slice's "
+                 "endpoints serve no Service port through it");
+}
+
+void read_slice(const Reader& r, const MapReader& m, Cluster& c, const AddressBook& book) {
   EndpointSlice sl;
   Meta meta = read_metadata(r, m.need("metadata"), "EndpointSlice");
   sl.name = meta.name;
@@ -327,12 +450,14 @@ void read_slice(const Reader& r, const MapReader& m, Cluster& c) {
       if (pm.has("name")) ep.name = name(r, pm.need("name"), "port 'name'");
       if (pm.has("protocol")) ep.protocol = protocol(r, pm.need("protocol"), "'protocol'");
       ep.port = port(r, pm.need("port"), "'port'");
+      ep.where = r.where(pn);
       if (pm.has("appProtocol")) text(r, pm.need("appProtocol"), "'appProtocol'");
+      check_slice_port(r, pn, ep, *c.service(sl.ns, sl.service));
       sl.ports.push_back(ep);
     }
   if (m.has("endpoints"))
     for (const auto& en : list(r, m.need("endpoints"), "'endpoints'"))
-      sl.endpoints.push_back(read_endpoint(r, en, family, c));
+      sl.endpoints.push_back(read_endpoint(r, en, family, c, book));
   c.slices.push_back(std::move(sl));
 }
 
@@ -364,7 +489,7 @@ void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook&
                               "discovery.k8s.io/v1 kind EndpointSlice)");
     }
   }
-  for (const auto& m : slices) read_slice(r, m, c);
+  for (const auto& m : slices) read_slice(r, m, c, book);
 }
 
 }  // namespace harness::cases

@@ -14,6 +14,8 @@ void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c);
 void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book);
 // One slice per Service with a selector and no explicit slice.
 void derive_slices(Cluster& c);
+// Pods that do not listen where their Services send: a warning each.
+void check_listeners(const Reader& r, const Cluster& c);
 // expect: the flows and what they must show; references resolve against `c`.
 std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n, const Cluster& c,
                                            const std::vector<GeneratorSpec>& generators);

@@ -37,7 +37,7 @@ std::vector<Ip> addresses_for(const Pod& p, const std::set<int>& fams) {
 // A Service port as this pod serves it; nullopt when a named targetPort does
 // not resolve (Kubernetes then leaves the port out for this pod).
 std::optional<EndpointPort> resolve(const ServicePort& sp, const Pod& p) {
-  EndpointPort ep{sp.name, sp.protocol, sp.target_port};
+  EndpointPort ep{sp.name, sp.protocol, sp.target_port, sp.where};
   if (sp.target_port_name.empty()) return ep;
   for (const auto& lp : p.listen)
     if (lp.name == sp.target_port_name && lp.protocol == sp.protocol) {
@@ -108,6 +108,34 @@ void derive_slices(Cluster& c) {
     for (auto& sl : slices_for(s, pods)) derived.push_back(std::move(sl));
   }
   for (auto& sl : derived) c.slices.push_back(std::move(sl));
+}
+
+// A port nobody listens on is a fine way to test "refused", so this warns.
+void check_listeners(const Reader& r, const Cluster& c) {
+  std::set<std::tuple<int, int, uint16_t, Protocol>> warned;  // one warning per place and port
+  for (const auto& sl : c.slices) {
+    const Service* s = c.service(sl.ns, sl.service);
+    for (const auto& ep : sl.ports) {
+      auto sp = std::find_if(s->ports.begin(), s->ports.end(),
+                             [&](const ServicePort& p) { return p.name == ep.name && p.protocol == ep.protocol; });
+      if (sp == s->ports.end()) continue;  // an unpaired slice port is warned about where it is read
+      std::vector<std::string> deaf;
+      for (const auto& e : sl.endpoints) {
+        const Pod* pod = c.pod(e.pod_name);
+        if (pod && std::none_of(pod->listen.begin(), pod->listen.end(), [&](const ListenPort& lp) {
+              return lp.port == ep.port && lp.protocol == ep.protocol;
+            }))
+          deaf.push_back("'" + pod->name + "'");
+      }
+      if (deaf.empty() || !warned.insert({ep.where.line, ep.where.column, ep.port, ep.protocol}).second) continue;
+      std::string where = std::to_string(ep.port) + "/" + to_string(ep.protocol);
+      r.warn(ep.where, "Service '" + s->key() + "' port " + std::to_string(sp->port) + " sends to " + where +
+                           ", where " + (deaf.size() == 1 ? "pod " : "pods ") + join(deaf) +
+                           (deaf.size() == 1 ? " does" : " do") + " not listen: connections " +
+                           (deaf.size() == 1 ? "to it" : "to them") + " are refused (add " + where +
+                           " to the pod's listen list if that is not what the case tests)");
+    }
+  }
 }
 
 }  // namespace harness::cases

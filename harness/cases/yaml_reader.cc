@@ -6,18 +6,59 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "base/text.h"
+#include "harness/cases/case_loader.h"
 
 namespace harness::cases {
 
 namespace {
 
+const std::string kCoreTag = "tag:yaml.org,2002:";
+
 bool is_null(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 
-// Plain (unquoted) scalars are the only ones that may be numbers or booleans:
-// `port: "80"` is a string in YAML, and a string is not a port.
-bool plain(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "?"; }
+bool tagged(const YAML::Node& n, const char* core) { return n.Tag() == kCoreTag + core; }
+
+// Untagged plain (unquoted) scalars, and scalars tagged with one of `core`,
+// are the only ones that may be numbers or booleans: `port: "80"` and
+// `port: !!str 80` are strings in YAML, and a string is not a port.
+bool plain_or(const YAML::Node& n, std::initializer_list<const char*> core) {
+  if (!n.IsScalar()) return false;
+  if (n.Tag() == "?") return true;
+  return std::any_of(core.begin(), core.end(), [&](const char* t) { return tagged(n, t); });
+}
+
+// Why a scalar that is text is no number: "the string '80' (quoted, ...)".
+std::string described_as_number(const YAML::Node& n) {
+  if (n.IsScalar() && n.Tag() == "!")
+    return "the quoted string " + describe(n) + " (a quoted value is text in YAML: leave the quotes out)";
+  if (n.IsScalar() && n.Tag() != "?") return describe(n) + " tagged " + n.Tag();
+  return describe(n);
+}
+
+std::string checked_text(const Reader& r, const YAML::Node& n, const std::string& what, bool multiline) {
+  bool other_type = tagged(n, "int") || tagged(n, "float") || tagged(n, "bool") || tagged(n, "null");
+  if (!n.IsScalar() || other_type || (n.Tag() == "?" && (n.Scalar() == "~" || n.Scalar() == "null")))
+    r.fail(n, what + " must be a string, got " + (n.IsScalar() ? described_as_number(n) : describe(n)));
+  const std::string& s = n.Scalar();
+  if (auto bad = kpath::find_unprintable(s, multiline)) {
+    size_t chars = 0;
+    for (size_t pos = 0; pos < bad->offset; pos += kpath::decode_utf8(s, pos).length) ++chars;
+    r.fail(n, what + " holds " + bad->reason + " (" + bad->shown + ") at character " + std::to_string(chars + 1) +
+                  ": names and text in a case file are printable UTF-8" +
+                  (multiline ? "" : " on one line"));
+  }
+  return s;
+}
 
 }  // namespace
+
+bool known_tag(const std::string& tag) {
+  if (tag.empty() || tag == "?" || tag == "!") return true;
+  for (const char* t : {"str", "int", "float", "bool", "null", "map", "seq"})
+    if (tag == kCoreTag + t) return true;
+  return false;
+}
 
 void Reader::fail(const YAML::Mark& at, const std::string& message) const {
   throw kpath::Error(file_, std::max(at.line, 0) + 1, std::max(at.column, 0) + 1, message);
@@ -25,6 +66,18 @@ void Reader::fail(const YAML::Mark& at, const std::string& message) const {
 
 void Reader::fail(const YAML::Node& at, const std::string& message) const {
   fail(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), message);
+}
+
+void Reader::fail(const SourceLocation& at, const std::string& message) const {
+  throw kpath::Error(file_, std::max(at.line, 1), std::max(at.column, 1), message);
+}
+
+void Reader::warn(const YAML::Node& at, const std::string& message) const {
+  warn(where(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark()), message);
+}
+
+void Reader::warn(const SourceLocation& at, const std::string& message) const {
+  warnings_.push_back({{file_, std::max(at.line, 1), std::max(at.column, 1)}, message});
 }
 
 SourceLocation Reader::where(const YAML::Mark& m) const {
@@ -37,9 +90,7 @@ std::string describe(const YAML::Node& n) {
   if (is_null(n)) return "nothing";
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a map";
-  std::string s = n.Scalar();
-  if (s.size() > 60) s = s.substr(0, 57) + "...";
-  return "'" + s + "'";
+  return "'" + kpath::escaped_prefix(n.Scalar(), 60) + "'";
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -90,18 +141,20 @@ YAML::Mark MapReader::mark_of(const std::string& key) const {
 }
 
 std::string text(const Reader& r, const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar() || (plain(n) && (n.Scalar() == "~" || n.Scalar() == "null")))
-    r.fail(n, what + " must be a string, got " + describe(n));
-  return n.Scalar();
+  return checked_text(r, n, what, false);
+}
+
+std::string free_text(const Reader& r, const YAML::Node& n, const std::string& what) {
+  return checked_text(r, n, what, true);
 }
 
 long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min,
                   long long max) {
   auto bad = [&] {
     r.fail(n, what + " must be an integer from " + std::to_string(min) + " to " +
-                  std::to_string(max) + ", got " + describe(n));
+                  std::to_string(max) + ", got " + described_as_number(n));
   };
-  if (!plain(n)) bad();
+  if (!plain_or(n, {"int"})) bad();
   const std::string& s = n.Scalar();
   long long v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -110,7 +163,7 @@ long long integer(const Reader& r, const YAML::Node& n, const std::string& what,
 }
 
 double number(const Reader& r, const YAML::Node& n, const std::string& what) {
-  if (!plain(n)) r.fail(n, what + " must be a number, got " + describe(n));
+  if (!plain_or(n, {"int", "float"})) r.fail(n, what + " must be a number, got " + described_as_number(n));
   const std::string& s = n.Scalar();
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -120,13 +173,13 @@ double number(const Reader& r, const YAML::Node& n, const std::string& what) {
 }
 
 bool boolean(const Reader& r, const YAML::Node& n, const std::string& what) {
-  if (plain(n)) {
+  if (plain_or(n, {"bool"})) {
     std::string s = n.Scalar();
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
     if (s == "true") return true;
     if (s == "false") return false;
   }
-  r.fail(n, what + " must be true or false, got " + describe(n));
+  r.fail(n, what + " must be true or false, got " + described_as_number(n));
 }
 
 uint16_t port(const Reader& r, const YAML::Node& n, const std::string& what) {
@@ -169,25 +222,30 @@ std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::st
 }
 
 std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n,
-                                              const std::string& what) {
+                                              const std::string& what, bool multiline) {
   std::map<std::string, std::string> out;
   if (is_null(n)) return out;
   if (!n.IsMap()) r.fail(n, what + " must be a map of strings, got " + describe(n));
   for (auto it = n.begin(); it != n.end(); ++it) {
     std::string k = text(r, it->first, "a key in " + what);
     if (out.count(k)) r.fail(it->first, "duplicate key '" + k + "' in " + what);
-    out[k] = text(r, it->second, what + " '" + k + "'");
+    out[k] = checked_text(r, it->second, what + " '" + k + "'", multiline);
   }
   return out;
 }
 
 std::string name(const Reader& r, const YAML::Node& n, const std::string& what) {
   std::string s = text(r, n, what);
-  bool ok = !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-              return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-            });
-  if (!ok)
+  if (s.empty()) r.fail(n, what + " is empty");
+  if (s.size() > kMaxNameLength)
+    r.fail(n, what + " is " + std::to_string(s.size()) + " characters long, above the limit of " +
+                  std::to_string(kMaxNameLength) + " for names (namespaces are pinned and rules commented "
+                  "by name; see docs/case-format.md, Limits): shorten it");
+  auto alnum = [](unsigned char c) { return std::isalnum(c) != 0; };
+  if (!std::all_of(s.begin(), s.end(), [&](unsigned char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; }))
     r.fail(n, what + " must be a name of letters, digits, '-', '_' and '.', got " + describe(n));
+  if (!alnum(s.front()) || !alnum(s.back()))
+    r.fail(n, what + " must start and end with a letter or digit, got " + describe(n));
   return s;
 }
 

@@ -12,19 +12,31 @@
 
 namespace harness::cases {
 
-// The file being read; turns yaml-cpp marks into kpath::Error positions.
+// The file being read; turns yaml-cpp marks into kpath::Error positions and
+// collects the warnings (docs/case-format.md, "Warnings").
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
   const std::string& file() const { return file_; }
   [[noreturn]] void fail(const YAML::Mark& at, const std::string& message) const;
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const;
+  [[noreturn]] void fail(const SourceLocation& at, const std::string& message) const;
+  void warn(const YAML::Node& at, const std::string& message) const;
+  void warn(const SourceLocation& at, const std::string& message) const;
   SourceLocation where(const YAML::Node& n) const;
   SourceLocation where(const YAML::Mark& m) const;
+  std::vector<Warning> take_warnings() { return std::move(warnings_); }
 
  private:
   std::string file_;
+  // Warnings do not change what is read, so the readers, which take the
+  // Reader as const, may add them.
+  mutable std::vector<Warning> warnings_;
 };
+
+// YAML tags kpath reads: none, !!str, !!int, !!float, !!bool, !!null, !!map
+// and !!seq. `!!int 50` is 50; `!!str 50` and "50" are strings.
+bool known_tag(const std::string& tag);
 
 // "a list", "a map", "'text'", "nothing" — what the file actually holds.
 std::string describe(const YAML::Node& n);
@@ -53,7 +65,10 @@ class MapReader {
 };
 
 // Scalar readers. `what` names the field in messages ("'port'").
+// One line of printable UTF-8 (docs/case-format.md, "Text").
 std::string text(const Reader& r, const YAML::Node& n, const std::string& what);
+// The same, but tabs and line breaks are allowed (description, annotations).
+std::string free_text(const Reader& r, const YAML::Node& n, const std::string& what);
 long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min,
                   long long max);
 double number(const Reader& r, const YAML::Node& n, const std::string& what);
@@ -66,9 +81,12 @@ Cidr cidr(const Reader& r, const YAML::Node& n, const std::string& what);
 std::string choice(const Reader& r, const YAML::Node& n, const std::string& what,
                    const std::vector<std::string>& allowed);
 std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::string& what);
+// Keys are text(); values are text(), or free_text() when `multiline`.
 std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n,
-                                              const std::string& what);
-// A name usable in from/to references and reports: letters, digits, '-', '_', '.'.
+                                              const std::string& what, bool multiline = false);
+// A name usable in from/to references, namespace pins and reports: 1 to
+// kMaxNameLength letters, digits, '-', '_' and '.', starting and ending with a
+// letter or digit.
 std::string name(const Reader& r, const YAML::Node& n, const std::string& what);
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");

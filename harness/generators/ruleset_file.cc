@@ -1,9 +1,10 @@
 #include "harness/generators/ruleset_file.h"
 
-#include <fstream>
 #include <sstream>
 
 #include "base/error.h"
+#include "base/text.h"
+#include "harness/model/ruleset_text.h"
 
 namespace harness {
 namespace {
@@ -24,13 +25,8 @@ std::string trim(const std::string& s) {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw kpath::Error(path + ": cannot read the ruleset file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// A dump line in a message: short and escaped (a dump may hold anything).
+std::string shown(const std::string& line) { return kpath::escaped_prefix(line, 60); }
 
 bool looks_like_iptables_save(const std::vector<std::string>& lines) {
   for (const auto& raw : lines) {
@@ -54,14 +50,14 @@ void check_iptables_save(const std::string& text, const std::string& file) {
     if (l[0] == '*') {
       if (!table.empty())
         throw kpath::Error(file, n, 1,
-                           "table *" + l.substr(1) + " starts before table *" + table + " (line " +
+                           "table *" + shown(l.substr(1)) + " starts before table *" + shown(table) + " (line " +
                                std::to_string(table_line) + ") was closed with COMMIT");
       table = l.substr(1);
       table_line = n;
       continue;
     }
     if (table.empty())
-      throw kpath::Error(file, n, 1, "expected a table line such as *nat before '" + l + "'");
+      throw kpath::Error(file, n, 1, "expected a table line such as *nat before '" + shown(l) + "'");
     if (l == "COMMIT") {
       table.clear();
       continue;
@@ -70,10 +66,10 @@ void check_iptables_save(const std::string& text, const std::string& file) {
     if (l[0] != '-')
       throw kpath::Error(file, n, 1,
                          "not an iptables-save line: a rule must start with an option such as "
-                         "-A CHAIN, found '" + l + "'");
+                         "-A CHAIN, found '" + shown(l) + "'");
   }
   if (!table.empty())
-    throw kpath::Error(file, table_line, 1, "table *" + table + " has no COMMIT line");
+    throw kpath::Error(file, table_line, 1, "table *" + shown(table) + " has no COMMIT line");
 }
 
 RuleSet order_nft_declarations_first(const std::string& text, const std::string& file) {
@@ -121,7 +117,7 @@ RuleSet RulesetFileGenerator::generate(const Cluster& cluster, const std::string
   // others only route (their pods answer on their own addresses).
   if (!cluster.nodes.empty() && node != cluster.nodes.front().name)
     return RuleSet{RuleBackend::None, {}, path_, {}};
-  std::string text = read_file(path_);
+  std::string text = read_ruleset_file(path_);  // never blocks on a FIFO; size-limited
   auto lines = split_lines(text);
   if (looks_like_iptables_save(lines)) {
     check_iptables_save(text, path_);

@@ -29,6 +29,26 @@ std::optional<Protocol> parse_protocol(const std::string& s) {
   return std::nullopt;
 }
 
+std::string Warning::str() const {
+  std::string at = where.file;
+  if (where.line > 0) at += ":" + std::to_string(where.line);
+  if (where.column > 0) at += ":" + std::to_string(where.column);
+  return at + ": warning: " + message;
+}
+
+std::chrono::milliseconds probe_timeout(Verdict want) {
+  // A drop shows only as silence; an answer may wait for a SYN retransmit.
+  return std::chrono::milliseconds(want == Verdict::Reachable ? 1500 : 400);
+}
+
+std::chrono::milliseconds worst_case_duration(const Expectation& e) {
+  std::chrono::milliseconds timeout = probe_timeout(e.result);
+  for (const auto& [generator, verdict] : e.except) timeout = std::max(timeout, probe_timeout(verdict));
+  if (e.probe == ProbeKind::OutOfWindow) return 3 * timeout * e.probes;
+  long long rounds = e.source_port ? e.probes : (e.probes + kProbeConcurrency - 1) / kProbeConcurrency;
+  return timeout * rounds;
+}
+
 template <typename T>
 static const T* find_named(const std::vector<T>& v, const std::string& name) {
   auto it = std::find_if(v.begin(), v.end(), [&](const T& x) { return x.name == name; });

@@ -2,6 +2,7 @@
 // it; generators, the topology builder and the assertions read it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,6 +27,14 @@ struct SourceLocation {
   std::string file;
   int line = 0;
   int column = 0;
+};
+
+// Something in a case file that loads but may not do what its author meant
+// (docs/case-format.md, "Warnings"); `kpath run --strict` makes it an error.
+struct Warning {
+  SourceLocation where;
+  std::string message;  // what is odd and what will happen
+  std::string str() const;  // "file:line:column: warning: message"
 };
 
 struct ListenPort {
@@ -67,6 +76,7 @@ struct ServicePort {
   uint16_t target_port = 0;
   std::string target_port_name;
   uint16_t node_port = 0;  // 0: none
+  SourceLocation where;
 };
 
 enum class ServiceType { ClusterIP, NodePort, LoadBalancer };
@@ -107,6 +117,7 @@ struct EndpointPort {
   std::string name;
   Protocol protocol = Protocol::TCP;
   uint16_t port = 0;
+  SourceLocation where;  // derived slices: the Service port's
 };
 
 struct EndpointSlice {
@@ -235,6 +246,17 @@ struct Expectation {
   SourceLocation where;
 };
 
+// How kpath probes, for the loader's time budget (harness/run/runner.cc
+// probes with the same numbers): up to kProbeConcurrency probes at once, each
+// waiting at most probe_timeout() for its answer.
+inline constexpr int kProbeConcurrency = 128;
+std::chrono::milliseconds probe_timeout(Verdict want);
+// The longest `e` can take: every probe waits out its timeout (the longest of
+// its result and its `except` results). `sourcePort` and out-of-window probes
+// run one at a time; an out-of-window probe may wait three timeouts
+// (connect, the reply, the segment).
+std::chrono::milliseconds worst_case_duration(const Expectation& e);
+
 struct Case {
   std::string name;
   std::string behaviour;  // the catalogue entry it covers ("B1"), for the behaviour table
@@ -244,6 +266,7 @@ struct Case {
   std::vector<GeneratorSpec> generators;   // generators the case runs against; empty: the built-ins
   Cluster cluster;
   std::vector<Expectation> expect;
+  std::vector<Warning> warnings;  // in file order
 };
 
 }  // namespace harness

@@ -3,6 +3,7 @@
 
 #include "harness/cases/case_loader.h"
 #include "base/error.h"
+#include "tests/cases/temp_dir.h"
 
 namespace {
 
@@ -75,12 +76,14 @@ TEST(Derivation, ExplicitSliceReplacesDerivedOne) {
 }
 
 TEST(Loader, RelativeRulesetIsResolvedAgainstTheCaseFolder) {
+  kpath_test::TempDir dir;
+  std::string dump = dir.write("dumps/x.iptables-save", "*nat\nCOMMIT\n");
   harness::Case c = harness::parse_case(
       make_case(kPods, service("80"), "generator: ruleset:../dumps/x.iptables-save\n"),
-      "/suite/cases/t.yaml");
+      dir.path() + "/cases/t.yaml");
   ASSERT_TRUE(c.generator);
-  EXPECT_EQ(c.generator->argument, "/suite/dumps/x.iptables-save");
-  EXPECT_EQ(c.generator->str(), "ruleset:/suite/dumps/x.iptables-save");
+  EXPECT_EQ(c.generator->argument, dump);
+  EXPECT_EQ(c.generator->str(), "ruleset:" + dump);
 }
 
 TEST(Loader, ProxyOptionsAndDefaults) {

@@ -1,0 +1,145 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+
+namespace kpath {
+
+namespace {
+
+FileKind kind_of(mode_t mode) {
+  if (S_ISREG(mode)) return FileKind::Regular;
+  if (S_ISDIR(mode)) return FileKind::Directory;
+  if (S_ISFIFO(mode)) return FileKind::Fifo;
+  if (S_ISSOCK(mode)) return FileKind::Socket;
+  if (S_ISCHR(mode)) return FileKind::CharDevice;
+  return FileKind::BlockDevice;
+}
+
+std::string link_target(const std::string& path) {
+  std::vector<char> buf(4096);
+  ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+  return n < 0 ? std::string() : std::string(buf.data(), static_cast<size_t>(n));
+}
+
+// Closes the descriptor on every path out of read_regular_file.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) { throw Error(path, 0, 0, message); }
+
+void check_regular(const std::string& path, const FileInfo& info, const std::string& what) {
+  switch (info.kind) {
+    case FileKind::Regular: return;
+    case FileKind::Missing: fail(path, "no such " + what);
+    case FileKind::Unreachable: fail(path, "cannot look at the " + what + ": " + std::strerror(info.error));
+    default:
+      fail(path, "is " + describe(info) + ", not a " + what + " (kpath reads only regular files)");
+  }
+}
+
+}  // namespace
+
+FileInfo inspect_file(const std::string& path) {
+  FileInfo info;
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0) {
+    info.kind = kind_of(st.st_mode);
+    if (info.kind == FileKind::Regular) info.size = static_cast<uint64_t>(st.st_size);
+    return info;
+  }
+  int err = errno;
+  if (err == ELOOP) {
+    info.kind = FileKind::LinkLoop;
+  } else if (err == ENOENT && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    info.kind = FileKind::DanglingLink;
+    info.link = link_target(path);
+  } else if (err != ENOENT) {
+    info.kind = FileKind::Unreachable;
+    info.error = err;
+  }
+  return info;
+}
+
+std::string describe(const FileInfo& info) {
+  switch (info.kind) {
+    case FileKind::Regular: return "a regular file";
+    case FileKind::Directory: return "a directory";
+    case FileKind::Fifo: return "a FIFO (named pipe)";
+    case FileKind::Socket: return "a socket";
+    case FileKind::CharDevice: return "a character device";
+    case FileKind::BlockDevice: return "a block device";
+    case FileKind::DanglingLink: return "a dangling symbolic link to '" + info.link + "'";
+    case FileKind::LinkLoop: return "a symbolic link loop";
+    case FileKind::Missing: return "missing";
+    case FileKind::Unreachable: return std::string("unreachable (") + std::strerror(info.error) + ")";
+  }
+  return "?";
+}
+
+std::string human_size(uint64_t bytes) {
+  static const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+  else std::snprintf(buf, sizeof buf, v < 10 && v != static_cast<int>(v) ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
+  return buf;
+}
+
+std::string read_regular_file(const std::string& path, uint64_t max_bytes, const std::string& what) {
+  // Look before opening: opening a FIFO blocks until a writer comes, and
+  // opening a device can act on it.
+  FileInfo info = inspect_file(path);
+  check_regular(path, info, what);
+  auto too_large = [&](uint64_t size) {
+    fail(path, "is " + human_size(size) + ", above the " + human_size(max_bytes) + " limit for a " + what);
+  };
+  if (info.size > max_bytes) too_large(info.size);
+  // O_NONBLOCK: should the path have become a FIFO since, open still returns.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) fail(path, "cannot open the " + what + ": " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) fail(path, "cannot look at the " + what + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    FileInfo now;
+    now.kind = kind_of(st.st_mode);
+    check_regular(path, now, what);
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(path, "cannot read the " + what + ": " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > max_bytes) too_large(text.size());  // it grew while we read
+  }
+  return text;
+}
+
+}  // namespace kpath
