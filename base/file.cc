@@ -106,7 +106,8 @@ std::string human_size(uint64_t bytes) {
   }
   char buf[32];
   if (unit == 0) std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
-  else std::snprintf(buf, sizeof buf, v < 10 && v != static_cast<int>(v) ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
+  else std::snprintf(buf, sizeof buf, v == static_cast<double>(static_cast<uint64_t>(v)) ? "%.0f %s" : "%.1f %s", v,
+                     kUnits[unit]);
   return buf;
 }
 

@@ -47,7 +47,7 @@ Utf8Char decode_utf8(std::string_view s, size_t pos) {
 }
 
 std::string unprintable_reason(const Utf8Char& u, bool multiline) {
-  if (!u.code_point) return "not UTF-8";
+  if (!u.code_point) return "a byte that is not UTF-8";
   char32_t c = *u.code_point;
   if (multiline && (c == '\t' || c == '\n')) return "";
   if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029) return "a control character";

@@ -19,7 +19,7 @@ struct Utf8Char {
 Utf8Char decode_utf8(std::string_view s, size_t pos);
 
 // Why a character may not appear in a name or a line of free text, or "" when
-// it may: "not UTF-8", "a control character", "a noncharacter" (U+FFFE, U+FFFF
+// it may: "a byte that is not UTF-8", "a control character", "a noncharacter" (U+FFFE, U+FFFF
 // and the other 64), "a bidirectional control". Tab and newline are allowed
 // when `multiline`.
 std::string unprintable_reason(const Utf8Char& c, bool multiline);

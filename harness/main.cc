@@ -5,7 +5,6 @@
 //   kpath doctor
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,6 +28,7 @@
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
 #include "base/error.h"
+#include "base/text.h"
 #include "netns/privileges.h"
 
 std::string version() { return fmt::format("kpath {} (commit {})", KPATH_VERSION, KPATH_COMMIT); }
@@ -55,20 +55,25 @@ struct RunArgs {
   bool coverage = false;
   std::string behaviour_table;
   bool explain_stats = false;
+  bool strict = false;
   int jobs = 0;
   bool allow_skip = false;
 };
 
 // Loads every case file before any topology is built; a file that does not
-// load is reported and runs nothing.
-std::vector<harness::Case> load_all(const std::vector<std::string>& paths, harness::Report& report) {
+// load is reported and runs nothing. Warnings are printed first; under
+// --strict a case with a warning does not load. Case text is escaped.
+std::vector<harness::Case> load_all(const std::vector<std::string>& paths, bool strict, harness::Report& report) {
   std::vector<harness::Case> cases;
   for (const auto& file : harness::find_case_files(paths)) {
     try {
-      cases.push_back(harness::load_case(file));
+      harness::Case c = harness::load_case(file);
+      for (const auto& w : c.warnings) std::fprintf(stderr, "%s\n", kpath::escape_unprintable(w.str(), false).c_str());
+      if (strict) harness::reject_warnings(c);
+      cases.push_back(std::move(c));
     } catch (const kpath::Error& e) {
       report.load_errors.push_back({file, e.what()});
-      std::fprintf(stderr, "ERROR %s\n", e.what());
+      std::fprintf(stderr, "ERROR %s\n", kpath::escape_unprintable(e.what(), false).c_str());
     }
   }
   return cases;
@@ -104,7 +109,8 @@ void write_reports(const RunArgs& args, const harness::Report& report) {
     write_file(args.behaviour_table,
                "# Behaviour by generator\n\nWritten by `kpath run --behaviour-table` from the run itself; "
                "the catalogue is in docs/behaviours-catalogue.md.\n\n" + table);
-    std::printf("\nBehaviour by generator (also in %s):\n%s", args.behaviour_table.c_str(), table.c_str());
+    std::printf("\nBehaviour by generator (also in %s):\n%s", kpath::escape_unprintable(args.behaviour_table).c_str(),
+                kpath::escape_unprintable(table).c_str());
   }
 }
 
@@ -118,10 +124,10 @@ int run(const RunArgs& args) {
     if (!path.empty()) check_writable(path);
   Report report;
   report.env = describe_environment(version());
-  std::vector<Case> cases = load_all(paths, report);
+  std::vector<Case> cases = load_all(paths, args.strict, report);
   RunOptions options = run_options(args);
   if (args.explain_stats) {
-    std::printf("%s\n", explain_stats(distribution_assertions(cases, options)).c_str());
+    std::printf("%s\n", kpath::escape_unprintable(explain_stats(distribution_assertions(cases, options))).c_str());
     std::fflush(stdout);  // before the progress lines on stderr
   }
   if (!netns::has_net_admin()) {
@@ -129,7 +135,7 @@ int run(const RunArgs& args) {
     return kExitEnvironment;
   }
   if (cases.empty() && report.load_errors.empty()) {
-    std::fprintf(stderr, "kpath: nothing to run: no case file in %s\n", fmt::format("{}", fmt::join(paths, ", ")).c_str());
+    std::fprintf(stderr, "kpath: nothing to run: %s\n", kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
     return kExitNothingRan;
   }
   // Probed once, before any run: a run needing a missing feature is skipped.
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
                     "print the distribution assertions and the run's combined false-failure rate first");
   run_cmd->add_flag("--allow-skip", args.allow_skip,
                     "under CI=true, a skipped run (missing kernel feature) does not fail the run");
+  run_cmd->add_flag("--strict", args.strict, "treat case-file warnings as errors: such a case does not run");
   run_cmd->footer(kExitCodes);
 
   auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
@@ -261,7 +268,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const kpath::Error& e) {
-    std::fprintf(stderr, "kpath: %s\n", e.what());
+    std::fprintf(stderr, "kpath: %s\n", kpath::escape_unprintable(e.what(), false).c_str());
     return harness::kExitBadInput;
   }
   return 0;

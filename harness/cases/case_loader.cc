@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "base/error.h"
 #include "base/file.h"
@@ -66,8 +67,8 @@ void check_ruleset(const Reader& r, const YAML::Node& n, const std::string& what
   } catch (const kpath::Error& e) {
     std::string relative;
     if (fs::path(written.substr(written.find(':') + 1)).is_relative())
-      relative = " (a relative path is relative to the case file's folder, " +
-                 (spec.base.empty() ? std::string(".") : spec.base) + ")";
+      relative = "; a relative path is relative to the case file's folder, " +
+                 (spec.base.empty() ? std::string(".") : spec.base);
     r.fail(n, what + ": " + e.what() + relative);
   }
 }
@@ -120,6 +121,9 @@ Case build(const std::string& source, const std::string& file) {
   c.expect = read_expectations(r, m.need("expect"), c.cluster, named);
   check_listeners(r, c.cluster);
   c.warnings = r.take_warnings();
+  std::stable_sort(c.warnings.begin(), c.warnings.end(), [](const Warning& a, const Warning& b) {
+    return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+  });
   return c;
 }
 
@@ -152,20 +156,33 @@ void walk(const fs::path& dir, const fs::path& top, int depth, FolderWalk& out) 
       size_t before = out.files.size();
       walk(p, top, depth + 1, out);
       if (out.files.size() == before) out.others.push_back(p.lexically_relative(top).string() + "/ (no case file in it)");
-    } else if (is_case_file(p) && info.kind != kpath::FileKind::Directory) out.files.push_back(p.string());
-    else out.others.push_back(p.lexically_relative(top).string() + " (" + kpath::describe(info) + ")");
+    } else if (is_case_file(p) && info.kind != kpath::FileKind::Directory) {
+      out.files.push_back(p.string());
+    } else {
+      out.others.push_back(p.lexically_relative(top).string() + " (" + kpath::describe(info) + ")");
+    }
   }
   if (ec) throw kpath::Error(dir.string(), 0, 0, "cannot list the folder: " + ec.message());
 }
 
-[[noreturn]] void no_case_files(const std::string& dir, std::vector<std::string> others) {
-  if (others.empty()) throw kpath::Error("no *.yaml case files in " + dir + ": the folder is empty");
+std::string no_case_files(const std::string& dir, std::vector<std::string> others) {
+  if (others.empty()) return "no *.yaml case files in " + dir + ": the folder is empty";
   std::sort(others.begin(), others.end());
   constexpr size_t kShown = 5;
   std::string found;
   for (size_t i = 0; i < others.size() && i < kShown; ++i) found += (i ? ", " : "") + others[i];
   if (others.size() > kShown) found += ", and " + std::to_string(others.size() - kShown) + " more";
-  throw kpath::Error("no *.yaml case files in " + dir + "; found instead: " + found);
+  return "no *.yaml case files in " + dir + "; found instead: " + found;
+}
+
+// The folder walk of `p`, or nullopt when `p` is not a folder.
+std::optional<FolderWalk> walk_folder(const std::string& p) {
+  kpath::FileInfo info = kpath::inspect_file(p);
+  if (info.kind == kpath::FileKind::Missing) throw kpath::Error(p, 0, 0, "no such case file or folder");
+  if (info.kind != kpath::FileKind::Directory) return std::nullopt;
+  FolderWalk found;
+  walk(p, p, 0, found);
+  return found;
 }
 
 }  // namespace
@@ -187,20 +204,20 @@ Case load_case(const std::string& path) {
 std::vector<std::string> find_case_files(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
-    kpath::FileInfo info = kpath::inspect_file(p);
-    if (info.kind == kpath::FileKind::Missing) throw kpath::Error(p, 0, 0, "no such case file or folder");
-    if (info.kind != kpath::FileKind::Directory) {
-      out.push_back(p);  // a file, or something load_case reports by name (a FIFO, a link loop, ...)
-      continue;
-    }
-    cases::FolderWalk found;
-    cases::walk(p, p, 0, found);
-    if (found.files.empty()) cases::no_case_files(p, found.others);
-    out.insert(out.end(), found.files.begin(), found.files.end());
+    if (auto found = cases::walk_folder(p)) out.insert(out.end(), found->files.begin(), found->files.end());
+    else out.push_back(p);  // a file, or something load_case reports by name (a FIFO, a link loop, ...)
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::string why_no_case_files(const std::vector<std::string>& paths) {
+  std::string why;
+  for (const auto& p : paths)
+    if (auto found = cases::walk_folder(p); found && found->files.empty())
+      why += (why.empty() ? "" : "; ") + cases::no_case_files(p, found->others);
+  return why;
 }
 
 void reject_warnings(const Case& c) {

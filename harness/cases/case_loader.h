@@ -30,8 +30,12 @@ Case parse_case(const std::string& text, const std::string& file_name);
 // (symbolic links to folders are not followed); sorted. Entries named like
 // case files that are not regular files (FIFOs, dangling or looping links)
 // are listed too, so that load_case reports each by name. Throws when a path
-// does not exist or a folder holds no case file, saying what it holds.
+// does not exist or a folder cannot be listed.
 std::vector<std::string> find_case_files(const std::vector<std::string>& paths);
+// For the folders among `paths` that hold no case file: "no *.yaml case files
+// in DIR; found instead: notes.txt (a regular file), ..." (or "...: the folder
+// is empty"), one sentence per folder; "" when every folder holds one.
+std::string why_no_case_files(const std::vector<std::string>& paths);
 // `--strict`: throws the first warning of `c` as an error.
 void reject_warnings(const Case& c);
 

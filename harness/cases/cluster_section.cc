@@ -57,6 +57,9 @@ class Names {
  public:
   void claim(const Reader& r, const YAML::Node& at, const std::string& name,
              const std::string& kind) {
+    if (name == "fabric")  // Topology names its bridge namespace so; --keep pins both by name
+      r.fail(at, "'fabric' is the name of kpath's own bridge namespace (pinned as kpath-PID-RUN-fabric with --keep): "
+                 "give the " + kind + " another name");
     auto [it, fresh] = seen_.emplace(name, std::make_pair(kind, r.where(at).line));
     if (!fresh)
       r.fail(at, "duplicate name '" + name + "': " + it->second.first + " at line " +

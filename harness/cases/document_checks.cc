@@ -81,7 +81,7 @@ class ShapeCheck : public YAML::EventHandler {
 
   void check_tag(const YAML::Mark& m, const std::string& tag) const {
     if (!known_tag(tag))
-      r_.fail(m, "unsupported YAML tag '" + kpath::escaped_prefix(tag, 40) +
+      r_.fail(m, "unsupported YAML tag '" + shown_tag(tag) +
                      "' (kpath reads untagged values and !!str, !!int, !!float, !!bool, !!null, !!map, !!seq)");
   }
 

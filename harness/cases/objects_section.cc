@@ -122,8 +122,8 @@ void check_health_port_free(const Reader& r, const YAML::Node& at, const Service
                      other.key() + "'");
     for (const auto& q : other.ports)
       if (q.node_port == s.health_check_node_port && q.protocol == Protocol::TCP)
-        r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " + port + " is already Service '" + other.key() +
-                       "' nodePort");
+        r.fail(at, "Service '" + s.key() + "' healthCheckNodePort " + port + " is already the nodePort of Service '" +
+                       other.key() + "' port " + std::to_string(q.port));
   }
 }
 
@@ -346,8 +346,8 @@ void check_endpoint_address(const Reader& r, const YAML::Node& at, const Ip& ip,
   if (pod_with(c, ip)) return;
   const std::string* owner = book.owner(ip);
   if (!owner)
-    r.warn(at, "endpoint address " + ip.str() + " is no pod's and no host's in this case: traffic the rules send "
-                   "there goes unanswered (probes time out, as if dropped)");
+    r.warn(at, "endpoint address " + ip.str() + " is no pod's and no host's in this case: nothing answers the "
+                   "traffic the rules send there");
   else
     r.warn(at, "endpoint address " + ip.str() + " belongs to " + *owner + ", not to a pod: kpath runs no server "
                    "there (only pods listen), so connections to it are refused");

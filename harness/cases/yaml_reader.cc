@@ -19,6 +19,7 @@ bool is_null(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 
 bool tagged(const YAML::Node& n, const char* core) { return n.Tag() == kCoreTag + core; }
 
+
 // Untagged plain (unquoted) scalars, and scalars tagged with one of `core`,
 // are the only ones that may be numbers or booleans: `port: "80"` and
 // `port: !!str 80` are strings in YAML, and a string is not a port.
@@ -32,7 +33,7 @@ bool plain_or(const YAML::Node& n, std::initializer_list<const char*> core) {
 std::string described_as_number(const YAML::Node& n) {
   if (n.IsScalar() && n.Tag() == "!")
     return "the quoted string " + describe(n) + " (a quoted value is text in YAML: leave the quotes out)";
-  if (n.IsScalar() && n.Tag() != "?") return describe(n) + " tagged " + n.Tag();
+  if (n.IsScalar() && n.Tag() != "?") return describe(n) + " tagged " + shown_tag(n.Tag());
   return describe(n);
 }
 
@@ -52,6 +53,11 @@ std::string checked_text(const Reader& r, const YAML::Node& n, const std::string
 }
 
 }  // namespace
+
+std::string shown_tag(const std::string& tag) {
+  if (tag.rfind(kCoreTag, 0) == 0) return "!!" + tag.substr(kCoreTag.size());
+  return kpath::escaped_prefix(tag, 40);
+}
 
 bool known_tag(const std::string& tag) {
   if (tag.empty() || tag == "?" || tag == "!") return true;

@@ -37,6 +37,8 @@ class Reader {
 // YAML tags kpath reads: none, !!str, !!int, !!float, !!bool, !!null, !!map
 // and !!seq. `!!int 50` is 50; `!!str 50` and "50" are strings.
 bool known_tag(const std::string& tag);
+// A tag as a case file writes it: "!!str" for yaml-cpp's "tag:yaml.org,2002:str".
+std::string shown_tag(const std::string& tag);
 
 // "a list", "a map", "'text'", "nothing" — what the file actually holds.
 std::string describe(const YAML::Node& n);

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "base/text.h"
 
 namespace harness {
 
@@ -69,15 +70,19 @@ uint64_t Report::probes() const {
   return n;
 }
 
+// Text for a terminal is escaped as a whole where it is made (names, file
+// names, errors and rule text in it may hold anything; docs/case-format.md).
 std::string progress_line(const CaseRun& run, size_t index, size_t total) {
   if (run.status == Status::Skip)
-    return fmt::format("[{}/{}] {:<5} {} ({})  {}", index, total, to_string(run.status), run.case_name,
-                       run.generator, run.error);
+    return kpath::escape_unprintable(fmt::format("[{}/{}] {:<5} {} ({})  {}", index, total, to_string(run.status),
+                                                 run.case_name, run.generator, run.error),
+                                     /*multiline=*/false);
   int passed = 0;
   for (const auto& e : run.expectations) passed += e.check.status == Status::Pass;
-  return fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s", index, total,
-                     to_string(run.status), run.case_name, run.generator, passed,
-                     run.expectations.size(), run.probes, seconds(run.total));
+  return kpath::escape_unprintable(fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s",
+                                               index, total, to_string(run.status), run.case_name, run.generator,
+                                               passed, run.expectations.size(), run.probes, seconds(run.total)),
+                                   /*multiline=*/false);
 }
 
 namespace {
@@ -161,7 +166,7 @@ std::string summary(const Report& report, bool verbose) {
   error += static_cast<int>(report.load_errors.size());
   out += fmt::format("\n{} runs, {} probes: {} passed, {} failed, {} errors, {} skipped{}\n", report.runs.size(),
                      report.probes(), pass, fail, error, skip, report.interrupted ? " (interrupted)" : "");
-  return out;
+  return kpath::escape_unprintable(out);
 }
 
 std::string coverage_report(const Report& report) {
@@ -175,7 +180,7 @@ std::string coverage_report(const Report& report) {
     for (const auto& h : run.rule_hits)
       if (h.packets == 0) out += fmt::format("    never hit: [{}] {}\n", h.chain, h.rule);
   }
-  return out;
+  return kpath::escape_unprintable(out);
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -69,6 +69,8 @@ std::vector<PlannedExpectation> planned_expectations(const CaseRun& run);
 // The expectation's name, or "FROM -> TO PROTO" when it has none.
 std::string expectation_name(const Expectation& e);
 
+// progress_line, summary and coverage_report are text for a terminal: what
+// came from outside in them (names, paths, rule text) is escaped.
 std::string progress_line(const CaseRun& run, size_t index, size_t total);
 // The table of every expectation run, then details of failures and errors.
 // `verbose`: PASS rows also give the replies per backend.
