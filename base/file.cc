@@ -6,10 +6,11 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
+#include "base/errno.h"
 #include "base/error.h"
+#include "base/fd.h"
 
 namespace kpath {
 
@@ -30,28 +31,13 @@ std::string link_target(const std::string& path) {
   return n < 0 ? std::string() : std::string(buf.data(), static_cast<size_t>(n));
 }
 
-// Closes the descriptor on every path out of read_regular_file.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 [[noreturn]] void fail(const std::string& path, const std::string& message) { throw Error(path, 0, 0, message); }
 
 void check_regular(const std::string& path, const FileInfo& info, const std::string& what) {
   switch (info.kind) {
     case FileKind::Regular: return;
     case FileKind::Missing: fail(path, "no such " + what);
-    case FileKind::Unreachable: fail(path, "cannot look at the " + what + ": " + std::strerror(info.error));
+    case FileKind::Unreachable: fail(path, "cannot look at the " + what + ": " + error_text(info.error));
     default:
       fail(path, "is " + describe(info) + ", not a " + what + " (kpath reads only regular files)");
   }
@@ -91,7 +77,7 @@ std::string describe(const FileInfo& info) {
     case FileKind::DanglingLink: return "a dangling symbolic link to '" + info.link + "'";
     case FileKind::LinkLoop: return "a symbolic link loop";
     case FileKind::Missing: return "missing";
-    case FileKind::Unreachable: return std::string("unreachable (") + std::strerror(info.error) + ")";
+    case FileKind::Unreachable: return std::string("unreachable (") + error_text(info.error) + ")";
   }
   return "?";
 }
@@ -122,9 +108,9 @@ std::string read_regular_file(const std::string& path, uint64_t max_bytes, const
   if (info.size > max_bytes) too_large(info.size);
   // O_NONBLOCK: should the path have become a FIFO since, open still returns.
   Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) fail(path, "cannot open the " + what + ": " + std::strerror(errno));
+  if (fd.get() < 0) fail(path, "cannot open the " + what + ": " + error_text(errno));
   struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) fail(path, "cannot look at the " + what + ": " + std::strerror(errno));
+  if (::fstat(fd.get(), &st) != 0) fail(path, "cannot look at the " + what + ": " + error_text(errno));
   if (!S_ISREG(st.st_mode)) {
     FileInfo now;
     now.kind = kind_of(st.st_mode);
@@ -135,7 +121,7 @@ std::string read_regular_file(const std::string& path, uint64_t max_bytes, const
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path, "cannot read the " + what + ": " + std::strerror(errno));
+    if (n < 0) fail(path, "cannot read the " + what + ": " + error_text(errno));
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
     if (text.size() > max_bytes) too_large(text.size());  // it grew while we read

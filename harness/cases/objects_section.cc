@@ -67,9 +67,11 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
   ServicePort sp;
   sp.where = r.where(n);
   if (m.has("name")) sp.name = name(r, m.need("name"), "port 'name'");
-  if (s.port_name(sp).size() > kMaxServicePortNameLength)
-    r.fail(m.mark_of("name"), "the Service port's name '" + s.port_name(sp) + "' (NAMESPACE/SERVICE:PORT) is " +
-                                  std::to_string(s.port_name(sp).size()) + " characters long; kube-nftables writes it "
+  // kube-proxy's ServicePortName, as long as the generators write it.
+  const std::string port_name = s.key() + ":" + sp.name;
+  if (port_name.size() > kMaxServicePortNameLength)
+    r.fail(m.mark_of("name"), "the Service port's name '" + port_name + "' (NAMESPACE/SERVICE:PORT) is " +
+                                  std::to_string(port_name.size()) + " characters long; kube-nftables writes it "
                                   "as an nft comment, which holds at most " +
                                   std::to_string(kMaxServicePortNameLength) + ": shorten the names");
   if (m.has("protocol")) sp.protocol = protocol(r, m.need("protocol"), "'protocol'");

@@ -96,7 +96,7 @@ TEST(RulesetFile, MissingFileIsAnError) {
     generator.generate(cluster, "master");
     FAIL() << "a missing file was read";
   } catch (const kpath::Error& e) {
-    EXPECT_STREQ(e.what(), "/nonexistent/kpath/x.nft: cannot read the ruleset file");
+    EXPECT_STREQ(e.what(), "/nonexistent/kpath/x.nft: no such ruleset file");
   }
 }
 
