@@ -50,6 +50,9 @@ struct RunArgs {
   std::string json;
   std::string html;
   bool verbose = false;
+  bool list = false;
+  std::string focus, skip, shard;
+  double expectation_timeout = 0;
   std::string iptables = "nft";
   bool keep = false;
   bool coverage = false;
@@ -89,7 +92,18 @@ harness::RunOptions run_options(const RunArgs& args) {
   options.coverage = args.coverage;
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
+  options.expectation_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.expectation_timeout * 1000));
   return options;
+}
+
+// --focus, --skip, and the shard: --shard, else GoogleTest's variables.
+harness::Selection selection(const RunArgs& args) {
+  using harness::Selection, harness::Shard;
+  Selection s;
+  s.focus = Selection::pattern(args.focus, "--focus");
+  s.skip = Selection::pattern(args.skip, "--skip");
+  s.shard = !args.shard.empty() ? Shard::parse(args.shard) : Shard::from_environment().value_or(Shard{});
+  return s;
 }
 
 // What a run leaves besides the summary: coverage, pins, JUnit, behaviour table.
@@ -123,9 +137,14 @@ int run(const RunArgs& args) {
   for (const auto& path : {args.junit, args.json, args.html, args.behaviour_table})
     if (!path.empty()) check_writable(path);
   Report report;
-  report.env = describe_environment(version());
   std::vector<Case> cases = load_all(paths, args.strict, report);
   RunOptions options = run_options(args);
+  std::vector<Task> tasks = plan(cases, options, selection(args));
+  if (args.list) {
+    std::printf("%s", kpath::escape_unprintable(list_plan(tasks)).c_str());
+    return report.load_errors.empty() ? kExitPassed : kExitBadInput;
+  }
+  report.env = describe_environment(version());
   if (args.explain_stats) {
     std::printf("%s\n", kpath::escape_unprintable(explain_stats(distribution_assertions(cases, options))).c_str());
     std::fflush(stdout);  // before the progress lines on stderr
@@ -138,11 +157,14 @@ int run(const RunArgs& args) {
     std::fprintf(stderr, "kpath: nothing to run: %s\n", kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
     return kExitNothingRan;
   }
+  if (tasks.empty() && report.load_errors.empty()) {
+    std::fprintf(stderr, "kpath: nothing to run: --focus, --skip or the shard selected no expectation\n");
+    return kExitNothingRan;
+  }
   // Probed once, before any run: a run needing a missing feature is skipped.
   FeatureProbe features(options.install.iptables);
   options.features = &features.report();
 
-  std::vector<Task> tasks = plan(cases, options);
   std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
   int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::atomic<uint64_t> probes_sent{0};
@@ -225,6 +247,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--json", args.json, "write every run and expectation as JSON (schema kpath.report/v1) to FILE");
   run_cmd->add_option("--report", args.html, "write a self-contained HTML report (charts per expectation) to FILE");
   run_cmd->add_flag("-v,--verbose", args.verbose, "PASS rows of the summary give the replies per backend");
+  run_cmd->add_flag("--list", args.list,
+                    "print the selected expectations, one line each (CASE<TAB>GENERATOR<TAB>EXPECTATION), and exit");
+  run_cmd->add_option("--focus", args.focus, "run only the expectations whose --list line matches REGEX");
+  run_cmd->add_option("--skip", args.skip, "leave out the expectations whose --list line matches REGEX");
+  run_cmd->add_option("--shard", args.shard,
+                      "run part I of N (0-based; runs round-robin); default: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS");
+  run_cmd->add_option("--expectation-timeout", args.expectation_timeout,
+                      "fail an expectation still probing after SECONDS (wall clock)")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
   run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");

@@ -21,10 +21,6 @@ double seconds(std::chrono::microseconds us) { return static_cast<double>(us.cou
 
 }  // namespace
 
-std::string expectation_name(const Expectation& e) {
-  return e.name.empty() ? fmt::format("{} -> {} {}", e.from.str(), e.to.str(), to_string(e.protocol)) : e.name;
-}
-
 std::vector<PlannedExpectation> planned_expectations(const CaseRun& run) {
   std::string why = run.status == Status::Skip    ? run.error
                     : run.status == Status::Error ? "not run: " + run.error.substr(0, run.error.find('\n'))
@@ -36,6 +32,13 @@ std::vector<PlannedExpectation> planned_expectations(const CaseRun& run) {
     if (it != run.expectations.end()) out.push_back({e, &*it, ""});
     else out.push_back({e, nullptr, why});
   }
+  return out;
+}
+
+std::string list_plan(const std::vector<Task>& tasks) {
+  std::string out;
+  for (const auto& task : tasks)
+    for (const Expectation* e : task.expectations) out += list_line(task, *e) + "\n";
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "harness/host/doctor.h"
 #include "harness/run/runner.h"
+#include "harness/run/scheduler.h"
 
 namespace harness {
 
@@ -66,8 +67,8 @@ struct PlannedExpectation {
 // run's error).
 std::vector<PlannedExpectation> planned_expectations(const CaseRun& run);
 
-// The expectation's name, or "FROM -> TO PROTO" when it has none.
-std::string expectation_name(const Expectation& e);
+// `kpath run --list`: one line per selected expectation of every task.
+std::string list_plan(const std::vector<Task>& tasks);
 
 // progress_line, summary and coverage_report are text for a terminal: what
 // came from outside in them (names, paths, rule text) is escaped.

@@ -117,6 +117,10 @@ class CaseRunner {
     t = Clock::now();
     for (const auto& e : case_.expect) {
       if (options_.stop && options_.stop->load()) break;
+      if (!selected(e)) {
+        skip_over(e);
+        continue;
+      }
       run_.expectations.push_back(probe(e));
       if (run_.expectations.back().check.status == Status::Fail) run_.status = Status::Fail;
     }
@@ -173,6 +177,18 @@ class CaseRunner {
     return out;
   }
 
+  bool selected(const Expectation& e) const {
+    const auto& s = options_.selected;
+    return s.empty() || std::find(s.begin(), s.end(), &e) != s.end();
+  }
+
+  // An expectation left out by --focus/--skip: its endpoint changes still
+  // happen, so the ones after it see the cluster they were written for.
+  void skip_over(const Expectation& e) {
+    if (!e.before.empty()) change_endpoints(e.before);
+    if (!e.during.empty()) change_endpoints(e.during);
+  }
+
   ExpectationRun probe(const Expectation& e) {
     ExpectationRun er;
     er.expectation = &e;
@@ -181,10 +197,11 @@ class CaseRunner {
     er.flow = resolve_flow(cluster_, e);
     Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
     ProbeSpec spec = probe_spec(e, er.flow, want, options_);
+    if (options_.expectation_timeout.count() > 0) spec.deadline = t + options_.expectation_timeout;
     std::vector<ProbeResult> results;
     if (e.probe == ProbeKind::OutOfWindow) {
       auto backend_ns = [&](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
-      for (int i = 0; i < spec.count; ++i)
+      for (int i = 0; i < spec.count && Clock::now() < spec.deadline; ++i)
         results.push_back(probe_out_of_window(topo_->ns(er.flow.from_ns), spec, backend_ns));
     } else if (e.during.empty()) {
       results = run_probes(topo_->ns(er.flow.from_ns), spec);
@@ -202,6 +219,7 @@ class CaseRunner {
     run_.probes += results.size();
     if (options_.probes_sent) *options_.probes_sent += results.size();
     er.check = check_probes(cluster_, e, er.flow, want, results);
+    if (static_cast<int>(results.size()) < spec.count) timed_out(er.check, results.size(), spec.count);
     if (e.probe == ProbeKind::OutOfWindow)
       for (const auto& r : results)
         if (r.outcome == Outcome::Reply) {
@@ -213,6 +231,15 @@ class CaseRunner {
         }
     er.elapsed = since(t);
     return er;
+  }
+
+  // Probes stop early only at the deadline: the verdict of the ones that
+  // finished does not count.
+  void timed_out(CheckResult& check, size_t done, int planned) {
+    check.status = Status::Fail;
+    check.summary = fmt::format("timed out after {:g} s ({}/{} probes done); {}",
+                                static_cast<double>(options_.expectation_timeout.count()) / 1000, done, planned,
+                                check.summary);
   }
 
   void collect_coverage() {
@@ -285,6 +312,7 @@ CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode) {
 
 CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& options) {
   CaseRun run = new_run(c, generator.name(), generator.mode());
+  if (!options.selected.empty()) run.planned = options.selected;
   if (options.features)
     if (auto why = skip_reason(*options.features, generator.needs(c.cluster))) {
       run.status = Status::Skip;

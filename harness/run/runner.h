@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct RunOptions {
   bool conntrack_cleanup = true;
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
   std::atomic<uint64_t>* probes_sent = nullptr;  // each expectation adds its probes when it ends (progress)
+  // The expectations to probe; the others only apply their endpoint changes,
+  // so the selected ones see the cluster as in a full run. Empty: all.
+  std::vector<const Expectation*> selected;
+  // Wall-clock bound on one expectation (endpoint changes and probes); when it
+  // passes the probes stop and the expectation fails. Zero: none.
+  std::chrono::milliseconds expectation_timeout{0};
   // Kernel features found (kpath doctor); a run needing a missing one is
   // skipped with the reason. nullptr: assume everything is there.
   const FeatureReport* features = nullptr;

@@ -43,7 +43,7 @@ struct Slot {
 
 class Engine {
  public:
-  Engine(const ProbeSpec& spec) : spec_(spec), results_(spec.count) {
+  Engine(const ProbeSpec& spec) : spec_(spec), results_(spec.count), finished_(spec.count, false) {
     int width = spec.source_port ? 1 : std::max(1, std::min(spec.concurrency, spec.count));
     slots_.resize(width);
     epoll_ = kpath::Fd(::epoll_create1(EPOLL_CLOEXEC));
@@ -53,19 +53,22 @@ class Engine {
   std::vector<ProbeResult> run() {
     for (size_t s = 0; s < slots_.size() && next_ < spec_.count; ++s) launch(s);
     epoll_event events[128];
-    while (done_ < spec_.count) {
+    while (done_ < spec_.count && Clock::now() < spec_.deadline) {
       int wait_ms = -1;
-      if (!deadlines_.empty()) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadlines_.front().at -
-                                                                          Clock::now());
-        wait_ms = std::max<int>(0, static_cast<int>(left.count()) + 1);
-      }
+      if (!deadlines_.empty()) wait_ms = ms_until(deadlines_.front().at);
+      if (spec_.deadline != Clock::time_point::max())
+        wait_ms = wait_ms < 0 ? ms_until(spec_.deadline) : std::min(wait_ms, ms_until(spec_.deadline));
       int n = epoll_wait(epoll_.get(), events, 128, wait_ms);
       if (n < 0 && errno != EINTR) kpath::throw_errno("prober: epoll_wait");
       for (int i = 0; i < n; ++i) on_event(events[i].data.u32, events[i].events);
       expire();
     }
-    return std::move(results_);
+    if (done_ == spec_.count) return std::move(results_);
+    // The deadline passed: what is still open is dropped, unjudged.
+    std::vector<ProbeResult> finished;
+    for (int i = 0; i < spec_.count; ++i)
+      if (finished_[i]) finished.push_back(std::move(results_[i]));
+    return finished;
   }
 
  private:
@@ -74,6 +77,11 @@ class Engine {
     size_t slot;
     uint32_t generation;
   };
+
+  static int ms_until(Clock::time_point at) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - Clock::now());
+    return std::max<int>(0, static_cast<int>(left.count()) + 1);
+  }
 
   void launch(size_t s) {
     Slot& slot = slots_[s];
@@ -154,12 +162,13 @@ class Engine {
     r.outcome = outcome;
     r.error = err;
     r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.started);
+    finished_[slot.index] = true;
     slot.fd.reset();  // closing also removes it from epoll
     slot.index = -1;
     slot.generation++;
     ++done_;
     if (spec_.progress) spec_.progress->fetch_add(1);
-    if (next_ < spec_.count) launch(s);
+    if (next_ < spec_.count && Clock::now() < spec_.deadline) launch(s);
   }
 
   // Deadlines are pushed in launch order with one timeout, so the queue stays sorted.
@@ -178,6 +187,7 @@ class Engine {
 
   const ProbeSpec& spec_;
   std::vector<ProbeResult> results_;
+  std::vector<bool> finished_;  // per probe: a result is in results_
   std::vector<Slot> slots_;
   std::deque<Deadline> deadlines_;
   kpath::Fd epoll_;

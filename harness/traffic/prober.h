@@ -26,9 +26,13 @@ struct ProbeSpec {
   std::optional<kpath::Ip> source;  // bind to this source address
   uint16_t source_port = 0;         // bind to this source port (one flow; probes run one at a time)
   std::atomic<int>* progress = nullptr;  // counts finished probes, for changes made mid-run
+  // No probe starts after this, and the ones still open then are dropped:
+  // run_probes returns fewer results than `count`.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
-// Runs every probe of spec from namespace `from` and returns one result per probe.
+// Runs every probe of spec from namespace `from` and returns one result per
+// probe, in order; at spec.deadline, only the probes that finished.
 std::vector<ProbeResult> run_probes(const netns::Namespace& from, const ProbeSpec& spec);
 
 }  // namespace harness
