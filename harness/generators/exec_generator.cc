@@ -30,7 +30,7 @@ RuleBackend classify_rules(const std::string& text) {
   return RuleBackend::AppliedItself;
 }
 
-RuleSet ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
                              RuleSet, const ApplyOptions& options) const {
   std::string input = model_json(cluster, node).dump(2);
   // Relative paths in the command are relative to the spec's base folder.
@@ -43,9 +43,7 @@ RuleSet ExecGenerator::apply(const Cluster& cluster, const std::string& node, co
     throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
                                    r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
                                    r.err.empty() ? "(no message on stderr)" : r.err));
-  RuleSet printed{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}};
-  install_node_rules(node_ns, printed, options);
-  return printed;
+  return install_node_rules(node_ns, RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}}, options);
 }
 
 }  // namespace harness

@@ -20,7 +20,7 @@ class ExecGenerator : public Generator {
   // The command can only run inside the node's namespace: see apply().
   RuleSet generate(const Cluster&, const std::string&) const override { return {RuleBackend::None, {}, name(), {}}; }
   // Runs the command in `node_ns` and installs what it printed.
-  RuleSet apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet rules,
+  Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet rules,
                 const ApplyOptions& options) const override;
 
  private:

@@ -10,10 +10,9 @@ namespace harness {
 
 std::vector<std::string> Generator::needs(const Cluster& cluster) const { return mode_needs(mode(), cluster); }
 
-RuleSet Generator::apply(const Cluster&, const std::string&, const netns::Namespace& node_ns, RuleSet rules,
+Applied Generator::apply(const Cluster&, const std::string&, const netns::Namespace& node_ns, RuleSet rules,
                          const ApplyOptions& options) const {
-  install_node_rules(node_ns, rules, options);
-  return rules;
+  return install_node_rules(node_ns, std::move(rules), options);
 }
 
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {
@@ -36,12 +35,20 @@ std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {
   return {};
 }
 
-void install_node_rules(const netns::Namespace& node_ns, RuleSet& rules, const ApplyOptions& options) {
-  if (options.nft_counters && rules.backend == RuleBackend::Nft) rules.text = add_nft_counters(rules.text);
-  if (!options.first) return reinstall_rules(node_ns, rules, options.install);
-  prepare_for_rules(node_ns, rules);
+Applied install_node_rules(const netns::Namespace& node_ns, RuleSet rules, const ApplyOptions& options) {
+  Applied applied;
+  if (options.nft_counters && rules.backend == RuleBackend::Nft) {
+    rules.text = add_nft_counters(rules.text);
+    applied.additions.push_back("a counter statement on every nft rule (--coverage)");
+  }
+  for (auto& done : prepare_for_rules(node_ns, rules)) applied.additions.push_back(std::move(done));
+  if (std::string jumps = kube_proxy_jumps_for(rules); !jumps.empty()) {
+    rules = with_added_lines(rules, jumps);
+    applied.additions.push_back("kube-proxy's base-chain jumps, which its restore input leaves out:\n" + jumps);
+  }
   install_rules(node_ns, rules, options.install);
-  add_kube_proxy_jumps(node_ns, rules, options.install);
+  applied.rules = std::move(rules);
+  return applied;
 }
 
 }  // namespace harness

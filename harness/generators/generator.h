@@ -22,6 +22,14 @@ struct ApplyOptions {
   bool nft_counters = false;
 };
 
+// What went onto a node: the rules as installed, and what kpath added on its
+// own (nfacct objects, sysctls, base-chain jumps), one line each, so a run can
+// list every change that did not come from the generator.
+struct Applied {
+  RuleSet rules;
+  std::vector<std::string> additions;
+};
+
 class Generator {
  public:
   virtual ~Generator() = default;
@@ -44,18 +52,21 @@ class Generator {
 
   // Puts node's rules in place: `rules` is what generate() returned for it.
   // The default installs them as a proxy does (install_node_rules); a
-  // generator that programs the node itself overrides this. Returns what is
-  // installed, for diagnosis.
-  virtual RuleSet apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+  // generator that programs the node itself overrides this.
+  virtual Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
                         RuleSet rules, const ApplyOptions& options) const;
 };
 
 // The kernel features kube-proxy's rules need in a mode, for this cluster.
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster);
 
-// Installs rules on a node as a proxy does: on the first install, what kube-proxy
-// prepares (nfacct objects, route_localnet), the rules, and kube-proxy's
-// base-chain jumps when iptables text lacks them; on a sync, the rules again.
-void install_node_rules(const netns::Namespace& node_ns, RuleSet& rules, const ApplyOptions& options);
+// Installs rules on a node exactly as written, the same way at the first
+// install and at every sync: iptables-restore replaces each table the text
+// names as a whole (one transaction per table, as kube-proxy's restore of its
+// own chains is one), an nft script goes in with nft -f (kube-proxy's scripts
+// replace their table themselves). Before that, what kube-proxy prepares
+// (nfacct objects, route_localnet); into the same transaction, kube-proxy's
+// base-chain jumps when an iptables dump declares its chains but lacks them.
+Applied install_node_rules(const netns::Namespace& node_ns, RuleSet rules, const ApplyOptions& options);
 
 }  // namespace harness

@@ -470,11 +470,11 @@ std::vector<std::string> KubeIptablesGenerator::needs(const Cluster& cluster) co
   return out;
 }
 
-bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
-  if (rules.backend != RuleBackend::IptablesRestore) return false;
+std::string kube_proxy_jumps_for(const RuleSet& rules) {
+  if (rules.backend != RuleBackend::IptablesRestore) return {};
   static const std::regex declares_services(R"((^|\n):KUBE-SERVICES )");
   static const std::regex has_jump(R"((^|\n)-A (PREROUTING|OUTPUT) [^\n]*-j KUBE-SERVICES)");
-  if (!std::regex_search(rules.text, declares_services) || std::regex_search(rules.text, has_jump)) return false;
+  if (!std::regex_search(rules.text, declares_services) || std::regex_search(rules.text, has_jump)) return {};
   // Only jumps to chains the dump declares: kube-proxy's set depends on its version.
   static const std::regex chain_decl(R"((^|\n):(KUBE-[A-Z0-9-]+) )");
   std::set<std::string> declared;
@@ -488,9 +488,7 @@ bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, co
     if (std::regex_search(line, m, jump_target) && !declared.count(m[1])) continue;
     jumps += line + "\n";
   }
-  install_rules(node, RuleSet{RuleBackend::IptablesRestore, jumps, "kube-proxy's base-chain jumps", {}}, options,
-                /*noflush=*/true);
-  return true;
+  return jumps;
 }
 
 }  // namespace harness

@@ -5,8 +5,6 @@
 #include <string>
 
 #include "harness/generators/generator.h"
-#include "harness/rules/installer.h"
-#include "netns/namespace.h"
 
 namespace harness {
 
@@ -62,7 +60,8 @@ class KubeIptablesGenerator : public Generator {
 // kube-proxy writes the jumps from the built-in chains (PREROUTING -> KUBE-SERVICES
 // and the rest) outside its iptables-restore input, so a dump of that input alone
 // carries no traffic. When rules declare KUBE-SERVICES but nothing jumps to it,
-// adds kube-proxy's jumps to the chains the rules declare; returns whether it did.
-bool add_kube_proxy_jumps(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
+// returns kube-proxy's jumps to the chains the rules declare (iptables-restore
+// input); else nothing.
+std::string kube_proxy_jumps_for(const RuleSet& rules);
 
 }  // namespace harness

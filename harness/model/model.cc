@@ -88,6 +88,16 @@ std::string to_string(FlowKind k) {
   return "?";
 }
 
+std::string to_string(EndpointState s) {
+  switch (s) {
+    case EndpointState::Ready: return "ready";
+    case EndpointState::NotReady: return "not-ready";
+    case EndpointState::Terminating: return "terminating";
+    case EndpointState::Deleted: return "deleted";
+  }
+  return "?";
+}
+
 std::string Target::str() const {
   std::string host = kind == Kind::Address && address.is_v6() ? "[" + name + "]" : name;
   return host + ":" + std::to_string(port);

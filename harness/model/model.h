@@ -215,6 +215,7 @@ enum class SourceExpectation { Any, Node, Client };
 // A change to a pod's endpoint in every EndpointSlice that lists it; the
 // generator's rules are then re-applied (atomically, as a proxy would).
 enum class EndpointState { Ready, NotReady, Terminating, Deleted };
+std::string to_string(EndpointState s);  // as a case writes it: "not-ready"
 struct EndpointChange {
   std::string pod;
   EndpointState state = EndpointState::Ready;

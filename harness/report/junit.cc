@@ -112,7 +112,7 @@ Counts run_suite(pugi::xml_node root, const CaseRun& run, const Report& report) 
       outcome(tc, "skipped", pe.not_run, "");
       ++c.skipped;
     } else if (pe.result->check.status == Status::Fail) {
-      outcome(tc, "failure", pe.result->check.summary, pe.result->check.detail + "\n" + run.diagnosis);
+      outcome(tc, "failure", pe.result->check.summary, pe.result->check.detail + "\n" + pe.result->diagnosis);
       ++c.failures;
     }
   }

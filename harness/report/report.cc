@@ -141,10 +141,17 @@ std::string summary(const Report& report, bool verbose) {
                              to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
                              er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
       details += er.check.detail;
+      if (!er.changes_in_force.empty()) details += "    endpoint changes in force: " + er.changes_in_force + "\n";
+      details += er.diagnosis;
     }
-    if (!run.diagnosis.empty()) details += "  where the packets went (rule hit counters):\n" + run.diagnosis;
+    if (!run.diagnosis.empty()) details += "  " + run.diagnosis + "\n";
   }
   if (!details.empty()) out += "\nDetails:" + details;
+
+  std::string added;
+  for (const auto& run : report.runs)
+    for (const auto& a : run.additions) added += fmt::format("  {} ({}): {}\n", run.case_name, run.generator, a);
+  if (!added.empty()) out += "\nAdded by kpath, not written by the generator:\n" + added;
 
   int pass = 0, fail = 0, error = 0, skip = 0;
   for (const auto& run : report.runs) {
@@ -173,15 +180,14 @@ std::string summary(const Report& report, bool verbose) {
 }
 
 std::string coverage_report(const Report& report) {
-  std::string out = "\nRule coverage (rules no probe hit):\n";
+  std::string out = "\nRule coverage (rules no probe moved, on any node, in any table):\n";
   for (const auto& run : report.runs) {
-    if (run.rule_hits.empty()) continue;
+    if (run.coverage.empty()) continue;
     size_t hit = 0;
-    for (const auto& h : run.rule_hits) hit += h.packets > 0;
-    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, run.generator, hit,
-                       run.rule_hits.size());
-    for (const auto& h : run.rule_hits)
-      if (h.packets == 0) out += fmt::format("    never hit: [{}] {}\n", h.chain, h.rule);
+    for (const auto& c : run.coverage) hit += c.packets > 0;
+    out += fmt::format("  {} ({}): {}/{} rules hit\n", run.case_name, run.generator, hit, run.coverage.size());
+    for (const auto& c : run.coverage)
+      if (c.packets == 0) out += fmt::format("    never hit: {} [{} {}] {}\n", c.node, c.table, c.chain, c.rule);
   }
   return kpath::escape_unprintable(out);
 }

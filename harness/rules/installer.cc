@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "base/error.h"
 #include "netns/netfilter.h"
+#include "netns/netlink.h"
 #include "netns/process.h"
 #include "netns/sysctl.h"
 
@@ -47,6 +49,16 @@ bool jumps_to(const std::string& line, const std::string& chain) {
 
 }  // namespace
 
+namespace {
+
+// "failing rule (FILE:LINE): RULE"; line 0 is a line kpath added.
+std::string failing_rule(const RuleSet& rules, int source_line, const std::string& rule) {
+  if (source_line == 0) return fmt::format("\n  failing rule (added by kpath): {}", rule);
+  return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin, source_line, rule);
+}
+
+}  // namespace
+
 std::string locate_failure(const RuleSet& rules, const std::string& message) {
   std::smatch m;
   // iptables-nft checks jumps at COMMIT, so its line number points there;
@@ -58,21 +70,20 @@ std::string locate_failure(const RuleSet& rules, const std::string& message) {
     for (int n = 1; std::getline(in, line); ++n) {
       if (!jumps_to(line, m[1].str())) continue;
       int source_line = n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n;
-      return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin, source_line,
-                         line);
+      return failing_rule(rules, source_line, line);
     }
   }
   static const std::regex iptables_line(R"(line:? (\d+))");
   static const std::regex nft_line(R"(/dev/stdin:(\d+):)");
   if (!std::regex_search(message, m, nft_line) && !std::regex_search(message, m, iptables_line))
     return {};
+  if (m[1].length() > 9) return {};  // no line of any input
   int n = std::stoi(m[1]);
   int source_line = n;
   if (n >= 1 && n <= static_cast<int>(rules.origin_lines.size())) source_line = rules.origin_lines[n - 1];
   std::string rule = line_of(rules.text, n);
   if (rule.empty()) return {};
-  return fmt::format("\n  failing rule ({}:{}): {}", rules.origin.empty() ? "input" : rules.origin,
-                     source_line, rule);
+  return failing_rule(rules, source_line, rule);
 }
 
 namespace {
@@ -86,15 +97,26 @@ std::string first_lines(const std::string& s, int max_lines) {
 
 }  // namespace
 
-void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules) {
+std::vector<std::string> prepare_for_rules(const netns::Namespace& node, const RuleSet& rules) {
+  std::vector<std::string> done;
   static const std::regex nfacct(R"(--nfacct-name\s+(\S+))");
   std::set<std::string> names;
   for (std::sregex_iterator it(rules.text.begin(), rules.text.end(), nfacct), end; it != end; ++it)
     names.insert((*it)[1]);
-  for (const auto& name : names) netns::nfacct_add(node, name);
+  for (const auto& name : names) {
+    try {
+      netns::nfacct_add(node, name);
+      done.push_back("created the nfacct counter " + name + " (the rules name it)");
+    } catch (const netns::NetlinkError& e) {
+      if (e.code() != EBUSY) throw;  // made by an earlier sync: still there
+    }
+  }
   // kube-proxy enables route_localnet so 127.0.0.1:nodePort can be DNATed out.
-  if (rules.text.find("127.0.0.0/8") != std::string::npos)
+  if (rules.text.find("127.0.0.0/8") != std::string::npos) {
     netns::set_sysctl(node, "net/ipv4/conf/all/route_localnet", "1");
+    done.push_back("set net.ipv4.conf.all.route_localnet=1 (the rules DNAT 127.0.0.0/8)");
+  }
+  return done;
 }
 
 void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
@@ -124,27 +146,46 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
   }
 }
 
-void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options) {
-  if (rules.backend != RuleBackend::IptablesRestore) return install_rules(node, rules, options);
-  static const std::regex builtin(R"(^(:|-A |-I )(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)\b)");
-  RuleSet kept{rules.backend, {}, rules.origin, {}};
-  std::istringstream in(rules.text);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (std::regex_search(line, builtin)) continue;
-    kept.text += line + "\n";
-    kept.origin_lines.push_back(n <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[n - 1] : n);
+RuleSet with_added_lines(const RuleSet& rules, const std::string& extra) {
+  // The extra lines, by table.
+  std::map<std::string, std::vector<std::string>> add;
+  std::vector<std::string> order;
+  std::string table;
+  std::istringstream ex(extra);
+  for (std::string line; std::getline(ex, line);) {
+    if (line.starts_with("*")) {
+      table = line.substr(1);
+      if (!add.count(table)) order.push_back(table);
+      add[table];
+    } else if (!table.empty() && line != "COMMIT" && !line.empty()) {
+      add[table].push_back(line);
+    }
   }
-  install_rules(node, kept, options, /*noflush=*/true);
-}
-
-std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options) {
-  std::vector<std::string> argv;
-  if (backend == RuleBackend::Nft) argv = {"nft", "list", "ruleset"};
-  else argv = {options.iptables == IptablesVariant::Nft ? "iptables-nft-save" : "iptables-legacy-save", "-c"};
-  netns::ProcessResult r = netns::run_process(node, argv, {}, options.timeout);
-  if (r.exit_code != 0) throw kpath::Error(fmt::format("{} failed: {}", argv[0], r.err));
-  return r.out;
+  RuleSet out{rules.backend, {}, rules.origin, {}};
+  auto emit = [&](const std::string& line, int origin) {
+    out.text += line + "\n";
+    out.origin_lines.push_back(origin);
+  };
+  std::istringstream in(rules.text);
+  table.clear();
+  int source = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++source;
+    int origin = source <= static_cast<int>(rules.origin_lines.size()) ? rules.origin_lines[source - 1] : source;
+    if (line.starts_with("*")) table = line.substr(1);
+    if (line == "COMMIT" && add.count(table)) {
+      for (const auto& l : add[table]) emit(l, 0);
+      add.erase(table);
+    }
+    emit(line, origin);
+  }
+  for (const auto& t : order) {
+    if (!add.count(t)) continue;
+    emit("*" + t, 0);
+    for (const auto& l : add[t]) emit(l, 0);
+    emit("COMMIT", 0);
+  }
+  return out;
 }
 
 }  // namespace harness

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "harness/rules/ruleset.h"
 #include "netns/namespace.h"
@@ -23,24 +24,24 @@ struct InstallOptions {
 
 // Prepares what kube-proxy prepares before it restores rules: the nfacct
 // counters its rules name and route_localnet when localhost NodePorts are used.
-void prepare_for_rules(const netns::Namespace& node, const RuleSet& rules);
+// Idempotent (a sync prepares again). Returns what it did, one line each.
+std::vector<std::string> prepare_for_rules(const netns::Namespace& node, const RuleSet& rules);
 
 // noflush: iptables-restore --noflush (adds to the tables instead of replacing them).
 void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options,
                    bool noflush = false);
 
-// A proxy's later sync: iptables text goes in with --noflush, without the
-// built-in chains' declarations and jumps that the first install put in place
-// (so another component's FORWARD policy and jumps stay); nft text as it is.
-void reinstall_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options);
-
 // The rule an installer's error message points at ("line N", nft's
 // "/dev/stdin:N:", or iptables-nft's "Chain 'X' does not exist", which names
 // the jump target), quoted with its source line as "\n  failing rule
-// (ORIGIN:LINE): RULE"; empty when the message points at no rule of `rules`.
+// (ORIGIN:LINE): RULE" ("(added by kpath)" for a line kpath added); empty when
+// the message points at no rule of `rules`.
 std::string locate_failure(const RuleSet& rules, const std::string& message);
 
-// The node's rules with packet counters, as text (iptables-save -c / nft list ruleset).
-std::string dump_rules(const netns::Namespace& node, RuleBackend backend, const InstallOptions& options);
+// Adds `extra` (iptables-restore input, e.g. jumps kpath adds for a dump) to
+// `rules` so both go in as one transaction per table: each extra line goes
+// before the COMMIT of its table, or in a table block of its own. Lines kpath
+// adds have origin line 0 ("added by kpath" in error messages).
+RuleSet with_added_lines(const RuleSet& rules, const std::string& extra);
 
 }  // namespace harness

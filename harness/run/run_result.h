@@ -19,6 +19,12 @@ struct ExpectationRun {
   CheckResult check;
   int probes = 0;
   std::chrono::microseconds elapsed{0};
+  // The rules whose counters these probes moved, on every node.
+  std::vector<RuleCounter> counters;
+  // On failure: where the probes went (those rules, and conntrack).
+  std::string diagnosis;
+  // The before:/during: changes in force when the probes ran ("web-a deleted, ...").
+  std::string changes_in_force;
 };
 
 struct CaseRun {
@@ -32,11 +38,13 @@ struct CaseRun {
   // the ones that ran (a prefix when the run stopped early).
   std::vector<const Expectation*> planned;
   std::string error;      // Error: what went wrong; Skip: why it did not run
-  std::string diagnosis;  // on failure: rule counters on the nodes
+  std::string diagnosis;  // what kpath could not observe (e.g. counters unreadable)
+  // What kpath put on the nodes that the generator did not write ("node: what").
+  std::vector<std::string> additions;
   std::vector<ExpectationRun> expectations;
   std::vector<std::string> pinned;
-  // With coverage: every generated rule's hits on every node (chain "node/chain").
-  std::vector<RuleHit> rule_hits;
+  // With coverage: every rule seen on every node, with the packets probes moved through it.
+  std::vector<RuleCounter> coverage;
   std::chrono::microseconds build{0}, install{0}, traffic{0}, total{0};
   uint64_t probes = 0;
 };

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "harness/generators/registry.h"
+#include "harness/run/counter_watch.h"
 #include "harness/run/needs.h"
 #include "harness/topology/topology.h"
 #include "harness/traffic/echo_server.h"
@@ -43,33 +44,27 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   return spec;
 }
 
-// Rule lines with packet counters, so a failure shows where packets stopped.
-std::string rule_counters(const Topology& topo, const Cluster& c, RuleBackend backend,
-                          const InstallOptions& install) {
-  if (backend == RuleBackend::AppliedItself || backend == RuleBackend::None) backend = RuleBackend::IptablesRestore;
+// What conntrack on each node holds for a flow's target: whether the flow was
+// tracked at all, and where it was sent.
+std::string conntrack_view(const Topology& topo, const Cluster& c, const Flow& flow) {
   std::string out;
+  int proto = flow.protocol == Protocol::UDP ? IPPROTO_UDP : IPPROTO_TCP;
   for (const auto& node : c.nodes) {
-    std::string dump;
-    try {
-      dump = dump_rules(topo.ns(node.name), backend, install);
-    } catch (const kpath::Error& err) {
-      out += fmt::format("  {}: no rule dump ({})\n", node.name, err.what());
-      continue;
+    std::map<std::string, int> replies;
+    int n = 0;
+    for (const auto& e : netns::conntrack_dump(topo.ns(node.name))) {
+      if (e.protocol != proto || e.orig_dst != flow.target || e.orig_dport != flow.port) continue;
+      ++n;
+      ++replies[fmt::format("{}:{}", e.reply_src.str(), e.reply_sport)];
     }
-    out += fmt::format("  rules on {} ({}):\n", node.name,
-                       backend == RuleBackend::Nft ? "nft list ruleset" : "iptables-save -c; [packets:bytes]");
-    std::istringstream in(dump);
-    int shown = 0;
-    for (std::string line; std::getline(in, line) && shown < 80;) {
-      bool rule = backend == RuleBackend::Nft ? line.find("counter packets") != std::string::npos
-                                                : (line.rfind("[", 0) == 0 && line.find("KUBE") != std::string::npos) ||
-                                                      line.rfind("*", 0) == 0;
-      if (!rule) continue;
-      out += "    " + line + "\n";
-      ++shown;
-    }
+    if (n == 0) continue;
+    std::string to;
+    for (const auto& [where, k] : replies) to += fmt::format("{}{} ({}x)", to.empty() ? "" : ", ", where, k);
+    out += fmt::format("    conntrack on {}: {} entries for {}:{}, replies expected from {}\n", node.name, n,
+                       flow.target.str(), flow.port, to);
   }
-  return out;
+  return out.empty() ? fmt::format("    conntrack on no node holds an entry for {}:{}\n", flow.target.str(), flow.port)
+                     : out;
 }
 
 }  // namespace
@@ -99,9 +94,9 @@ class CaseRunner {
 
     t = Clock::now();
     install_all(std::move(rules), /*first=*/true);
-    for (const auto& node : cluster_.nodes)
-      if (node.forward_policy_drop) set_forward_policy_drop(topo_->ns(node.name));
     run_.install = since(t);
+    counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
+    counters_->rebase();
 
     EchoServers servers;
     for (const auto& pod : cluster_.pods)
@@ -126,8 +121,8 @@ class CaseRunner {
     }
     run_.traffic = since(t);
     servers.stop();
-    if (options_.coverage) collect_coverage();
-    if (run_.status == Status::Fail) run_.diagnosis = rule_counters(*topo_, cluster_, backend_, options_.install);
+    if (options_.coverage) run_.coverage = counters_->coverage();
+    run_.diagnosis = counters_->trouble();
   }
 
  private:
@@ -138,14 +133,23 @@ class CaseRunner {
   }
 
   // Puts every node's rules in place: the whole set first, then at each
-  // endpoint change what a proxy's sync puts there.
+  // endpoint change what a proxy's sync puts there. A node whose FORWARD
+  // policy another component set to DROP gets it again after each install.
   void install_all(std::vector<RuleSet> rules, bool first) {
     ApplyOptions apply{options_.install, first, options_.coverage};
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
-      const std::string& node = cluster_.nodes[i].name;
-      RuleSet applied = generator_.apply(cluster_, node, topo_->ns(node), std::move(rules[i]), apply);
-      if (applied.backend != RuleBackend::None) backend_ = applied.backend;
+      const Node& node = cluster_.nodes[i];
+      Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
+      if (node.forward_policy_drop) set_forward_policy_drop(topo_->ns(node.name));
+      if (first) note_additions(node, applied);
     }
+  }
+
+  // What kpath put on a node that the generator did not write.
+  void note_additions(const Node& node, const Applied& applied) {
+    for (const auto& a : applied.additions) run_.additions.push_back(node.name + ": " + a);
+    if (node.forward_policy_drop)
+      run_.additions.push_back(node.name + ": filter FORWARD policy DROP after every install (forwardPolicy: DROP)");
   }
 
   // Applies endpoint changes to the model, re-applies every node's rules and,
@@ -153,8 +157,12 @@ class CaseRunner {
   // stopped serving (without that a UDP client keeps reaching them).
   void change_endpoints(const std::vector<EndpointChange>& changes) {
     auto serving_before = udp_endpoint_ips();
-    for (const auto& change : changes) apply_endpoint_change(cluster_, change);
+    for (const auto& change : changes) {
+      apply_endpoint_change(cluster_, change);
+      in_force_ += fmt::format("{}{} {}", in_force_.empty() ? "" : ", ", change.pod, to_string(change.state));
+    }
     install_all(generate_all(), /*first=*/false);
+    counters_->rebase();
     if (!options_.conntrack_cleanup || !generator_.needs_conntrack_cleanup()) return;
     auto serving_after = udp_endpoint_ips();
     for (const auto& ip : serving_before) {
@@ -212,14 +220,18 @@ class CaseRunner {
       auto future = std::async(std::launch::async, [&] { return run_probes(topo_->ns(er.flow.from_ns), spec); });
       while (done.load() < spec.count / 3 && future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
       }
+      er.counters = counters_->moved(/*name_now=*/true);  // before the re-apply replaces these rules
       change_endpoints(e.during);
       results = future.get();
     }
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
     if (options_.probes_sent) *options_.probes_sent += results.size();
+    for (auto& c : counters_->moved()) er.counters.push_back(std::move(c));
     er.check = check_probes(cluster_, e, er.flow, want, results);
     if (static_cast<int>(results.size()) < spec.count) timed_out(er.check, results.size(), spec.count);
+    er.changes_in_force = in_force_;
+    if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er);
     if (e.probe == ProbeKind::OutOfWindow)
       for (const auto& r : results)
         if (r.outcome == Outcome::Reply) {
@@ -242,15 +254,16 @@ class CaseRunner {
                                 check.summary);
   }
 
-  void collect_coverage() {
-    RuleBackend backend = backend_ == RuleBackend::Nft ? RuleBackend::Nft : RuleBackend::IptablesRestore;
-    for (const auto& node : cluster_.nodes) {
-      std::string dump = dump_rules(topo_->ns(node.name), backend, options_.install);
-      for (auto hit : parse_rule_hits(dump, backend)) {
-        if (cluster_.nodes.size() > 1) hit.chain = node.name + "/" + hit.chain;
-        run_.rule_hits.push_back(std::move(hit));
-      }
+  // The rules the probes moved on each node and what conntrack holds for them.
+  std::string where_probes_went(ExpectationRun& er) {
+    counters_->name(er.counters);
+    std::string out = "    rules whose counters these probes moved:\n" + describe_moves(er.counters);
+    try {
+      out += conntrack_view(*topo_, cluster_, er.flow);
+    } catch (const kpath::Error& e) {
+      out += fmt::format("    conntrack could not be read: {}\n", e.what());
     }
+    return out;
   }
 
   void set_forward_policy_drop(const netns::Namespace& ns) {
@@ -264,7 +277,8 @@ class CaseRunner {
   Cluster cluster_;  // the case's cluster as endpoint changes leave it
   const Generator& generator_;
   std::optional<Topology> topo_;
-  RuleBackend backend_ = RuleBackend::IptablesRestore;
+  std::optional<CounterWatch> counters_;
+  std::string in_force_;  // the endpoint changes applied so far
 };
 
 }  // namespace

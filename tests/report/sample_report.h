@@ -71,7 +71,7 @@ struct SampleReport {
                       ran(hostile.expect[1], Status::Fail, {{"pod-a", 2000}, {kHostile, 7}},
                           {{"pod-a", 1000}, {"pod-b", 1000}, {kHostile, 0}}, 1e-40)};
     h.status = Status::Fail;
-    h.diagnosis = "  rules on master: [12:720] -A KUBE-SVC-\x1b[0m\n";
+    h.expectations[1].diagnosis = "  rules on master: [12:720] -A KUBE-SVC-\x1b[0m\n";
     // Interrupted after two of five expectations.
     CaseRun i = new_run(interrupted, "kube-iptables", ProxyMode::Iptables);
     i.expectations = {ran(interrupted.expect[0], Status::Pass, {{"web-1", 150}, {"web-2", 150}}),

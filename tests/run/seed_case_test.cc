@@ -13,6 +13,7 @@ namespace {
 
 using namespace harness;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
 const std::string kRulesets = std::string(KPATH_TESTS_DIR) + "/run/rulesets/";
@@ -82,7 +83,13 @@ TEST(SeedCase, AllTrafficToOnePodFailsTheDistribution) {
   EXPECT_THAT(nodeport.summary, HasSubstr("webapp1-nodeport-deployment-785989576b-tpfqr got no probe"));
   EXPECT_THAT(nodeport.detail, HasSubstr("expected"));
   EXPECT_THAT(nodeport.detail, HasSubstr("p = "));
-  EXPECT_THAT(run.diagnosis, HasSubstr("KUBE-SVC-J2DWGRZTH4C2LPA4"));
+  // The counters say where this expectation's own probes went: both of the
+  // Service's rules lead to one endpoint chain, which took all 2000.
+  const auto& diagnosis = run.expectations[0].diagnosis;
+  EXPECT_THAT(diagnosis, HasSubstr("on master:"));
+  EXPECT_THAT(diagnosis, HasSubstr("2000 packets  ip nat KUBE-SEP-YLXG4RMKAICGY2B3: -A KUBE-SEP-YLXG4RMKAICGY2B3"));
+  EXPECT_THAT(diagnosis, Not(HasSubstr("KUBE-SEP-4CGFRVESQ3AECDE7:"))) << "the other endpoint got nothing";
+  EXPECT_THAT(diagnosis, HasSubstr("conntrack on master: 2000 entries for 192.168.100.1:30080"));
 }
 
 TEST(SeedCase, MissingMasqueradeFailsTheSourceCheck) {

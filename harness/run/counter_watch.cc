@@ -1,0 +1,64 @@
+#include "harness/run/counter_watch.h"
+
+#include <fmt/format.h>
+
+#include "base/error.h"
+
+namespace harness {
+
+CounterWatch::CounterWatch(const Topology& topo, const Cluster& cluster, const InstallOptions& options,
+                           bool coverage)
+    : coverage_(coverage) {
+  for (const auto& node : cluster.nodes) nodes_.emplace_back(topo.ns(node.name), node.name, options);
+}
+
+template <typename F>
+void CounterWatch::tolerate(const std::string& node, F f) {
+  try {
+    f();
+  } catch (const kpath::Error& e) {
+    if (trouble_.empty()) trouble_ = fmt::format("rule counters on {} could not be read: {}", node, e.what());
+  }
+}
+
+std::vector<RuleCounter> CounterWatch::read_all() {
+  std::vector<RuleCounter> out;
+  for (const auto& n : nodes_)
+    tolerate(n.node(), [&] {
+      for (auto& c : n.read()) out.push_back(std::move(c));
+    });
+  return out;
+}
+
+void CounterWatch::name(std::vector<RuleCounter>& counters) {
+  for (auto& n : nodes_) tolerate(n.node(), [&] { n.name_rules(counters); });
+}
+
+void CounterWatch::rebase() {
+  for (auto& n : nodes_) n.rules_changed();
+  last_ = read_all();
+  if (!coverage_) return;
+  name(last_);
+  for (const auto& c : last_) seen_.try_emplace({c.node, c.table, c.chain, c.rule}, 0);
+}
+
+std::vector<RuleCounter> CounterWatch::moved(bool name_now) {
+  auto now = read_all();
+  auto moves = counter_moves(last_, now);
+  if (name_now || coverage_) name(moves);
+  if (coverage_)
+    for (const auto& m : moves) seen_[{m.node, m.table, m.chain, m.rule}] += m.packets;
+  last_ = std::move(now);
+  return moves;
+}
+
+std::vector<RuleCounter> CounterWatch::coverage() const {
+  std::vector<RuleCounter> out;
+  for (const auto& [key, packets] : seen_) {
+    const auto& [node, table, chain, rule] = key;
+    out.push_back({node, table, chain, rule, packets});
+  }
+  return out;
+}
+
+}  // namespace harness

@@ -1,0 +1,50 @@
+// Reads every node's rule counters between the steps of a run, so each
+// expectation gets the rules its own probes moved (whatever re-applies reset
+// in between), and --coverage the rules no probe moved.
+#pragma once
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "harness/model/model.h"
+#include "harness/rules/counters.h"
+#include "harness/topology/topology.h"
+
+namespace harness {
+
+class CounterWatch {
+ public:
+  // With `coverage`, every rule's text is read after each install, so rules
+  // no probe moved can be listed; without it, only when name() asks.
+  CounterWatch(const Topology& topo, const Cluster& cluster, const InstallOptions& options, bool coverage);
+
+  // Reads every node's counters anew: after the rules changed.
+  void rebase();
+  // The counters that moved since the last read; then reads anew. `name_now`:
+  // with the rules' text, read before the rules change again.
+  std::vector<RuleCounter> moved(bool name_now = false);
+  // Fills in the rules' text, as the rules in place now have it.
+  void name(std::vector<RuleCounter>& counters);
+
+  // Every rule seen on any node during the run, with the packets probes moved through it.
+  std::vector<RuleCounter> coverage() const;
+  // Why counters could not be read, if they could not (empty: they could).
+  const std::string& trouble() const { return trouble_; }
+
+ private:
+  std::vector<RuleCounter> read_all();
+  // Runs f; a failure to read counters is noted once, not fatal to the run.
+  template <typename F>
+  void tolerate(const std::string& node, F f);
+
+  std::vector<NodeCounters> nodes_;
+  bool coverage_;
+  std::vector<RuleCounter> last_;
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  std::map<Key, uint64_t> seen_;  // (node, table, chain, rule) -> packets moved
+  std::string trouble_;
+};
+
+}  // namespace harness

@@ -1,0 +1,83 @@
+// Re-apply installs exactly what a generator wrote, every time: a generator
+// whose rules in a built-in chain (INPUT) change at a sync gets them in place,
+// and what kpath adds on its own is listed, not hidden.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "harness/cases/case_loader.h"
+#include "harness/run/runner.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace harness;
+using ::testing::HasSubstr;
+
+// One node, two pods; nothing listens on the node's port 30999, so the node's
+// stack refuses it unless a rule in INPUT drops it.
+const std::string kCase = R"(apiVersion: kpath/v1
+kind: Case
+name: reapply
+cluster:
+  podCIDR: 10.244.0.0/16
+  serviceCIDR: 10.96.0.0/16
+  nodes:
+    - name: n1
+      ip: 192.168.10.1
+      pods:
+        - {name: web-a, ip: 10.244.0.10, labels: {app: web}, listen: [{port: 8080}]}
+        - {name: web-b, ip: 10.244.0.11, labels: {app: web}, listen: [{port: 8080}]}
+  externals:
+    - {name: client, ip: 192.168.10.100}
+objects:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      clusterIP: 10.96.10.5
+      selector: {app: web}
+      ports: [{port: 80, targetPort: 8080}]
+expect:
+  - {name: before the change the node refuses, from: client, to: 'n1:30999', result: refused}
+  - {name: after the change the generator drops it in INPUT, from: client, to: 'n1:30999', result: dropped,
+     before: {web-b: deleted}}
+)";
+
+// Writes only a filter table; once web-b is gone from the model it adds a DROP
+// in the built-in INPUT chain.
+const std::string kGenerator =
+    "exec:m=$(cat); printf '*filter\\n:INPUT ACCEPT [0:0]\\n'; "
+    "printf '%s' \"$m\" | grep -q 10.244.0.11 || printf -- '-A INPUT -p tcp --dport 30999 -j DROP\\n'; "
+    "printf 'COMMIT\\n'";
+
+TEST(Reapply, RulesInBuiltInChainsAreInstalledAtEverySync) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = parse_case(kCase, "reapply.yaml");
+  CaseRun run = run_case(c, GeneratorSpec::parse(kGenerator, ""), RunOptions{});
+  ASSERT_EQ(run.expectations.size(), 2u) << run.error;
+  EXPECT_EQ(run.expectations[0].check.status, Status::Pass) << run.expectations[0].check.summary;
+  EXPECT_EQ(run.expectations[1].check.status, Status::Pass) << run.expectations[1].check.summary;
+  // The DROP's own counter (the only rule in INPUT) carried the second
+  // expectation's probes, and no rule carried the first's.
+  EXPECT_TRUE(run.expectations[0].counters.empty());
+  ASSERT_EQ(run.expectations[1].counters.size(), 1u);
+  EXPECT_EQ(run.expectations[1].counters[0].table, "ip filter");
+  EXPECT_EQ(run.expectations[1].counters[0].chain, "INPUT");
+  EXPECT_GE(run.expectations[1].counters[0].packets, 20u);
+}
+
+// A dump of kube-proxy's restore input lacks the base-chain jumps: kpath adds
+// them, in the same transaction, and says so.
+TEST(Reapply, AddedJumpsAreListed) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/replay/kube-proxy-overall-iptables.yaml");
+  CaseRun run = run_case(c, *c.generator, RunOptions{});
+  EXPECT_EQ(run.status, Status::Pass) << run.error;
+  std::string all;
+  for (const auto& a : run.additions) all += a + "\n";
+  EXPECT_THAT(all, HasSubstr("kube-proxy's base-chain jumps"));
+  EXPECT_THAT(all, HasSubstr("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"));
+  EXPECT_THAT(all, HasSubstr("created the nfacct counter"));
+}
+
+}  // namespace
