@@ -1,6 +1,7 @@
 // kpath: kernel-path integration tests for Kubernetes Service rules.
 //
-//   kpath run [--generator SPEC]... [--junit FILE] [--keep] [--coverage] [-j N] [PATH...]
+//   kpath run [--generator SPEC]... [--junit FILE] [--json FILE] [--report FILE] [--list] [--shard I/N] ... [PATH...]
+//   kpath diff --generator A --generator B [PATH...]
 //   kpath cleanup
 //   kpath doctor
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 
 #include "harness/cases/case_loader.h"
 #include "harness/report/behaviour_table.h"
+#include "harness/report/diff.h"
 #include "harness/host/cleanup.h"
 #include "harness/host/doctor.h"
 #include "harness/run/needs.h"
@@ -128,6 +130,42 @@ void write_reports(const RunArgs& args, const harness::Report& report) {
   }
 }
 
+// Why nothing can run (no CAP_NET_ADMIN, nothing found or selected) as an exit status.
+std::optional<int> cannot_run(const std::vector<std::string>& paths, const std::vector<harness::Case>& cases,
+                              const std::vector<harness::Task>& tasks, const harness::Report& report) {
+  using namespace harness;
+  if (!netns::has_net_admin()) {
+    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
+    return kExitEnvironment;
+  }
+  if (cases.empty() && report.load_errors.empty()) {
+    std::fprintf(stderr, "kpath: nothing to run: %s\n", kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
+    return kExitNothingRan;
+  }
+  if (tasks.empty() && report.load_errors.empty()) {
+    std::fprintf(stderr, "kpath: nothing to run: --focus, --skip or the shard selected no expectation\n");
+    return kExitNothingRan;
+  }
+  return std::nullopt;
+}
+
+// Probes the kernel's features once (a run needing a missing one is skipped),
+// then runs the tasks with progress on stderr.
+std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, size_t files, harness::RunOptions options,
+                                      int jobs) {
+  using namespace harness;
+  FeatureProbe features(options.install.iptables);
+  options.features = &features.report();
+  std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", files, tasks.size());
+  if (jobs <= 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<uint64_t> probes_sent{0};
+  options.probes_sent = &probes_sent;
+  LiveProgress progress(stderr, tasks.size(), probes_sent, LiveProgress::is_terminal(stderr));
+  return run_all(tasks, options, jobs, [&](const CaseRun& r, size_t finished, size_t total) {
+    progress.run_done(progress_line(r, finished, total));
+  });
+}
+
 int run(const RunArgs& args) {
   using namespace harness;
   std::vector<std::string> paths = args.paths;
@@ -149,32 +187,8 @@ int run(const RunArgs& args) {
     std::printf("%s\n", kpath::escape_unprintable(explain_stats(distribution_assertions(cases, options))).c_str());
     std::fflush(stdout);  // before the progress lines on stderr
   }
-  if (!netns::has_net_admin()) {
-    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
-    return kExitEnvironment;
-  }
-  if (cases.empty() && report.load_errors.empty()) {
-    std::fprintf(stderr, "kpath: nothing to run: %s\n", kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
-    return kExitNothingRan;
-  }
-  if (tasks.empty() && report.load_errors.empty()) {
-    std::fprintf(stderr, "kpath: nothing to run: --focus, --skip or the shard selected no expectation\n");
-    return kExitNothingRan;
-  }
-  // Probed once, before any run: a run needing a missing feature is skipped.
-  FeatureProbe features(options.install.iptables);
-  options.features = &features.report();
-
-  std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", cases.size() + report.load_errors.size(), tasks.size());
-  int jobs = args.jobs > 0 ? args.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::atomic<uint64_t> probes_sent{0};
-  options.probes_sent = &probes_sent;
-  {
-    LiveProgress progress(stderr, tasks.size(), probes_sent, LiveProgress::is_terminal(stderr));
-    report.runs = run_all(tasks, options, jobs, [&](const CaseRun& r, size_t finished, size_t total) {
-      progress.run_done(progress_line(r, finished, total));
-    });
-  }
+  if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
+  report.runs = execute(tasks, cases.size() + report.load_errors.size(), options, args.jobs);
   report.interrupted = g_stop.load();
   report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
                                                                              report.env.started);
@@ -183,6 +197,25 @@ int run(const RunArgs& args) {
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
   const char* ci = std::getenv("CI");
   return report.exit_status(/*skips_fail=*/ci && std::string(ci) == "true" && !args.allow_skip);
+}
+
+// The same cases through two generators; prints where the outcomes differ.
+int diff(const RunArgs& args) {
+  using namespace harness;
+  if (args.generators.size() != 2) throw kpath::Error("kpath diff needs exactly two --generator options");
+  std::vector<std::string> paths = args.paths;
+  if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
+  Report report;
+  std::vector<Case> cases = load_all(paths, args.strict, report);
+  if (!report.load_errors.empty()) return kExitBadInput;
+  RunOptions options = run_options(args);
+  std::vector<Task> tasks = plan(cases, options, selection(args));
+  if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
+  std::vector<CaseRun> runs = execute(tasks, cases.size(), options, args.jobs);
+  if (g_stop) return 128 + (g_signal ? g_signal.load() : SIGINT);
+  DiffResult d = diff_runs(runs, options.generators[0].name(), options.generators[1].name());
+  std::printf("%s", kpath::escape_unprintable(format_diff(d)).c_str());
+  return d.exit_status();
 }
 
 // The environment and the kernel features; exit 0 when the bundled cases have what they need.
@@ -270,6 +303,21 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--strict", args.strict, "treat case-file warnings as errors: such a case does not run");
   run_cmd->footer(kExitCodes);
 
+  RunArgs diff_args;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "run the cases through two generators and print where their outcomes differ (verdict, backends, source)");
+  diff_cmd->add_option("paths", diff_args.paths, "case files or folders");
+  diff_cmd->add_option("-g,--generator", diff_args.generators, "the two generators to compare (give it twice)")
+      ->allow_extra_args(false);
+  diff_cmd->add_option("--iptables", diff_args.iptables, "iptables variant for iptables-restore: nft or legacy")
+      ->check(CLI::IsMember({"nft", "legacy"}));
+  diff_cmd->add_option("--focus", diff_args.focus, "compare only the expectations whose --list line matches REGEX");
+  diff_cmd->add_option("--skip", diff_args.skip, "leave out the expectations whose --list line matches REGEX");
+  diff_cmd->add_option("-j,--jobs", diff_args.jobs, "runs in parallel (default: number of CPUs)")->check(CLI::Range(1, 1024));
+  diff_cmd->footer(
+      "Exit status of kpath diff: 0 no undeclared difference; 1 a difference the cases' except: entries do not\n"
+      "declare; 2 bad input or usage; 3 a run errored (the comparison is incomplete); 130/143 interrupted.");
+
   auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
   std::string doctor_iptables = "nft";
   auto* doctor_cmd = app.add_subcommand("doctor", "print the environment and try the kernel features cases need");
@@ -277,7 +325,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nft", "legacy"}));
 
   if (auto bad = unknown_command(argc, argv, app)) {
-    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, doctor, cleanup; see kpath --help)\n",
+    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, diff, doctor, cleanup; see kpath --help)\n",
                  bad->c_str());
     return harness::kExitBadInput;
   }
@@ -293,6 +341,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   try {
     if (*run_cmd) return run(args);
+    if (*diff_cmd) return diff(diff_args);
     if (*doctor_cmd) return doctor(doctor_iptables);
     if (*cleanup_cmd) {
       for (const auto& p : harness::cleanup_pinned()) std::printf("removed %s\n", p.c_str());

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <regex>
 
+#include <stdlib.h>
+
 #include "netns/namespace.h"
 #include "netns/process.h"
 #include "report/sample_report.h"
@@ -28,10 +30,16 @@ std::optional<std::string> find_chromium() {
   return std::nullopt;
 }
 
+// A fresh folder: concurrent test runs (other worktrees, ctest -j) must not
+// share Chromium's profile, which it locks.
+std::string scratch_dir() {
+  std::string path = ::testing::TempDir() + "kpath-html-XXXXXX";
+  if (!mkdtemp(path.data())) ADD_FAILURE() << "mkdtemp " << path;
+  return path;
+}
+
 // The page as Chromium rendered it (the DOM after parsing), or the failure.
-std::string rendered_dom(const std::string& chromium, const std::string& page) {
-  std::string profile = ::testing::TempDir() + "kpath-chromium-profile";
-  std::filesystem::create_directories(profile);
+std::string rendered_dom(const std::string& chromium, const std::string& page, const std::string& profile) {
   auto r = netns::run_process(netns::Namespace::current(),
                               {chromium, "--headless", "--no-sandbox", "--disable-gpu",
                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -72,9 +80,11 @@ TEST(HtmlReport, ChromiumShowsABarPerBackendAndTheVerdicts) {
     GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or ci/install-deps.sh)";
   }
   testing_support::SampleReport sample;
-  std::string page = ::testing::TempDir() + "kpath-report.html";
+  std::string dir = scratch_dir();
+  std::string page = dir + "/report.html";
   std::ofstream(page) << html_report(sample.report);
-  std::string dom = rendered_dom(*chromium, page);
+  std::string dom = rendered_dom(*chromium, page, dir + "/profile");
+  std::filesystem::remove_all(dir);
   ASSERT_THAT(dom, HasSubstr("kpath report"));
 
   auto found = expectations(dom);

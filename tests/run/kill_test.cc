@@ -82,7 +82,7 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
 // with its result, the rest skipped with the reason "interrupted".
 TEST(Kill, SigintStopsCleanlyAndStillWritesJunit) {
   KPATH_REQUIRE_NET_ADMIN();
-  std::string junit = ::testing::TempDir() + "kpath-sigint.xml";
+  std::string junit = ::testing::TempDir() + "kpath-sigint-" + std::to_string(getpid()) + ".xml";
   unlink(junit.c_str());
   const std::string seed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
   constexpr int kRuns = 4, kExpectations = 4;  // the seed case has 4 expectations

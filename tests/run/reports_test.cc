@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -25,7 +26,8 @@ std::string read(const std::string& path) {
 
 TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   KPATH_REQUIRE_NET_ADMIN();
-  std::string json_path = ::testing::TempDir() + "kpath-seed.json", html_path = ::testing::TempDir() + "kpath-seed.html";
+  std::string json_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".json";
+  std::string html_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".html";
   auto r = netns::run_process(netns::Namespace::current(),
                               {KPATH_BINARY, "run", "-v", "-g", "kube-iptables", "--json", json_path, "--report",
                                html_path, kSeed},

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <unistd.h>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -121,7 +122,7 @@ TEST(Selection, ExpectationTimeoutStopsTheProbesAndFails) {
   text << in.rdbuf();
   std::string yaml = text.str();
   yaml.replace(yaml.find("probes: 2000"), 12, "probes: 40000");
-  std::string slow = ::testing::TempDir() + "kpath-slow-seed.yaml";
+  std::string slow = ::testing::TempDir() + "kpath-slow-seed-" + std::to_string(getpid()) + ".yaml";
   std::ofstream(slow) << yaml;
   auto start = std::chrono::steady_clock::now();
   auto r = kpath({"run", "-g", "kube-iptables", "--expectation-timeout", "0.3", slow});
