@@ -36,13 +36,14 @@ Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, co
   // Relative paths in the command are relative to the spec's base folder.
   std::string script = base_.empty() ? command_ : "cd " + shell_quote(base_) + " && " + command_;
   auto r = netns::run_process(node_ns, {"sh", "-c", script}, input, options.install.timeout);
+  const std::string err = r.err.empty() ? "(no message on stderr)" : r.err_tail();
   if (r.timed_out)
-    throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed)", command_,
-                                   options.install.timeout.count()));
+    throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed with everything it started): {}",
+                                   command_, options.install.timeout.count(), err));
   if (r.exit_code != 0)
     throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
                                    r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
-                                   r.err.empty() ? "(no message on stderr)" : r.err));
+                                   err));
   return install_node_rules(node_ns, RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}}, options);
 }
 

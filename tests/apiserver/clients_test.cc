@@ -19,6 +19,7 @@
 #include "http_client.h"
 #include "netns/link.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 // A client this machine lacks skips the test, and fails it under CI=true.
@@ -76,7 +77,7 @@ class Clients : public testing::Test {
 
   // Empty when the client runs; else why not.
   std::string missing(const std::string& what, const std::vector<std::string>& probe) {
-    auto r = on_path(probe[0]) ? netns::run_process(ns_, probe, "", 30s) : netns::ProcessResult{};
+    auto r = on_path(probe[0]) ? kpath_test::run_on_host(ns_, probe, "", 30s) : netns::ProcessResult{};
     return r.exit_code == 0 ? "" : what + " is not installed (ci/install-deps.sh installs it)";
   }
   std::string missing_kubectl() { return missing("kubectl", {kubectl_, "version", "--client"}); }
@@ -85,12 +86,12 @@ class Clients : public testing::Test {
   netns::ProcessResult kubectl(std::vector<std::string> args, std::chrono::milliseconds timeout = 60s) {
     std::vector<std::string> argv = {kubectl_, "--kubeconfig", kubeconfig_, "--cache-dir", dir_ + "/cache"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return netns::run_process(ns_, argv, "", timeout);
+    return kpath_test::run_on_host(ns_, argv, "", timeout);
   }
   netns::ProcessResult python_client(std::vector<std::string> args) {
     std::vector<std::string> argv = {python(), std::string(KPATH_TESTS_DIR) + "/apiserver/clients.py", kubeconfig_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return netns::run_process(ns_, argv, "", 90s);
+    return kpath_test::run_on_host(ns_, argv, "", 90s);
   }
 
   // Watch requests so far from clients whose user agent starts with `agent`.

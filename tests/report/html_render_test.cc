@@ -14,6 +14,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "report/sample_report.h"
 #include "support/privileges.h"
 
@@ -40,7 +41,7 @@ std::string scratch_dir() {
 
 // The page as Chromium rendered it (the DOM after parsing), or the failure.
 std::string rendered_dom(const std::string& chromium, const std::string& page, const std::string& profile) {
-  auto r = netns::run_process(netns::Namespace::current(),
+  auto r = kpath_test::run_on_host(netns::Namespace::current(),
                               {chromium, "--headless", "--no-sandbox", "--disable-gpu",
                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                                "--no-first-run", "--user-data-dir=" + profile, "--dump-dom", "file://" + page},

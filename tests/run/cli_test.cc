@@ -8,6 +8,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace {
@@ -20,7 +21,7 @@ const std::string kRulesets = std::string(KPATH_TESTS_DIR) + "/run/rulesets/";
 
 netns::ProcessResult kpath(std::vector<std::string> args) {
   args.insert(args.begin(), KPATH_BINARY);
-  return netns::run_process(netns::Namespace::current(), args, {}, std::chrono::seconds(120));
+  return kpath_test::run_on_host(netns::Namespace::current(), args, {}, std::chrono::seconds(120));
 }
 
 TEST(Cli, VersionNamesTheCommit) {

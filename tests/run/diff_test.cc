@@ -12,6 +12,7 @@
 #include "harness/verdict/check.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace harness {
@@ -23,7 +24,7 @@ const std::string kCases = std::string(KPATH_SOURCE_DIR) + "/cases";
 
 netns::ProcessResult kpath(std::vector<std::string> args) {
   args.insert(args.begin(), KPATH_BINARY);
-  return netns::run_process(netns::Namespace::current(), args, {}, std::chrono::seconds(300));
+  return kpath_test::run_on_host(netns::Namespace::current(), args, {}, std::chrono::seconds(300));
 }
 
 // "case [file:line]" of every expectation whose except: entries want different

@@ -13,6 +13,7 @@
 #include "harness/report/report.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace {
@@ -36,7 +37,7 @@ class KpathRun : public ::testing::Test {
   }
   netns::ProcessResult kpath(std::vector<std::string> args) {
     args.insert(args.begin(), {KPATH_BINARY, "run"});
-    return netns::run_process(netns::Namespace::current(), args, "", std::chrono::seconds(60));
+    return kpath_test::run_on_host(netns::Namespace::current(), args, "", std::chrono::seconds(60));
   }
 
   std::string dir_;

@@ -8,6 +8,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/host_snapshot.h"
 #include "support/privileges.h"
 
@@ -16,7 +17,7 @@ namespace {
 const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
 
 netns::ProcessResult run_seed_suite() {
-  return netns::run_process(netns::Namespace::current(), {KPATH_BINARY, "run", "-j1", "-g", "kube-iptables", kSeed},
+  return kpath_test::run_on_host(netns::Namespace::current(), {KPATH_BINARY, "run", "-j1", "-g", "kube-iptables", kSeed},
                             {}, std::chrono::seconds(120));
 }
 

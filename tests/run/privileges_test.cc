@@ -8,6 +8,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace {
@@ -24,7 +25,7 @@ netns::ProcessResult without_net_admin(const std::vector<std::string>& env, cons
                                "env"};
   cmd.insert(cmd.end(), env.begin(), env.end());
   cmd.insert(cmd.end(), argv.begin(), argv.end());
-  return netns::run_process(netns::Namespace::current(), cmd, {}, std::chrono::seconds(60));
+  return kpath_test::run_on_host(netns::Namespace::current(), cmd, {}, std::chrono::seconds(60));
 }
 
 // Dropping a capability from the bounding set needs CAP_SETPCAP: root.

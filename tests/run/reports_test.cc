@@ -9,6 +9,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace {
@@ -28,7 +29,7 @@ TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   KPATH_REQUIRE_NET_ADMIN();
   std::string json_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".json";
   std::string html_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".html";
-  auto r = netns::run_process(netns::Namespace::current(),
+  auto r = kpath_test::run_on_host(netns::Namespace::current(),
                               {KPATH_BINARY, "run", "-v", "-g", "kube-iptables", "--json", json_path, "--report",
                                html_path, kSeed},
                               {}, std::chrono::seconds(120));

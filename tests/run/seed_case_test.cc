@@ -119,9 +119,15 @@ TEST(SeedCase, ExecGeneratorThatHangsIsKilled) {
   Case c = load_case(kSeed);
   RunOptions options;
   options.install.timeout = std::chrono::milliseconds(300);
-  CaseRun run = run_case(c, GeneratorSpec::parse("exec:sleep 30", ""), options);
+  // A sleep duration no other process has: found in /proc if it survived.
+  const std::string marker = "1000." + std::to_string(getpid()) + "7";
+  CaseRun run = run_case(
+      c, GeneratorSpec::parse("exec:echo 'waiting for the apiserver' >&2; sleep " + marker + " & sleep " + marker, ""),
+      options);
   EXPECT_EQ(run.status, Status::Error);
   EXPECT_THAT(run.error, HasSubstr("did not finish within 300 ms"));
+  EXPECT_THAT(run.error, HasSubstr("waiting for the apiserver"));
+  EXPECT_EQ(kpath_test::command_output("pgrep -f 'slee[p] " + marker + "'"), "") << "the generator's children survived";
 }
 
 TEST(SeedCase, ExecGeneratorThatFailsShowsItsMessage) {

@@ -14,6 +14,7 @@
 #include "harness/run/scheduler.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace harness {
@@ -30,7 +31,7 @@ netns::ProcessResult kpath(std::vector<std::string> args, std::vector<std::strin
     env.insert(env.begin(), "env");
     args.insert(args.begin(), env.begin(), env.end());
   }
-  return netns::run_process(netns::Namespace::current(), args, {}, std::chrono::seconds(120));
+  return kpath_test::run_on_host(netns::Namespace::current(), args, {}, std::chrono::seconds(120));
 }
 
 std::vector<std::string> lines(const std::string& text) {
