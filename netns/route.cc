@@ -16,6 +16,7 @@ std::string describe(const Route& route) {
   if (route.gateway) text += " via " + route.gateway->str();
   if (!route.device.empty()) text += " dev " + route.device;
   if (route.onlink) text += " onlink";
+  if (route.local) text = "add local route " + route.destination.str() + " dev " + route.device;
   return text;
 }
 
@@ -49,9 +50,10 @@ void Rtnl::add_route(const Route& route) {
   rtm->rtm_dst_len = static_cast<uint8_t>(route.destination.prefix_len());
   rtm->rtm_table = RT_TABLE_MAIN;
   rtm->rtm_protocol = RTPROT_BOOT;  // what `ip route add` uses by default
-  rtm->rtm_type = RTN_UNICAST;
-  // A route through a gateway reaches beyond the link; a device route does not.
-  rtm->rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rtm->rtm_type = route.local ? RTN_LOCAL : RTN_UNICAST;
+  // A route through a gateway reaches beyond the link; a device route does
+  // not; a local one ends in this host.
+  rtm->rtm_scope = route.local ? RT_SCOPE_HOST : route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   if (route.onlink) rtm->rtm_flags |= RTNH_F_ONLINK;
 
   // Host bits cleared: the kernel rejects "10.0.0.1/24" as a destination.

@@ -19,6 +19,9 @@ struct Route {
   std::optional<Ip> gateway;  // via
   std::string device;         // dev; may be empty when gateway resolves it
   bool onlink = false;        // gateway need not be on a connected prefix
+  // Type local (AnyIP): every address of destination is this namespace's own,
+  // delivered to its sockets and answered to ARP, on device (lo).
+  bool local = false;
 };
 
 void add_route(const Namespace& ns, const Route& route);

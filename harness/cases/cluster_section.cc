@@ -57,9 +57,10 @@ class Names {
  public:
   void claim(const Reader& r, const YAML::Node& at, const std::string& name,
              const std::string& kind) {
-    if (name == "fabric")  // Topology names its bridge namespace so; --keep pins both by name
-      r.fail(at, "'fabric' is the name of kpath's own bridge namespace (pinned as kpath-PID-RUN-fabric with --keep): "
-                 "give the " + kind + " another name");
+    if (name == "fabric" || name == "sink")  // Topology's own namespaces; --keep pins all by name
+      r.fail(at, "'" + name + "' is the name of kpath's own " +
+                     (name == "fabric" ? "bridge" : "upstream sink") + " namespace (pinned as kpath-PID-RUN-" + name +
+                     " with --keep): give the " + kind + " another name");
     auto [it, fresh] = seen_.emplace(name, std::make_pair(kind, r.where(at).line));
     if (!fresh)
       r.fail(at, "duplicate name '" + name + "': " + it->second.first + " at line " +
@@ -113,7 +114,7 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
 
 void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
                Names& names) {
-  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy"});
+  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy", "inputPolicy"});
   Node node;
   node.name = name(r, m.need("name"), "node 'name'");
   names.claim(r, m.need("name"), node.name, "node");
@@ -138,6 +139,8 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
   }
   if (m.has("forwardPolicy"))
     node.forward_policy_drop = choice(r, m.need("forwardPolicy"), "'forwardPolicy'", {"ACCEPT", "DROP"}) == "DROP";
+  if (m.has("inputPolicy"))
+    node.input_policy_drop = choice(r, m.need("inputPolicy"), "'inputPolicy'", {"ACCEPT", "DROP"}) == "DROP";
   if (m.has("pods"))
     for (const auto& pn : list(r, m.need("pods"), "'pods'"))
       c.pods.push_back(read_pod(r, pn, node, c, book, names));

@@ -30,8 +30,11 @@ std::string duration_text(std::chrono::milliseconds d) {
 constexpr double kMinFalseFailureRate = 1e-15;
 
 Verdict verdict(const Reader& r, const YAML::Node& n, const std::string& what) {
-  std::string v = choice(r, n, what, {"reachable", "refused", "dropped"});
-  return v == "reachable" ? Verdict::Reachable : v == "refused" ? Verdict::Refused : Verdict::Dropped;
+  std::string v = choice(r, n, what, {"reachable", "refused", "dropped", "leaked"});
+  return v == "reachable" ? Verdict::Reachable
+         : v == "refused" ? Verdict::Refused
+         : v == "leaked"  ? Verdict::Leaked
+                          : Verdict::Dropped;
 }
 
 // from: an external, pod or node name, or "<node>/localhost".
@@ -273,11 +276,55 @@ void check_budget(const Reader& r, const MapReader& m, const Expectation& e) {
                                   std::to_string(allowed) + " probes");
 }
 
+// Who must refuse, the HTTP status, source-port randomisation and affinity
+// expiry: what an expectation asserts beyond its verdict.
+void read_observations(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
+  if (m.has("refusedBy")) {
+    YAML::Node n = m.need("refusedBy");
+    e.refused_by = choice(r, n, "'refusedBy'", {"rule", "stack"}) == "rule" ? RefusedBy::Rule : RefusedBy::Stack;
+    bool refused = e.result == Verdict::Refused;
+    for (const auto& [g, v] : e.except) refused = refused || v == Verdict::Refused;
+    if (!refused) r.fail(n, "'refusedBy' needs result refused (or an 'except' entry refused)");
+    if (e.protocol != Protocol::TCP)
+      r.fail(n, "'refusedBy' needs protocol TCP: a REJECT rule and a " + to_string(e.protocol) +
+                    " stack with nothing listening send the same ICMP port-unreachable");
+  }
+  if (m.has("httpStatus")) {
+    YAML::Node n = m.need("httpStatus");
+    e.http_status = static_cast<int>(integer(r, n, "'httpStatus'", 100, 599));
+    if (e.protocol != Protocol::TCP || e.result != Verdict::Reachable)
+      r.fail(n, "'httpStatus' needs a reachable TCP expectation (it sends an HTTP GET)");
+    if (e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any)
+      r.fail(n, "'httpStatus' probes speak HTTP, whose answers do not say which backend or source: give no "
+                "backends or source");
+  }
+  if (m.has("sourcePorts")) {
+    choice(r, m.need("sourcePorts"), "'sourcePorts'", {"random"});
+    e.random_source_ports = true;
+    if (e.result != Verdict::Reachable) r.fail(m.mark_of("sourcePorts"), "'sourcePorts' needs a reachable expectation");
+  }
+  if (m.has("affinity")) {
+    YAML::Node n = m.need("affinity");
+    choice(r, n, "'affinity'", {"expires"});
+    auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+    if (!hit || !hit->service->session_affinity_client_ip)
+      r.fail(n, "'affinity: expires' needs a target that reaches a Service with sessionAffinity: ClientIP");
+    if (e.source_port != 0 || !e.during.empty() || e.result != Verdict::Reachable)
+      r.fail(n, "'affinity: expires' sends its own paced pairs of probes: give no sourcePort or during, and "
+                "expect reachable");
+    if (e.backends.kind != BackendExpectation::Kind::Any)
+      r.fail(m.mark_of("backends"), "'affinity: expires' judges its pairs itself: give no backends");
+    e.affinity_expires = true;
+    e.affinity_timeout = hit->service->session_affinity_timeout;
+    if (!m.has("probes")) e.probes = 8;
+  }
+}
+
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
                                     "source", "except", "falseFailureRate", "sourcePort", "before",
-                                    "during", "probe"});
+                                    "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
@@ -329,6 +376,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   if (m.has("during")) e.during = read_endpoint_changes(r, m.need("during"), c, "'during'");
   if (!e.during.empty() && e.source_port != 0)
     r.fail(m.mark_of("during"), "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
+  read_observations(r, m, e, c);
   check_consistent(r, m, e);
   check_against_services(r, m, e, c);
   check_budget(r, m, e);

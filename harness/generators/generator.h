@@ -45,6 +45,9 @@ class Generator {
   // true when kpath must do that for this generator after endpoint changes
   // (rule writers that are not a running proxy).
   virtual bool needs_conntrack_cleanup() const { return false; }
+  // kube-proxy answers each health-check node port itself; false: kpath
+  // stands in for it (rule writers that are not a running proxy).
+  virtual bool serves_health_checks() const { return false; }
 
   // The rules for node `node` of the cluster, made before any namespace
   // exists (a broken generator costs no topology). RuleBackend::None: nothing.

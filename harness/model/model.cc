@@ -38,13 +38,22 @@ std::string Warning::str() const {
 
 std::chrono::milliseconds probe_timeout(Verdict want) {
   // A drop shows only as silence; an answer may wait for a SYN retransmit.
-  return std::chrono::milliseconds(want == Verdict::Reachable ? 1500 : 400);
+  return std::chrono::milliseconds(want == Verdict::Reachable || want == Verdict::Leaked ? 1500 : 400);
+}
+
+std::chrono::milliseconds affinity_hold(const Expectation& e) {
+  return std::chrono::milliseconds(e.affinity_timeout * 1000 / 2);
+}
+
+std::chrono::milliseconds affinity_pause(const Expectation& e) {
+  return std::chrono::milliseconds(e.affinity_timeout * 1000 + 1000);
 }
 
 std::chrono::milliseconds worst_case_duration(const Expectation& e) {
   std::chrono::milliseconds timeout = probe_timeout(e.result);
   for (const auto& [generator, verdict] : e.except) timeout = std::max(timeout, probe_timeout(verdict));
   if (e.probe == ProbeKind::OutOfWindow) return 3 * timeout * e.probes;
+  if (e.affinity_expires) return e.probes * (2 * timeout + affinity_pause(e) + affinity_hold(e));
   long long rounds = e.source_port ? e.probes : (e.probes + kProbeConcurrency - 1) / kProbeConcurrency;
   return timeout * rounds;
 }

@@ -57,6 +57,9 @@ struct Node {
   // Another component on the node set the filter FORWARD policy to DROP
   // (kubernetes issue 39823); applied after the proxy's rules.
   bool forward_policy_drop = false;
+  // A restrictive node: the filter INPUT policy is DROP, so only what the
+  // proxy's rules accept reaches the node itself; applied after the proxy's rules.
+  bool input_policy_drop = false;
   std::vector<Ip> ips;  // first is the primary node IP on the fabric
   std::optional<Cidr> pod_cidr;  // this node's slice of the cluster pod CIDR (multi-node routing)
   SourceLocation where;
@@ -202,8 +205,13 @@ struct Target {
   std::string str() const;  // "HOST:PORT", IPv6 as [ADDRESS]:PORT
 };
 
-// What a flow must show. One expectation is one row of the report.
-enum class Verdict { Reachable, Refused, Dropped };
+// What a flow must show. One expectation is one row of the report. Leaked:
+// the traffic left the node un-NATed (the topology's sink answered it).
+enum class Verdict { Reachable, Refused, Dropped, Leaked };
+
+// Who must refuse a refused TCP flow: a REJECT rule (an ICMP error) or the
+// node's own stack (a RST: nothing listens); Any accepts both.
+enum class RefusedBy { Any, Rule, Stack };
 
 struct BackendExpectation {
   enum class Kind { Any, Uniform, Weighted, OneOf, Sticky } kind = Kind::Any;
@@ -242,6 +250,16 @@ struct Expectation {
   std::map<std::string, Verdict> except;
   double false_failure_rate = 1e-6;
   uint16_t source_port = 0;  // every probe from this one source port (one flow; UDP stale-conntrack cases)
+  RefusedBy refused_by = RefusedBy::Any;
+  // An HTTP GET whose answers must all carry this status (health checks); 0: an echo probe.
+  int http_status = 0;
+  // sourcePorts: random: masqueraded replies must not keep the client's source port (random-fully).
+  bool random_source_ports = false;
+  // affinity: expires: probes go in pairs, the second half the Service's
+  // affinity timeout after the first (same backend), each pair a timeout and
+  // a second after the last (a fresh pick). affinity_timeout is the Service's.
+  bool affinity_expires = false;
+  int affinity_timeout = 0;
   std::vector<EndpointChange> before;  // applied before the probes
   std::vector<EndpointChange> during;  // applied while the probes run (a third of the way in)
   SourceLocation where;
@@ -257,6 +275,10 @@ std::chrono::milliseconds probe_timeout(Verdict want);
 // run one at a time; an out-of-window probe may wait three timeouts
 // (connect, the reply, the segment).
 std::chrono::milliseconds worst_case_duration(const Expectation& e);
+// `affinity: expires`: the wait inside a pair (half the timeout) and between
+// pairs (the timeout and a second).
+std::chrono::milliseconds affinity_hold(const Expectation& e);
+std::chrono::milliseconds affinity_pause(const Expectation& e);
 
 struct Case {
   std::string name;

@@ -56,6 +56,7 @@ std::string outcome_name(Verdict v) {
     case Verdict::Reachable: return to_string(Outcome::Reply);
     case Verdict::Refused: return to_string(Outcome::Refused);
     case Verdict::Dropped: return to_string(Outcome::Timeout);
+    case Verdict::Leaked: return to_string(Outcome::Leaked);
   }
   return "?";
 }

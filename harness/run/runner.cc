@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "base/error.h"
 #include "harness/generators/registry.h"
@@ -38,10 +39,37 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   spec.count = e.probes;
   spec.concurrency = options.concurrency;
   // A drop shows only as silence; waiting longer than a SYN retransmit adds nothing.
-  spec.timeout = want == Verdict::Reachable ? std::chrono::milliseconds(1500) : std::chrono::milliseconds(400);
+  spec.timeout = probe_timeout(want);
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
   spec.source_port = e.source_port;
+  if (e.http_status != 0)
+    spec.http_request = fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",
+                                    flow.target.str(), flow.port);
   return spec;
+}
+
+// The ports the sink answers on: every port a probe or a Service may send
+// un-NATed traffic to.
+std::set<std::pair<uint16_t, Protocol>> sink_ports(const Case& c) {
+  std::set<std::pair<uint16_t, Protocol>> ports;
+  for (const auto& e : c.expect) ports.insert({e.to.port, e.protocol});
+  for (const auto& svc : c.cluster.services)
+    for (const auto& sp : svc.ports) {
+      ports.insert({sp.port, sp.protocol});
+      if (sp.node_port) ports.insert({sp.node_port, sp.protocol});
+    }
+  std::erase_if(ports, [](const auto& p) { return p.second == Protocol::SCTP; });  // SCTP may lack its module
+  return ports;
+}
+
+// What kube-proxy's health server reports for a Service on a node: its ready
+// endpoints on that node.
+int local_ready_endpoints(const Cluster& c, const Service& svc, const std::string& node) {
+  std::set<Ip> addresses;
+  for (const EndpointSlice* slice : c.slices_for(svc))
+    for (const auto& ep : slice->endpoints)
+      if (ep.ready && ep.node_name == node && !ep.addresses.empty()) addresses.insert(ep.addresses.front());
+  return static_cast<int>(addresses.size());
 }
 
 // What conntrack on each node holds for a flow's target: whether the flow was
@@ -101,12 +129,8 @@ class CaseRunner {
     EchoServers servers;
     for (const auto& pod : cluster_.pods)
       for (const auto& port : pod.listen) servers.listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
-    // kube-proxy itself answers a Service's health-check node port on every
-    // node; kpath stands in for it, answering as the node.
-    for (const auto& svc : cluster_.services)
-      if (svc.health_check_node_port != 0)
-        for (const auto& node : cluster_.nodes)
-          servers.listen(topo_->ns(node.name), node.name, svc.health_check_node_port, Protocol::TCP);
+    for (const auto& [port, protocol] : sink_ports(case_)) servers.listen(topo_->sink(), kSinkBackend, port, protocol);
+    if (!generator_.serves_health_checks()) stand_in_for_health_checks(servers);
     servers.start();
 
     t = Clock::now();
@@ -126,6 +150,23 @@ class CaseRunner {
   }
 
  private:
+  // kube-proxy answers a Service's health-check node port on every node; for
+  // a rule writer kpath stands in for it, from the endpoints in force.
+  void stand_in_for_health_checks(EchoServers& servers) {
+    for (const auto& svc : cluster_.services) {
+      if (svc.health_check_node_port == 0) continue;
+      for (const auto& node : cluster_.nodes) {
+        auto count = std::make_shared<std::atomic<int>>(local_ready_endpoints(cluster_, svc, node.name));
+        health_counts_.push_back({&svc, node.name, count});
+        servers.listen_health(topo_->ns(node.name), svc.health_check_node_port, HealthCheck{svc.ns, svc.name, count});
+      }
+    }
+  }
+
+  void update_health_counts() {
+    for (auto& h : health_counts_) h.count->store(local_ready_endpoints(cluster_, *h.service, h.node));
+  }
+
   std::vector<RuleSet> generate_all() {
     std::vector<RuleSet> rules;
     for (const auto& node : cluster_.nodes) rules.push_back(generator_.generate(cluster_, node.name));
@@ -140,7 +181,8 @@ class CaseRunner {
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
       const Node& node = cluster_.nodes[i];
       Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
-      if (node.forward_policy_drop) set_forward_policy_drop(topo_->ns(node.name));
+      if (node.forward_policy_drop) set_policy_drop(topo_->ns(node.name), "FORWARD", "forwardPolicy: DROP");
+      if (node.input_policy_drop) set_policy_drop(topo_->ns(node.name), "INPUT", "inputPolicy: DROP");
       if (first) note_additions(node, applied);
     }
   }
@@ -150,6 +192,8 @@ class CaseRunner {
     for (const auto& a : applied.additions) run_.additions.push_back(node.name + ": " + a);
     if (node.forward_policy_drop)
       run_.additions.push_back(node.name + ": filter FORWARD policy DROP after every install (forwardPolicy: DROP)");
+    if (node.input_policy_drop)
+      run_.additions.push_back(node.name + ": filter INPUT policy DROP after every install (inputPolicy: DROP)");
   }
 
   // Applies endpoint changes to the model, re-applies every node's rules and,
@@ -162,6 +206,7 @@ class CaseRunner {
       in_force_ += fmt::format("{}{} {}", in_force_.empty() ? "" : ", ", change.pod, to_string(change.state));
     }
     install_all(generate_all(), /*first=*/false);
+    update_health_counts();
     counters_->rebase();
     if (!options_.conntrack_cleanup || !generator_.needs_conntrack_cleanup()) return;
     auto serving_after = udp_endpoint_ips();
@@ -211,6 +256,8 @@ class CaseRunner {
       auto backend_ns = [&](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
       for (int i = 0; i < spec.count && Clock::now() < spec.deadline; ++i)
         results.push_back(probe_out_of_window(topo_->ns(er.flow.from_ns), spec, backend_ns));
+    } else if (e.affinity_expires) {
+      results = probe_affinity_pairs(e, er.flow, spec);
     } else if (e.during.empty()) {
       results = run_probes(topo_->ns(er.flow.from_ns), spec);
     } else {
@@ -229,7 +276,8 @@ class CaseRunner {
     if (options_.probes_sent) *options_.probes_sent += results.size();
     for (auto& c : counters_->moved()) er.counters.push_back(std::move(c));
     er.check = check_probes(cluster_, e, er.flow, want, results);
-    if (static_cast<int>(results.size()) < spec.count) timed_out(er.check, results.size(), spec.count);
+    const int planned = e.affinity_expires ? 2 * spec.count : spec.count;
+    if (static_cast<int>(results.size()) < planned) timed_out(er.check, results.size(), planned);
     er.changes_in_force = in_force_;
     if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er);
     if (e.probe == ProbeKind::OutOfWindow)
@@ -266,9 +314,24 @@ class CaseRunner {
     return out;
   }
 
-  void set_forward_policy_drop(const netns::Namespace& ns) {
-    install_rules(ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n", "forwardPolicy: DROP", {}},
+  void set_policy_drop(const netns::Namespace& ns, const std::string& chain, const std::string& origin) {
+    install_rules(ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n:" + chain + " DROP [0:0]\nCOMMIT\n", origin, {}},
                   options_.install, /*noflush=*/true);
+  }
+
+  // affinity: expires: pairs of single probes, paced by the Service's timeout
+  // (model.h), in order: first, second, first, second, ...
+  std::vector<ProbeResult> probe_affinity_pairs(const Expectation& e, const Flow& flow, ProbeSpec spec) {
+    std::vector<ProbeResult> results;
+    const int pairs = spec.count;
+    spec.count = 1;
+    for (int i = 0; i < pairs && Clock::now() < spec.deadline; ++i) {
+      if (i > 0) std::this_thread::sleep_for(affinity_pause(e));
+      for (auto& r : run_probes(topo_->ns(flow.from_ns), spec)) results.push_back(std::move(r));
+      std::this_thread::sleep_for(affinity_hold(e));
+      for (auto& r : run_probes(topo_->ns(flow.from_ns), spec)) results.push_back(std::move(r));
+    }
+    return results;
   }
 
   const Case& case_;
@@ -279,6 +342,12 @@ class CaseRunner {
   std::optional<Topology> topo_;
   std::optional<CounterWatch> counters_;
   std::string in_force_;  // the endpoint changes applied so far
+  struct HealthCount {
+    const Service* service;
+    std::string node;
+    std::shared_ptr<std::atomic<int>> count;
+  };
+  std::vector<HealthCount> health_counts_;  // what the health-check stand-in reports
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "base/error.h"
@@ -96,6 +97,41 @@ void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   pod_ns.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), gw, "eth0", true});
 }
 
+// The sink joins the fabric without an address of its own and owns every
+// IPv4 address by a local default route; the more specific routes to fabric
+// peers and pods keep those out. It answers a node's ARP for whatever the
+// node's default route sends out. Replies to a pod go through the pod's node,
+// and to an external client through the first node (where the client sends
+// Service addresses), so each node's conntrack sees both directions.
+void build_sink(const Cluster& c, Rtnl& fabric, int port, Member sink) {
+  join_fabric(fabric, port, sink, {});
+  // The first node would redirect the sink to the client directly (same link):
+  // replies must keep going back the way the request came.
+  for (const char* dev : {"all", "default", "eth0"})
+    netns::set_sysctl(sink.ns, fmt::format("net/ipv4/conf/{}/accept_redirects", dev), "0");
+  auto v4_gateway = [](const Node& n) -> std::optional<Ip> {
+    for (const auto& ip : n.ips)
+      if (ip.is_v4()) return ip;
+    return std::nullopt;
+  };
+  for (const auto& node : c.nodes)
+    for (const auto& ip : node.ips)
+      if (ip.is_v4()) route_via_link(sink.rt, ip, "eth0");
+  for (const auto& pod : c.pods) {
+    auto gw = v4_gateway(*c.node(pod.node));
+    for (const auto& ip : pod.ips)
+      if (ip.is_v4() && gw) route_via(sink.rt, host(ip), *gw);
+  }
+  auto first = c.nodes.empty() ? std::nullopt : v4_gateway(c.nodes.front());
+  for (const auto& ext : c.externals)
+    for (const auto& ip : ext.ips) {
+      if (!ip.is_v4()) continue;
+      if (first) route_via(sink.rt, host(ip), *first);
+      else route_via_link(sink.rt, ip, "eth0");
+    }
+  sink.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "lo", false, /*local=*/true});
+}
+
 }  // namespace
 
 Topology Topology::build(const Cluster& c) {
@@ -159,6 +195,13 @@ Topology Topology::build(const Cluster& c) {
           }
     }
   }
+  t.sink_ = Namespace::create();
+  {
+    Rtnl sink(t.sink_);
+    prepare(t.sink_, sink);
+    build_sink(c, fabric, port++, {t.sink_, sink});
+    sink.wait_until_up({"eth0"});
+  }
   for (const auto& ext : c.externals) {
     Member m = add(ext.name);
     join_fabric(fabric, port++, m, ext.ips);
@@ -207,6 +250,7 @@ std::vector<std::string> Topology::pin(const std::string& prefix) const {
     paths.push_back(path);
   };
   pin_one("fabric", fabric_);
+  pin_one("sink", sink_);
   for (const auto& name : order_) pin_one(name, namespaces_.at(name));
   return paths;
 }

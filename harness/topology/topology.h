@@ -5,6 +5,8 @@
 //              pod /32 routes, ip_forward=1, proxy ARP toward pods
 //   pod ns:    eth0 (pod IPs /32), default route via 169.254.1.1 (Calico-style)
 //   external:  eth0 on the fabric, routes to nodes and to Service addresses
+//   sink ns:   eth0 on the fabric, owning (AnyIP) every IPv4 address nobody
+//              else has: what a node sends out un-NATed lands there
 //
 // Destroying the Topology closes every fd; the kernel then removes the
 // namespaces and their veths. Nothing is created in the root namespace.
@@ -36,6 +38,11 @@ class Topology {
   const netns::Namespace& ns(const std::string& name) const;
   bool has(const std::string& name) const { return namespaces_.count(name) != 0; }
   const netns::Namespace& fabric() const { return fabric_; }
+  // The upstream stand-in: a node's default route reaches it for every
+  // address no node, pod or external client holds (Service addresses the
+  // rules did not translate, unallocated ClusterIPs). Its listeners answer as
+  // kSinkBackend, so un-NATed traffic shows as a leak, not as silence.
+  const netns::Namespace& sink() const { return sink_; }
 
   // Pins every namespace under /run/netns/<prefix><name> (for --keep).
   std::vector<std::string> pin(const std::string& prefix) const;
@@ -46,6 +53,7 @@ class Topology {
  private:
   Topology() = default;
   netns::Namespace fabric_;
+  netns::Namespace sink_;
   std::map<std::string, netns::Namespace> namespaces_;
   std::vector<std::string> order_;
 };

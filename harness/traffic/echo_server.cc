@@ -47,12 +47,25 @@ void put_cmsg(msghdr& out, char* buffer, int level, int type, const T& value) {
   std::memcpy(CMSG_DATA(c), &value, sizeof value);
 }
 
+// epoll tags: listener indices, the wake-up eventfd, and request fds.
+constexpr uint64_t kWake = ~0ull;
+constexpr uint64_t kRequest = 1ull << 62;
+
 }  // namespace
+
+std::string health_response(const HealthCheck& c) {
+  int n = c.local_endpoints ? c.local_endpoints->load() : 0;
+  std::string body = fmt::format(R"({{"service":{{"namespace":"{}","name":"{}"}},"localEndpoints":{}}})", c.ns,
+                                 c.name, n);
+  return fmt::format("HTTP/1.1 {}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+                     n > 0 ? "200 OK" : "503 Service Unavailable", body.size(), body);
+}
 
 EchoServers::EchoServers()
     : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!epoll_.valid() || !wake_.valid()) kpath::throw_errno("echo server: epoll/eventfd");
-  epoll_event ev{EPOLLIN, {.u64 = ~0ull}};
+  epoll_event ev{EPOLLIN, {.u64 = kWake}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
 }
 
@@ -70,6 +83,13 @@ void EchoServers::listen(const netns::Namespace& ns, const std::string& backend,
       kpath::throw_errno("echo server: epoll_ctl");
     listeners_.push_back({std::move(fd), backend, protocol});
   }
+}
+
+void EchoServers::listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c) {
+  kpath::Fd fd = ns.run([&] { return open_listener(AF_INET, port, Protocol::TCP); });
+  epoll_event ev{EPOLLIN, {.u64 = listeners_.size()}};
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) kpath::throw_errno("echo server: epoll_ctl");
+  listeners_.push_back({std::move(fd), "", Protocol::TCP, std::move(c)});
 }
 
 void EchoServers::start() {
@@ -90,9 +110,15 @@ void EchoServers::loop() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == ~0ull) return;
-      const Listener& l = listeners_[events[i].data.u64];
-      if (l.protocol == Protocol::UDP) answer_datagrams(l);
+      uint64_t tag = events[i].data.u64;
+      if (tag == kWake) return;
+      if (tag & kRequest) {
+        read_request(static_cast<int>(tag & ~kRequest));
+        continue;
+      }
+      const Listener& l = listeners_[tag];
+      if (l.health) accept_requests(tag);
+      else if (l.protocol == Protocol::UDP) answer_datagrams(l);
       else accept_all(l);
     }
   }
@@ -116,6 +142,35 @@ void EchoServers::accept_all(const Listener& l) {
     std::string text = format_reply(r);
     (void)::send(conn.get(), text.data(), text.size(), MSG_NOSIGNAL);  // a peer that left is its own probe's failure
   }
+}
+
+// Health checks are HTTP: the client speaks first, so each connection waits
+// for its request before the answer.
+void EchoServers::accept_requests(size_t listener) {
+  for (;;) {
+    kpath::Fd conn(::accept4(listeners_[listener].fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!conn.valid()) return;
+    int fd = conn.get();
+    epoll_event ev{EPOLLIN, {.u64 = kRequest | static_cast<uint64_t>(fd)}};
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) continue;
+    requests_.emplace(fd, Request{std::move(conn), listener, {}});
+  }
+}
+
+void EchoServers::read_request(int fd) {
+  auto it = requests_.find(fd);
+  if (it == requests_.end()) return;
+  Request& req = it->second;
+  char buf[1024];
+  ssize_t got;
+  while ((got = ::recv(fd, buf, sizeof buf, 0)) > 0) req.text.append(buf, static_cast<size_t>(got));
+  bool ended = got == 0 || req.text.find("\r\n\r\n") != std::string::npos;
+  if (!ended && got < 0 && (errno == EAGAIN || errno == EINTR)) return;  // more to come
+  if (ended) {
+    std::string text = health_response(*listeners_[req.listener].health);
+    (void)::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+  }
+  requests_.erase(it);  // closing removes it from epoll
 }
 
 void EchoServers::answer_datagrams(const Listener& l) {

@@ -20,13 +20,32 @@ struct EchoReply {
   uint16_t local_port = 0;
 };
 
-// How a probe ended.
-enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error };
+// The name the topology's sink answers as (no pod can have it): a reply from
+// it means the probe left the node un-NATed, to reply.local.
+inline constexpr const char* kSinkBackend = "(sink)";
+
+// How a probe ended. Leaked: the sink answered (see kSinkBackend).
+enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error, Leaked };
 std::string to_string(Outcome o);
+
+// Who refused a connection: an ICMP error (a REJECT rule's, or a UDP stack's
+// port-unreachable) carries its sender and type; a TCP RST carries neither.
+struct Refusal {
+  bool icmp = false;
+  kpath::Ip from;  // the ICMP error's sender
+  uint8_t type = 0;
+  uint8_t code = 0;
+  int family = 0;  // AF_INET or AF_INET6: which ICMP the type is of
+  std::string str() const;  // "ICMP port-unreachable from 192.168.10.1", "TCP RST"
+};
 
 struct ProbeResult {
   Outcome outcome = Outcome::Error;
-  EchoReply reply;  // valid when outcome == Reply
+  EchoReply reply;  // valid when outcome == Reply or Leaked
+  Refusal refusal;  // valid when outcome == Refused
+  uint16_t local_port = 0;  // the probe socket's own source port
+  int http_status = 0;  // an HTTP probe's status code (ProbeSpec::http_request)
+  std::string http_body;
   std::chrono::microseconds latency{0};
   int error = 0;  // errno for failures
 };

@@ -1,10 +1,12 @@
 #include "harness/traffic/prober.h"
 #include "harness/traffic/socket_util.h"
 
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <charconv>
 #include <deque>
 
 #include "base/error.h"
@@ -30,6 +32,47 @@ Outcome classify(int err) {
     case EPERM: return Outcome::Unreachable;  // ICMP admin-prohibited shows up as these
     default: return Outcome::Error;
   }
+}
+
+// The ICMP error the kernel queued for the socket (IP_RECVERR), if any: a
+// refusal without one was a TCP RST.
+Refusal read_refusal(int fd) {
+  Refusal r;
+  char control[512];
+  char data[64];
+  iovec iov{data, sizeof data};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return r;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+    bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+    if (!v4 && !v6) continue;
+    auto* ee = reinterpret_cast<sock_extended_err*>(CMSG_DATA(c));
+    if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6) continue;
+    r.icmp = true;
+    r.family = v4 ? AF_INET : AF_INET6;
+    r.type = ee->ee_type;
+    r.code = ee->ee_code;
+    const sockaddr* offender = SO_EE_OFFENDER(ee);
+    if (offender->sa_family == AF_INET || offender->sa_family == AF_INET6) r.from = from_sockaddr(offender).first;
+  }
+  return r;
+}
+
+// "HTTP/1.1 503 Service Unavailable\r\n...\r\n\r\nBODY": the status and body.
+bool parse_http(const std::string& text, int& status, std::string& body) {
+  if (text.rfind("HTTP/1.", 0) != 0) return false;
+  auto sp = text.find(' ');
+  if (sp == std::string::npos || text.size() < sp + 4) return false;
+  auto [end, ec] = std::from_chars(text.data() + sp + 1, text.data() + sp + 4, status);
+  if (ec != std::errc() || end != text.data() + sp + 4) return false;
+  auto head_end = text.find("\r\n\r\n");
+  body = head_end == std::string::npos ? std::string() : text.substr(head_end + 4);
+  return true;
 }
 
 // One in-flight probe.
@@ -94,6 +137,10 @@ class Engine {
     int proto = spec_.protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
     slot.fd = kpath::Fd(::socket(spec_.target.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
     if (!slot.fd.valid()) return finish(s, Outcome::Error, errno);
+    // Queue ICMP errors with their sender, to tell a REJECT rule from a RST.
+    int on = 1;
+    if (spec_.target.is_v4()) setsockopt(slot.fd.get(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+    else setsockopt(slot.fd.get(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
     if (spec_.source || spec_.source_port) {
       int one = 1;
       setsockopt(slot.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -102,16 +149,23 @@ class Engine {
       if (::bind(slot.fd.get(), local.get(), local.len) != 0) return finish(s, Outcome::Error, errno);
     }
     auto dst = make_sockaddr(spec_.target, spec_.port);
-    if (::connect(slot.fd.get(), dst.get(), dst.len) != 0 && errno != EINPROGRESS)
-      return finish(s, classify(errno), errno);
+    if (::connect(slot.fd.get(), dst.get(), dst.len) != 0 && errno != EINPROGRESS) return failed(s, errno);
     if (spec_.protocol == Protocol::UDP) {
       static const char kHello[] = "kpath\n";
-      if (::send(slot.fd.get(), kHello, sizeof kHello - 1, 0) < 0) return finish(s, classify(errno), errno);
+      if (::send(slot.fd.get(), kHello, sizeof kHello - 1, 0) < 0) return failed(s, errno);
     }
     // The server speaks first, so readability alone tells the story: data and
-    // EOF on success, EPOLLERR (with SO_ERROR) when the connect failed.
-    epoll_event ev{EPOLLIN, {.u32 = static_cast<uint32_t>(s)}};
+    // EOF on success, EPOLLERR (with SO_ERROR) when the connect failed. An
+    // HTTP probe speaks first itself, once writable (connected).
+    bool http = !spec_.http_request.empty() && spec_.protocol == Protocol::TCP;
+    epoll_event ev{http ? uint32_t{EPOLLOUT} : uint32_t{EPOLLIN}, {.u32 = static_cast<uint32_t>(s)}};
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.fd.get(), &ev);
+  }
+
+  // A failed connect or exchange; a refusal keeps who refused.
+  void failed(size_t s, int err) {
+    if (err == ECONNREFUSED) results_[slots_[s].index].refusal = read_refusal(slots_[s].fd.get());
+    finish(s, classify(err), err);
   }
 
   void on_event(uint32_t s, uint32_t events) {
@@ -121,9 +175,19 @@ class Engine {
       int err = 0;
       socklen_t len = sizeof err;
       getsockopt(slot.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) return finish(s, classify(err), err);
+      if (err != 0) return failed(s, err);
     }
+    if (events & EPOLLOUT) return send_request(s);
     read_reply(s);
+  }
+
+  void send_request(size_t s) {
+    Slot& slot = slots_[s];
+    const std::string& req = spec_.http_request;
+    if (::send(slot.fd.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+      return failed(s, errno);
+    epoll_event ev{EPOLLIN, {.u32 = static_cast<uint32_t>(s)}};
+    epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, slot.fd.get(), &ev);
   }
 
   void read_reply(size_t s) {
@@ -145,15 +209,19 @@ class Engine {
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
-      return finish(s, classify(errno), errno);
+      return failed(s, errno);
     }
   }
 
   void complete(size_t s) {
     Slot& slot = slots_[s];
     ProbeResult& r = results_[slot.index];
+    if (!spec_.http_request.empty()) {
+      if (!parse_http(slot.buffer, r.http_status, r.http_body)) return finish(s, Outcome::Error, EPROTO);
+      return finish(s, Outcome::Reply, 0);
+    }
     if (!parse_reply(slot.buffer, r.reply)) return finish(s, Outcome::Error, EPROTO);
-    finish(s, Outcome::Reply, 0);
+    finish(s, r.reply.backend == kSinkBackend ? Outcome::Leaked : Outcome::Reply, 0);
   }
 
   void finish(size_t s, Outcome outcome, int err) {
@@ -162,6 +230,11 @@ class Engine {
     r.outcome = outcome;
     r.error = err;
     r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.started);
+    if (slot.fd.valid()) {
+      SockAddr local;
+      local.len = sizeof local.storage;
+      if (getsockname(slot.fd.get(), local.get(), &local.len) == 0) r.local_port = from_sockaddr(local.get()).second;
+    }
     finished_[slot.index] = true;
     slot.fd.reset();  // closing also removes it from epoll
     slot.index = -1;

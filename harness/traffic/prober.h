@@ -1,7 +1,8 @@
 // The probe client: opens many short connections (or datagrams) from inside one
 // namespace with bounded concurrency and a per-probe timeout, and classifies
-// each: a reply (who answered, what source it saw), or refused, reset, timeout,
-// unreachable.
+// each: a reply (who answered, what source it saw), a leak (the topology's
+// sink answered), or refused (by an ICMP error, with its sender, or by a TCP
+// RST), reset, timeout, unreachable.
 #pragma once
 
 #include <atomic>
@@ -25,6 +26,9 @@ struct ProbeSpec {
   std::chrono::milliseconds timeout{1000};
   std::optional<kpath::Ip> source;  // bind to this source address
   uint16_t source_port = 0;         // bind to this source port (one flow; probes run one at a time)
+  // TCP only: sent once connected, and the answer read as HTTP (status and
+  // body) instead of an echo reply. Empty: the server speaks first.
+  std::string http_request;
   std::atomic<int>* progress = nullptr;  // counts finished probes, for changes made mid-run
   // No probe starts after this, and the ones still open then are dropped:
   // run_probes returns fewer results than `count`.

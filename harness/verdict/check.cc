@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "harness/stats/distribution.h"
@@ -24,6 +25,7 @@ std::string to_string(Verdict v) {
     case Verdict::Reachable: return "reachable";
     case Verdict::Refused: return "refused";
     case Verdict::Dropped: return "dropped";
+    case Verdict::Leaked: return "leaked";
   }
   return "?";
 }
@@ -42,6 +44,7 @@ Outcome outcome_for(Verdict v) {
     case Verdict::Reachable: return Outcome::Reply;
     case Verdict::Refused: return Outcome::Refused;
     case Verdict::Dropped: return Outcome::Timeout;
+    case Verdict::Leaked: return Outcome::Leaked;
   }
   return Outcome::Error;
 }
@@ -135,6 +138,119 @@ void count_sources(CheckResult& r, const Cluster& c, const Flow& flow, const std
   }
 }
 
+// "10.96.99.99 (10x), 198.51.100.10 (2x)": a count per distinct text.
+std::string counted(const std::map<std::string, int>& seen) {
+  std::string out;
+  for (const auto& [what, n] : seen) out += fmt::format("{}{} ({}x)", out.empty() ? "" : ", ", what, n);
+  return out;
+}
+
+// Where un-NATed probes went: the addresses the sink was reached on.
+std::string leaks(const std::vector<ProbeResult>& results) {
+  std::map<std::string, int> to;
+  for (const auto& p : results)
+    if (p.outcome == Outcome::Leaked) ++to[p.reply.local.str()];
+  return to.empty() ? "" : "leaked to " + counted(to) + " un-NATed";
+}
+
+// Who refused: a REJECT rule's ICMP error or the node's stack's RST.
+void check_refusals(CheckResult& r, const Expectation& e, const std::vector<ProbeResult>& results) {
+  std::map<std::string, int> by;
+  int rule = 0, stack = 0;
+  for (const auto& p : results) {
+    if (p.outcome != Outcome::Refused) continue;
+    ++by[p.refusal.str()];
+    ++(p.refusal.icmp ? rule : stack);
+  }
+  if (by.empty()) return;
+  if (e.refused_by == RefusedBy::Rule && stack > 0)
+    return fail(r, fmt::format("refused by the node's stack (TCP RST) in {} of {} probes, expected a REJECT rule's "
+                               "ICMP error (nothing rejected the flow: it reached a port nothing listens on)",
+                               stack, rule + stack));
+  if (e.refused_by == RefusedBy::Stack && rule > 0)
+    return fail(r, fmt::format("refused by a rule ({}) in {} of {} probes, expected the node's stack (TCP RST)",
+                               counted(by), rule, rule + stack));
+  r.summary += " by " + counted(by);
+}
+
+// An HTTP probe: every answer must carry the expected status.
+void check_http(CheckResult& r, const Expectation& e, const std::vector<ProbeResult>& results) {
+  if (e.http_status == 0) return;
+  std::map<std::string, int> wrong;
+  std::string body;
+  for (const auto& p : results) {
+    if (p.outcome != Outcome::Reply) continue;
+    if (body.empty()) body = p.http_body;
+    if (p.http_status != e.http_status) ++wrong[fmt::format("HTTP {} ({})", p.http_status, p.http_body)];
+  }
+  if (!wrong.empty()) return fail(r, fmt::format("answered {}, expected HTTP {}", counted(wrong), e.http_status));
+  r.summary += fmt::format(", HTTP {} {}", e.http_status, body);
+}
+
+// random-fully: a masqueraded reply keeps the client's source port only by
+// chance, about 1 in the size of the port range (at least 16384 ports here,
+// 64512 in fact); plain masquerade keeps it whenever it is free.
+void check_source_ports(CheckResult& r, const Expectation& e, const Flow& flow,
+                        const std::vector<ProbeResult>& results) {
+  if (!e.random_source_ports) return;
+  int masqueraded = 0, kept = 0;
+  for (const auto& p : results) {
+    if (p.outcome != Outcome::Reply) continue;
+    if (std::find(flow.from_ips.begin(), flow.from_ips.end(), p.reply.peer) != flow.from_ips.end()) continue;
+    ++masqueraded;
+    if (p.reply.peer_port == p.local_port) ++kept;
+  }
+  if (masqueraded == 0) return fail(r, "sourcePorts: random, but no reply was masqueraded (every backend saw the client's own address)");
+  // The most kept ports chance allows at the false-failure rate: P(X > k) < alpha for X ~ Binomial(n, 1/16384).
+  const double q = 1.0 / 16384;
+  double term = std::pow(1 - q, masqueraded), tail = 1 - term;
+  int allowed = 0;
+  while (tail >= e.false_failure_rate && allowed < masqueraded) {
+    term *= (masqueraded - allowed) / (allowed + 1.0) * q / (1 - q);
+    tail -= term;
+    ++allowed;
+  }
+  if (kept > allowed)
+    return fail(r, fmt::format("source ports not randomised: backends saw the client's own source port in {} of {} "
+                               "masqueraded replies (random-fully keeps it by chance only, at most {} here)",
+                               kept, masqueraded, allowed));
+  r.summary += fmt::format(", source port kept in {}/{} masqueraded", kept, masqueraded);
+}
+
+// affinity: expires. Results come in pairs: the second of a pair, half the
+// timeout after the first, must reach the same backend; the pairs, each more
+// than the timeout after the last, must not all reach one backend.
+void check_affinity_expiry(CheckResult& r, const Expectation& e, const Flow& flow,
+                           const std::vector<ProbeResult>& results) {
+  if (!e.affinity_expires) return;
+  std::vector<std::string> firsts;
+  for (size_t i = 0; i + 1 < results.size(); i += 2) {
+    const auto& a = results[i];
+    const auto& b = results[i + 1];
+    if (a.outcome != Outcome::Reply || b.outcome != Outcome::Reply) continue;
+    if (a.reply.backend != b.reply.backend)
+      return fail(r, fmt::format("session affinity did not last its timeout: {} then {} within {} s (timeoutSeconds {})",
+                                 a.reply.backend, b.reply.backend, e.affinity_timeout / 2.0, e.affinity_timeout));
+    firsts.push_back(a.reply.backend);
+  }
+  size_t n = flow.eligible.size();
+  if (n < 2) return fail(r, "'affinity: expires' needs at least two endpoints to tell a fresh pick from a kept one");
+  int changes = 0;
+  for (size_t i = 1; i < firsts.size(); ++i) changes += firsts[i] != firsts[i - 1];
+  double p = std::pow(1.0 / static_cast<double>(n), static_cast<double>(firsts.size()) - 1);
+  if (changes > 0) {
+    r.summary += fmt::format(", affinity expired ({} new picks in {} pairs)", changes, firsts.size());
+    return;
+  }
+  if (p >= e.false_failure_rate)
+    return fail(r, fmt::format("too few pairs to tell: {} pairs over {} endpoints stay on one by chance with p = {:.2g} "
+                               ">= falseFailureRate; give more probes", firsts.size(), n, p));
+  fail(r, fmt::format("session affinity never expired: {} pairs, each {} s after the last (timeoutSeconds {}), all "
+                      "reached {} (p = {:.2g} with {} endpoints)",
+                      firsts.size(), affinity_pause(e).count() / 1000.0, e.affinity_timeout,
+                      firsts.empty() ? "?" : firsts.front(), p, n));
+}
+
 void check_sticky(CheckResult& r, const Expectation& e) {
   if (e.backends.kind != BackendExpectation::Kind::Sticky) return;
   if (r.backends.size() > 1) {
@@ -163,11 +279,19 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
   if (good != total) {
     r.status = Status::Fail;
     r.summary = fmt::format("expected {}, observed {}", to_string(want), outcome_counts(r.outcomes));
+    if (want != Verdict::Leaked)
+      if (std::string leaked = leaks(results); !leaked.empty()) r.summary += "; " + leaked;
+  } else if (want == Verdict::Leaked) {
+    r.summary = fmt::format("{}/{} {}", good, total, leaks(results));
   }
+  if (want == Verdict::Refused) check_refusals(r, e, results);
   if (want == Verdict::Reachable && good > 0) {
     check_distribution(r, e, flow);
     check_sticky(r, e);
     check_source(r, c, e, flow, results);
+    check_http(r, e, results);
+    check_source_ports(r, e, flow, results);
+    check_affinity_expiry(r, e, flow, results);
   }
   if (!r.backends.empty() && r.detail.empty() && r.status == Status::Fail) {
     for (const auto& [pod, n] : r.backends) r.detail += fmt::format("    {:<48} {:>9}\n", pod, n);

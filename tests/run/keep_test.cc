@@ -33,7 +33,7 @@ TEST(Keep, PinnedNamespacesHoldTheRulesUntilCleanup) {
   std::vector<std::string> mine;
   for (const auto& p : after)
     if (!before.count(p)) mine.push_back(p);
-  EXPECT_EQ(mine.size(), 10u) << "two runs of fabric, node, two pods and a client";
+  EXPECT_EQ(mine.size(), 12u) << "two runs of fabric, sink, node, two pods and a client";
 
   // The node's rules are still there, inside the pinned namespace.
   std::string node;

@@ -45,13 +45,15 @@ std::string join(const Lines& lines) {
 // conntrack cleanup apply as they do to the real generator.
 class Mutated : public Generator {
  public:
-  Mutated(const std::string& base, Mutation mutation)
-      : base_(make_generator(GeneratorSpec::parse(base, ""))), mutation_(std::move(mutation)) {}
+  Mutated(const std::string& base, Mutation mutation) : Mutated(GeneratorSpec::parse(base, ""), std::move(mutation)) {}
+  Mutated(const GeneratorSpec& base, Mutation mutation)
+      : base_(make_generator(base)), mutation_(std::move(mutation)) {}
 
   std::string name() const override { return base_->name(); }
   ProxyMode mode() const override { return base_->mode(); }
   std::vector<std::string> needs(const Cluster& c) const override { return base_->needs(c); }
   bool needs_conntrack_cleanup() const override { return base_->needs_conntrack_cleanup(); }
+  bool serves_health_checks() const override { return base_->serves_health_checks(); }
 
   RuleSet generate(const Cluster& cluster, const std::string& node) const override {
     RuleSet rules = base_->generate(cluster, node);
@@ -177,7 +179,7 @@ TEST(Mutation, ProbabilitiesOneOverNEverywhereAreCaught) {
 }
 
 // B6: without the "has no endpoints" REJECT, a pod's packets to the ClusterIP
-// are routed on to nowhere: silence instead of a fast refusal.
+// leave the node un-NATed and reach the sink instead of a fast refusal.
 TEST(Mutation, NoEndpointsRejectMissingIsCaught) {
   KPATH_REQUIRE_NET_ADMIN();
   auto o = run_mutated("b06-no-endpoints.yaml", "kube-iptables",
@@ -186,8 +188,8 @@ TEST(Mutation, NoEndpointsRejectMissingIsCaught) {
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
   const auto& check = expectation(o.run, "a pod's TCP to the ClusterIP is refused");
   EXPECT_EQ(check.status, Status::Fail);
-  EXPECT_THAT(check.summary, HasSubstr("expected refused, observed"));
-  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+  EXPECT_THAT(check.summary, HasSubstr("expected refused, observed 10 leaked"));
+  EXPECT_THAT(check.summary, HasSubstr("leaked to 10.96.10.6 (10x) un-NATed"));
 }
 
 // B4: marking outside traffic for masquerade in an ETP Local external chain
@@ -254,8 +256,8 @@ TEST(Mutation, NftNumgenModOneLessIsCaught) {
   }
 }
 
-// B20, nftables: without cluster-ips-check's reject, a ClusterIP's undefined
-// port goes unanswered instead of being refused.
+// B20, nftables: without cluster-ips-check's reject, traffic to a ClusterIP's
+// undefined port leaves the node un-NATed instead of being refused.
 TEST(Mutation, NftInvalidClusterIpPortRejectMissingIsCaught) {
   KPATH_REQUIRE_NET_ADMIN();
   auto o = run_mutated("b20-nftables-cluster-ip-checks.yaml", "kube-nftables",
@@ -265,7 +267,7 @@ TEST(Mutation, NftInvalidClusterIpPortRejectMissingIsCaught) {
   const auto& check = expectation(o.run, "a port the Service does not define (TCP)");
   EXPECT_EQ(check.status, Status::Fail);
   EXPECT_THAT(check.summary, HasSubstr("expected refused, observed"));
-  EXPECT_THAT(check.summary, HasSubstr("timeout"));
+  EXPECT_THAT(check.summary, HasSubstr("leaked to 10.96.10.20"));
 }
 
 // B17: without kube-proxy's UDP conntrack cleanup, the client's one flow keeps
@@ -300,6 +302,151 @@ TEST(Mutation, ConntrackInvalidDropMissingIsCaught) {
   const auto& check = expectation(o.run, "an out-of-window segment from the backend never reaches the client");
   EXPECT_THAT(check.summary, HasSubstr("expected dropped, observed 5 reply"));
   EXPECT_THAT(check.detail, HasSubstr("out-of-window segment from 10.244.0.10:8080, not NATed back"));
+}
+
+}  // namespace
+
+// The single-rule mutants issue 9 lists, each of which used to pass its case
+// because the topology, not the rules, produced the outcome. Each is one line
+// of a generator's own output deleted (or one token of it changed), and each
+// must now fail with a message that names the cause.
+namespace {
+
+// Replaces `from` by `to` in every line matching `pattern`.
+Mutation edit_lines(const std::string& pattern, const std::string& from, const std::string& to) {
+  return [re = std::regex(pattern), from, to](const Lines& in) {
+    Lines out;
+    for (auto l : in) {
+      if (std::regex_search(l, re))
+        if (auto at = l.find(from); at != std::string::npos) l.replace(at, from.size(), to);
+      out.push_back(l);
+    }
+    return out;
+  };
+}
+
+// Like delete_lines, but each generate() call may delete one line at most:
+// a pattern that matched several would be more than a single-rule mutant.
+Mutation delete_one_line(const std::string& pattern) {
+  return [re = std::regex(pattern)](const Lines& in) {
+    Lines out;
+    int deleted = 0;
+    for (const auto& l : in)
+      if (std::regex_search(l, re)) ++deleted;
+      else out.push_back(l);
+    EXPECT_LE(deleted, 1) << "pattern " << "matches more than one rule";
+    return out;
+  };
+}
+
+void expect_failed(const CaseRun& run, const std::string& name, const std::vector<std::string>& words) {
+  const auto& check = expectation(run, name);
+  EXPECT_EQ(check.status, Status::Fail) << name << ": " << check.summary;
+  for (const auto& w : words) EXPECT_THAT(check.summary, HasSubstr(w)) << name;
+}
+
+// B10: without KUBE-PROXY-FIREWALL's DROP, an outside source's packets to the
+// LB IP go on un-NATed (they used to die in routing, which looked like a drop).
+TEST(Mutant, LbFirewallDropMissingLeaks) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b10-lb-source-ranges.yaml", "kube-iptables",
+                       delete_one_line(R"(^-A KUBE-PROXY-FIREWALL .*dport 80 -j DROP$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run, "a client outside the ranges is dropped at the LB address (TCP)",
+                {"expected dropped, observed 20 leaked", "leaked to 198.51.100.10 (20x) un-NATed"});
+}
+
+// B6: without the NodePort's "has no endpoints" REJECT, the node's own stack
+// refuses with a RST: still refused, but not by a rule.
+TEST(Mutant, NoEndpointsNodePortRejectMissingIsRefusedByTheStack) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b06-no-endpoints.yaml", "kube-iptables",
+                       delete_one_line(R"(^-A KUBE-EXTERNAL-SERVICES .*has no endpoints.*--dport 30080 -j REJECT$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run, "external TCP to the NodePort is refused",
+                {"refused by the node's stack (TCP RST) in 10 of 10 probes, expected a REJECT rule's ICMP error"});
+}
+
+// B13: with INPUT policy DROP, the health-check node port's ACCEPT is what
+// lets the load balancer's checks in.
+TEST(Mutant, HealthCheckAcceptMissingIsDropped) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b13-health-check-node-port.yaml", "kube-iptables",
+                       delete_one_line(R"(^-A KUBE-NODEPORTS .*health check node port.* -j ACCEPT$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run, "the health check answers 200 on the node with the endpoint",
+                {"expected reachable, observed 50 timeout"});
+}
+
+// B14: without --random-fully (iptables) or fully-random (nftables),
+// masquerade keeps the client's source port.
+TEST(Mutant, RandomFullyMissingKeepsSourcePorts) {
+  KPATH_REQUIRE_NET_ADMIN();
+  const std::vector<std::pair<std::string, Mutation>> mutants{
+      {"kube-iptables", edit_lines(R"(-j MASQUERADE)", " --random-fully", "")},
+      {"kube-nftables", edit_lines(R"(masquerade fully-random)", " fully-random", "")}};
+  for (const auto& [generator, mutation] : mutants) {
+    auto o = run_mutated("b14-masquerade-mark.yaml", generator, mutation);
+    ASSERT_GT(o.changed, 0) << generator << ": the mutation matched no rule";
+    expect_failed(o.run, "marked external NodePort traffic is masqueraded (TCP)",
+                  {"source ports not randomised: backends saw the client's own source port in"});
+  }
+}
+
+// B9: an affinity timeout other than the Service's 1 s (here kube-proxy's
+// default 10800 s) never lets a client's affinity expire.
+TEST(Mutant, AffinityTimeoutChangedNeverExpires) {
+  KPATH_REQUIRE_NET_ADMIN();
+  const std::vector<std::pair<std::string, Mutation>> mutants{
+      {"kube-iptables", edit_lines(R"(--rcheck --seconds 1 )", "--seconds 1 ", "--seconds 10800 ")},
+      {"kube-nftables", edit_lines(R"(timeout 1s)", "timeout 1s", "timeout 10800s")}};
+  for (const auto& [generator, mutation] : mutants) {
+    RunOptions options;
+    auto o = run_mutated("b09-session-affinity.yaml", generator, mutation, options);
+    ASSERT_GT(o.changed, 0) << generator << ": the mutation matched no rule";
+    expect_failed(o.run, "affinity lasts its 1 s timeout and then expires (twelve endpoints, seven pairs)",
+                  {"session affinity never expired: 7 pairs"});
+  }
+}
+
+// B20, nftables: without the drop of unallocated ClusterIPs, such traffic
+// leaves the node un-NATed (it used to die in routing, which looked like a drop).
+TEST(Mutant, NftUnallocatedClusterIpDropMissingLeaks) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b20-nftables-cluster-ip-checks.yaml", "kube-nftables",
+                       delete_one_line(R"(^add rule ip kube-proxy cluster-ips-check ip daddr \{ .* drop)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run, "an unallocated ClusterIP in the service CIDR (TCP)",
+                {"expected dropped, observed", "leaked to 10.96.99.99"});
+  expect_failed(o.run, "an unallocated ClusterIP in the service CIDR (UDP)", {"leaked to 10.96.99.99"});
+}
+
+// kube-proxy's own dumps, replayed: with the DROP of an externalIP without
+// local endpoints or of an LB IP outside its source ranges deleted, the
+// traffic leaks instead of being dropped.
+TEST(Mutant, ReplayedDumpsWithoutExternalDropsLeak) {
+  KPATH_REQUIRE_NET_ADMIN();
+  const std::string replay = std::string(KPATH_SOURCE_DIR) + "/cases/replay/";
+  struct Row {
+    std::string file, pattern, expectation, address;
+  };
+  const std::vector<Row> rows{
+      {"kube-proxy-overall-iptables.yaml", R"(-d 192\.168\.99\.22 --dport 80 -j DROP$)",
+       "svc2 externalIP with externalTrafficPolicy Local and no local endpoint is dropped", "192.168.99.22"},
+      {"kube-proxy-overall-iptables.yaml", R"(^-A KUBE-PROXY-FIREWALL .*-d 198\.51\.100\.8 --dport 80 -j DROP$)",
+       "svc5 load balancer from outside loadBalancerSourceRanges is dropped", "198.51.100.8"},
+      {"kube-proxy-overall-nftables.yaml", R"(^add element .*no-endpoint-services \{ 192\.168\.99\.22 )",
+       "svc2 externalIP with externalTrafficPolicy Local and no local endpoint is dropped", "192.168.99.22"},
+      {"kube-proxy-overall-nftables.yaml", R"(^add rule ip kube-proxy firewall-.*svc5.* drop$)",
+       "svc5 load balancer from outside loadBalancerSourceRanges is dropped", "198.51.100.8"}};
+  for (const auto& row : rows) {
+    auto c = std::make_unique<Case>(load_case(replay + row.file));
+    ASSERT_TRUE(c->generator) << row.file << " pins its dump";
+    Mutated generator(*c->generator, delete_one_line(row.pattern));
+    CaseRun run = run_case(*c, generator, RunOptions{});
+    ASSERT_GT(generator.changed(), 0) << row.file << ": " << row.pattern << " matched no rule";
+    expect_failed(run, row.expectation, {"expected dropped, observed", "leaked to " + row.address});
+  }
 }
 
 }  // namespace
