@@ -125,3 +125,67 @@ TEST_F(ProberTest, ConcurrencyIsBoundedAndEveryProbeIsAccounted) {
 }
 
 }  // namespace
+
+namespace {
+
+// A REJECT rule's refusal carries its ICMP error and sender; the stack's,
+// where nothing listens, is a RST without one.
+TEST_F(ProberTest, RefusalsSayWhoRefused) {
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"}, nft_input_rule("tcp dport 9999 reject"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& p : run_probes(client_, spec("198.18.0.2", 9999, Protocol::TCP, 10))) {
+    ASSERT_EQ(p.outcome, Outcome::Refused) << to_string(p.outcome);
+    EXPECT_TRUE(p.refusal.icmp);
+    EXPECT_EQ(p.refusal.from, Ip::from("198.18.0.2"));
+    EXPECT_EQ(p.refusal.str(), "ICMP port-unreachable from 198.18.0.2");
+  }
+  for (const auto& p : run_probes(client_, spec("198.18.0.2", 9998, Protocol::TCP, 10))) {
+    ASSERT_EQ(p.outcome, Outcome::Refused) << to_string(p.outcome);
+    EXPECT_FALSE(p.refusal.icmp);
+    EXPECT_EQ(p.refusal.str(), "TCP RST");
+  }
+}
+
+// The probe records its own source port, which a backend sees unchanged without NAT.
+TEST_F(ProberTest, ProbesRecordTheirOwnSourcePort) {
+  for (const auto& p : run_probes(client_, spec("198.18.0.2", 8080, Protocol::TCP, 20))) {
+    ASSERT_EQ(p.outcome, Outcome::Reply);
+    EXPECT_NE(p.local_port, 0);
+    EXPECT_EQ(p.local_port, p.reply.peer_port);
+  }
+}
+
+// The topology's sink answers as kSinkBackend: such a reply is a leak.
+TEST_F(ProberTest, ASinkAnswerIsALeak) {
+  EchoServers sink;
+  sink.listen(server_, kSinkBackend, 8081, Protocol::TCP);
+  sink.start();
+  for (const auto& p : run_probes(client_, spec("198.18.0.2", 8081, Protocol::TCP, 10))) {
+    ASSERT_EQ(p.outcome, Outcome::Leaked) << to_string(p.outcome);
+    EXPECT_EQ(p.reply.local, Ip::from("198.18.0.2"));
+  }
+}
+
+// kube-proxy's health server, stood in for: HTTP 200 with the count while
+// the node has local endpoints, 503 when it has none, read at each request.
+TEST_F(ProberTest, HealthCheckAnswersWithTheLocalEndpointCount) {
+  auto count = std::make_shared<std::atomic<int>>(2);
+  EchoServers health;
+  health.listen_health(server_, 10256, HealthCheck{"default", "web", count});
+  health.start();
+  ProbeSpec s = spec("198.18.0.2", 10256, Protocol::TCP, 5);
+  s.http_request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (const auto& p : run_probes(client_, s)) {
+    ASSERT_EQ(p.outcome, Outcome::Reply) << to_string(p.outcome);
+    EXPECT_EQ(p.http_status, 200);
+    EXPECT_EQ(p.http_body, R"({"service":{"namespace":"default","name":"web"},"localEndpoints":2})");
+  }
+  count->store(0);
+  for (const auto& p : run_probes(client_, s)) {
+    ASSERT_EQ(p.outcome, Outcome::Reply) << to_string(p.outcome);
+    EXPECT_EQ(p.http_status, 503);
+    EXPECT_THAT(p.http_body, ::testing::HasSubstr(R"("localEndpoints":0)"));
+  }
+}
+
+}  // namespace

@@ -20,6 +20,9 @@ using ::testing::Not;
 
 using Probes = std::vector<ProbeResult>;
 
+const char* const kNodeA_ = "192.168.10.1";
+Probes operator+(Probes a, const Probes& b);
+
 // n replies from `backend`, which saw the connection come from `peer`.
 Probes replies(const std::string& backend, int n, const std::string& peer) {
   ProbeResult p;
@@ -33,6 +36,49 @@ Probes outcomes(Outcome o, int n) {
   ProbeResult p;
   p.outcome = o;
   return Probes(n, p);
+}
+
+// n answers of the sink, reached on `address`: the flow left the node un-NATed.
+Probes leaks(const std::string& address, int n) {
+  ProbeResult p;
+  p.outcome = Outcome::Leaked;
+  p.reply.backend = kSinkBackend;
+  p.reply.local = Ip::from(address);
+  return Probes(n, p);
+}
+
+// n refusals: by an ICMP port-unreachable from `from`, or (empty) by a RST.
+Probes refusals(int n, const std::string& from = "") {
+  ProbeResult p;
+  p.outcome = Outcome::Refused;
+  if (!from.empty()) p.refusal = Refusal{true, Ip::from(from), 3, 3, AF_INET};
+  return Probes(n, p);
+}
+
+// n HTTP answers with `status`.
+Probes http(int status, int n) {
+  ProbeResult p;
+  p.outcome = Outcome::Reply;
+  p.http_status = status;
+  p.http_body = R"({"localEndpoints":0})";
+  return Probes(n, p);
+}
+
+// n masqueraded replies from `backend`; `kept` of them kept the client's port.
+Probes masqueraded(const std::string& backend, int n, int kept) {
+  Probes out = replies(backend, n, kNodeA_);
+  for (int i = 0; i < n; ++i) {
+    out[i].local_port = static_cast<uint16_t>(40000 + i);
+    out[i].reply.peer_port = static_cast<uint16_t>(i < kept ? 40000 + i : 1024 + 7 * i);
+  }
+  return out;
+}
+
+// Paced pairs for `affinity: expires`: each pair two replies of one backend.
+Probes pairs(const std::vector<std::string>& backends) {
+  Probes out;
+  for (const auto& b : backends) out = out + replies(b, 2, "10.244.1.20");
+  return out;
 }
 
 Probes operator+(Probes a, const Probes& b) {
@@ -59,6 +105,9 @@ struct CheckRow {
 std::ostream& operator<<(std::ostream& os, const CheckRow& r) { return os << r.name; }
 
 const std::string kItpLocal = "      internalTrafficPolicy: Local\n";
+
+const std::string kShortAffinity =
+    "      sessionAffinity: ClientIP\n      sessionAffinityConfig: {clientIP: {timeoutSeconds: 2}}\n";
 
 const std::vector<CheckRow> kChecks = {
     {"uniform replies pass with their p-value", web_service(),
@@ -128,6 +177,48 @@ const std::vector<CheckRow> kChecks = {
      {"expected reachable, observed 190 reply, 10 refused"}, {"web-a1", "190"}},
     {"reachable expected, nothing answered", web_service(), "from: client, to: node-a:30080, backends: uniform",
      outcomes(Outcome::Timeout, 200), Status::Fail, {"expected reachable, observed 200 timeout"}, {}, {"got no probe"}},
+    {"dropped expected, leaked to the sink: says where", web_service("      externalIPs: [203.0.113.7]\n"),
+     "from: client, to: 203.0.113.7:80, result: dropped", leaks("203.0.113.7", 20), Status::Fail,
+     {"expected dropped, observed 20 leaked; leaked to 203.0.113.7 (20x) un-NATed"}},
+    {"leaked as expected names the address", web_service(), "from: client-a, to: 10.96.99.99:80, result: leaked",
+     leaks("10.96.99.99", 10), Status::Pass, {"10/10 leaked to 10.96.99.99 (10x) un-NATed"}},
+    {"refused by a rule, as refusedBy: rule wants", web_service(),
+     "from: client, to: node-a:30081, result: refused, refusedBy: rule", refusals(10, kNodeA_), Status::Pass,
+     {"10/10 refused by ICMP port-unreachable from 192.168.10.1 (10x)"}},
+    {"refused by the stack where a rule was wanted", web_service(),
+     "from: client, to: node-a:30081, result: refused, refusedBy: rule", refusals(10), Status::Fail,
+     {"refused by the node's stack (TCP RST) in 10 of 10 probes, expected a REJECT rule's ICMP error"}},
+    {"refused by a rule where the stack was wanted", web_service(),
+     "from: client, to: node-a:30081, result: refused, refusedBy: stack", refusals(3, kNodeA_) + refusals(7),
+     Status::Fail, {"refused by a rule (", "in 3 of 10 probes, expected the node's stack (TCP RST)"}},
+    {"refusals of either kind pass without refusedBy", web_service(), "from: client, to: node-a:30081, result: refused",
+     refusals(3, kNodeA_) + refusals(7), Status::Pass,
+     {"10/10 refused by ICMP port-unreachable from 192.168.10.1 (3x), TCP RST (7x)"}},
+    {"HTTP status as expected", web_service(), "from: client, to: node-a:30080, httpStatus: 503", http(503, 20),
+     Status::Pass, {"20/20 answered, HTTP 503"}},
+    {"HTTP status other than expected", web_service(), "from: client, to: node-a:30080, httpStatus: 200",
+     http(503, 20), Status::Fail, {"answered HTTP 503 ({\"localEndpoints\":0}) (20x), expected HTTP 200"}},
+    {"randomised source ports pass", web_service(), "from: client, to: node-a:30080, sourcePorts: random",
+     masqueraded("web-b", 600, 0), Status::Pass, {"source port kept in 0/600 masqueraded"}},
+    {"kept source ports fail as not randomised", web_service(), "from: client, to: node-a:30080, sourcePorts: random",
+     masqueraded("web-b", 600, 590), Status::Fail,
+     {"source ports not randomised: backends saw the client's own source port in 590 of 600 masqueraded replies"}},
+    {"sourcePorts random with nothing masqueraded fails", web_service(),
+     "from: client, to: node-a:30080, sourcePorts: random", replies("web-b", 50, kClient), Status::Fail,
+     {"no reply was masqueraded"}},
+    {"affinity that expires passes", web_service(kShortAffinity),
+     "from: client-b, to: default/web:80, affinity: expires, probes: 4", pairs({"web-a1", "web-b", "web-b", "web-a2"}),
+     Status::Pass, {"affinity expired (2 new picks in 4 pairs)"}},
+    {"a pair split within half the timeout fails", web_service(kShortAffinity),
+     "from: client-b, to: default/web:80, affinity: expires, probes: 2",
+     replies("web-a1", 1, kPodB) + replies("web-b", 1, kPodB) + pairs({"web-b"}), Status::Fail,
+     {"session affinity did not last its timeout: web-a1 then web-b within 1 s (timeoutSeconds 2)"}},
+    {"affinity that never expires fails", web_service(kShortAffinity),
+     "from: client-b, to: default/web:80, affinity: expires, probes: 14", pairs(std::vector<std::string>(14, "web-b")),
+     Status::Fail, {"session affinity never expired: 14 pairs", "all reached web-b"}},
+    {"too few pairs to tell", web_service(kShortAffinity),
+     "from: client-b, to: default/web:80, affinity: expires, probes: 3", pairs({"web-b", "web-b", "web-b"}),
+     Status::Fail, {"too few pairs to tell: 3 pairs over 3 endpoints"}},
     {"an out-of-window segment that leaked is counted as reaching the client", web_service(),
      "from: client, to: node-a:30080, probe: out-of-window, result: reachable",
      replies("web-a1", 5, kNodeA), Status::Pass, {"5/5 reached the client"}},
