@@ -6,9 +6,11 @@
 //   kpath doctor
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <csignal>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "harness/report/diff.h"
 #include "harness/host/cleanup.h"
 #include "harness/host/doctor.h"
+#include "harness/run/budget.h"
 #include "harness/run/needs.h"
 #include "harness/report/explain_stats.h"
 #include "harness/report/html_report.h"
@@ -91,6 +94,8 @@ harness::RunOptions run_options(const RunArgs& args) {
     options.generators.push_back(harness::GeneratorSpec::parse(g, std::filesystem::current_path().string()));
   options.install.iptables = harness::parse_iptables_variant(args.iptables);
   options.keep = args.keep;
+  // Waiting for Enter needs someone to press it: only on a terminal (see keep_open).
+  options.keep_serving = args.keep && ::isatty(STDIN_FILENO);
   options.coverage = args.coverage;
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
@@ -108,15 +113,55 @@ harness::Selection selection(const RunArgs& args) {
   return s;
 }
 
+// Every pin as `ip netns exec` takes it, with the node or pod it holds.
+void print_pins(const harness::Report& report) {
+  std::printf("\nPinned namespaces (`ip netns exec NAME ...`; `kpath cleanup` removes them once kpath has exited):\n");
+  for (const auto& r : report.runs)
+    for (const auto& p : r.pinned)
+      std::printf("  %s -> %s (%s, %s)\n", p.name.c_str(), kpath::escape_unprintable(p.label, false).c_str(),
+                  kpath::escape_unprintable(r.case_name, false).c_str(),
+                  kpath::escape_unprintable(r.generator, false).c_str());
+}
+
+// Blocks until a line (or end of input) on stdin, or until a signal sets g_stop.
+void wait_for_enter() {
+  pollfd in{STDIN_FILENO, POLLIN, 0};
+  while (!g_stop) {
+    int n = ::poll(&in, 1, 200);
+    if (n < 0 && errno != EINTR) return;
+    if (n <= 0) continue;
+    char c = 0;
+    ssize_t got = ::read(STDIN_FILENO, &c, 1);
+    if (got <= 0 || c == '\n') return;
+  }
+}
+
+// --keep: with the echo servers still answering (a terminal), wait for the
+// user; otherwise say plainly that nothing listens any more.
+void keep_open(harness::Report& report, bool serving) {
+  bool any = false;
+  for (const auto& r : report.runs) any = any || !r.pinned.empty();
+  if (!any) return;
+  if (!serving || g_stop) {
+    std::printf("\nNothing listens in the pinned pods: their echo servers stopped with kpath%s, so a connect to a pod "
+                "is refused (or times out) whatever the rules say. The rules, routes and conntrack stay for "
+                "inspection.\n",
+                serving ? "" : " (stdin is not a terminal, so kpath did not wait)");
+    return;
+  }
+  std::printf("\nThe pods' echo servers keep answering in the pinned namespaces. Press Enter (or Ctrl-C) to stop them "
+              "and exit; the pins stay until `kpath cleanup`.\n");
+  std::fflush(stdout);
+  wait_for_enter();
+  for (auto& r : report.runs) r.serving.reset();
+  std::printf("Echo servers stopped: nothing listens in the pinned pods now.\n");
+}
+
 // What a run leaves besides the summary: coverage, pins, JUnit, behaviour table.
 void write_reports(const RunArgs& args, const harness::Report& report) {
   using namespace harness;
   if (args.coverage) std::printf("%s", coverage_report(report).c_str());
-  if (args.keep) {
-    std::printf("\nPinned namespaces (inspect with `ip netns exec NAME ...`; remove with `kpath cleanup`):\n");
-    for (const auto& r : report.runs)
-      for (const auto& p : r.pinned) std::printf("  %s\n", p.c_str());
-  }
+  if (args.keep) print_pins(report);
   if (!args.junit.empty()) write_file(args.junit, junit_xml(report));
   if (!args.json.empty()) write_file(args.json, json_report(report));
   if (!args.html.empty()) write_file(args.html, html_report(report));
@@ -149,6 +194,19 @@ std::optional<int> cannot_run(const std::vector<std::string>& paths, const std::
   return std::nullopt;
 }
 
+// Refuses (exit 3) when the runs at `jobs` at a time would overflow a host
+// table (neighbours, conntrack) or kpath's open files; nothing is built then.
+std::optional<int> over_budget(const std::vector<harness::Task>& tasks, const harness::RunOptions& options, int jobs) {
+  auto why = harness::over_budget(tasks, options, jobs, harness::HostLimits::read());
+  if (!why) return std::nullopt;
+  std::fprintf(stderr, "kpath: not running: the selected runs %s\n", kpath::escape_unprintable(*why, false).c_str());
+  return harness::kExitEnvironment;
+}
+
+int default_jobs(int jobs) {
+  return jobs > 0 ? jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 // Probes the kernel's features once (a run needing a missing one is skipped),
 // then runs the tasks with progress on stderr.
 std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, size_t files, harness::RunOptions options,
@@ -157,7 +215,7 @@ std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, s
   FeatureProbe features(options.install.iptables);
   options.features = &features.report();
   std::fprintf(stderr, "kpath: %zu case file(s), %zu run(s)\n", files, tasks.size());
-  if (jobs <= 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  jobs = default_jobs(jobs);
   std::atomic<uint64_t> probes_sent{0};
   options.probes_sent = &probes_sent;
   LiveProgress progress(stderr, tasks.size(), probes_sent, LiveProgress::is_terminal(stderr));
@@ -188,6 +246,7 @@ int run(const RunArgs& args) {
     std::fflush(stdout);  // before the progress lines on stderr
   }
   if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
+  if (auto status = over_budget(tasks, options, default_jobs(args.jobs))) return *status;
   report.runs = execute(tasks, cases.size() + report.load_errors.size(), options, args.jobs);
   report.interrupted = g_stop.load();
   report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
@@ -195,6 +254,8 @@ int run(const RunArgs& args) {
   std::printf("%s", summary(report, args.verbose).c_str());
   write_reports(args, report);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
+  // A signal that ends the --keep wait is the ordinary way out: the status stays the run's.
+  if (args.keep) keep_open(report, options.keep_serving);
   const char* ci = std::getenv("CI");
   return report.exit_status(/*skips_fail=*/ci && std::string(ci) == "true" && !args.allow_skip);
 }
@@ -211,6 +272,7 @@ int diff(const RunArgs& args) {
   RunOptions options = run_options(args);
   std::vector<Task> tasks = plan(cases, options, selection(args));
   if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
+  if (auto status = over_budget(tasks, options, default_jobs(args.jobs))) return *status;
   std::vector<CaseRun> runs = execute(tasks, cases.size(), options, args.jobs);
   if (g_stop) return 128 + (g_signal ? g_signal.load() : SIGINT);
   DiffResult d = diff_runs(runs, options.generators[0].name(), options.generators[1].name());
@@ -291,7 +353,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
-  run_cmd->add_flag("--keep", args.keep, "pin the namespaces under /run/netns for inspection");
+  run_cmd->add_flag("--keep", args.keep,
+                    "pin the namespaces under /run/netns for `ip netns exec`; on a terminal, keep the pods answering "
+                    "until Enter");
   run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
   run_cmd->add_option("--behaviour-table", args.behaviour_table,
                       "write the behaviour-by-generator table (Markdown) to FILE");
@@ -318,7 +382,8 @@ int main(int argc, char** argv) {
       "Exit status of kpath diff: 0 no undeclared difference; 1 a difference the cases' except: entries do not\n"
       "declare; 2 bad input or usage; 3 a run errored (the comparison is incomplete); 130/143 interrupted.");
 
-  auto* cleanup_cmd = app.add_subcommand("cleanup", "remove namespaces pinned by --keep");
+  auto* cleanup_cmd = app.add_subcommand(
+      "cleanup", "remove the namespaces --keep pinned whose kpath has exited (never a running one's, never others')");
   std::string doctor_iptables = "nft";
   auto* doctor_cmd = app.add_subcommand("doctor", "print the environment and try the kernel features cases need");
   doctor_cmd->add_option("--iptables", doctor_iptables, "iptables variant to try: nft or legacy")
@@ -344,7 +409,7 @@ int main(int argc, char** argv) {
     if (*diff_cmd) return diff(diff_args);
     if (*doctor_cmd) return doctor(doctor_iptables);
     if (*cleanup_cmd) {
-      for (const auto& p : harness::cleanup_pinned()) std::printf("removed %s\n", p.c_str());
+      std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(harness::cleanup_pinned())).c_str());
       return 0;
     }
   } catch (const kpath::Error& e) {

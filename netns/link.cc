@@ -155,6 +155,22 @@ std::vector<std::string> Rtnl::list_links() {
   return names;
 }
 
+std::vector<uint8_t> Rtnl::link_address(const std::string& link) {
+  const std::string what = "read hardware address of link " + link + " in " + label_;
+  std::vector<uint8_t> out;
+  nl_.query(
+      begin_get(nl_, link),
+      [&](const nlmsghdr* reply) {
+        std::array<const nlattr*, IFLA_MAX + 1> tb{};
+        if (!read_link(reply, tb) || !tb[IFLA_ADDRESS]) return;
+        const auto* bytes = static_cast<const uint8_t*>(mnl_attr_get_payload(tb[IFLA_ADDRESS]));
+        out.assign(bytes, bytes + mnl_attr_get_payload_len(tb[IFLA_ADDRESS]));
+      },
+      what);
+  if (out.empty()) throw kpath::Error(what + ": the link has none");
+  return out;
+}
+
 // The one-call forms: a handle each.
 
 void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,

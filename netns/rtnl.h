@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,14 @@
 #include "netns/route.h"
 
 namespace netns {
+
+// One entry of a neighbour table (ARP or NDP), as `ip neigh` shows it.
+struct Neighbour {
+  Ip ip;
+  int link_index = 0;
+  uint16_t state = 0;  // NUD_* (linux/neighbour.h)
+  bool permanent() const;
+};
 
 class Rtnl {
  public:
@@ -32,6 +41,14 @@ class Rtnl {
   void wait_until_up(const std::vector<std::string>& links,
                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   std::vector<std::string> list_links();
+  // The link's hardware address (IFLA_ADDRESS), e.g. six bytes for a veth.
+  std::vector<uint8_t> link_address(const std::string& link);
+
+  // Neighbours (neighbour.cc). A permanent entry never resolves, expires or
+  // counts against the host-wide gc_thresh limits of the neighbour tables.
+  void add_permanent_neighbour(const std::string& link, const Ip& ip, const std::vector<uint8_t>& lladdr);
+  // Every entry in this namespace's ARP and NDP tables.
+  std::vector<Neighbour> list_neighbours();
 
   // Addresses (address.cc) and routes (route.cc).
   void add_address(const std::string& link, const Cidr& cidr);

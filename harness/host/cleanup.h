@@ -1,12 +1,26 @@
-// `kpath cleanup`: removes namespaces that `kpath run --keep` pinned.
+// `kpath cleanup`: removes the namespaces that `kpath run --keep` pinned and
+// whose kpath has exited; leaves pins of a kpath still running and names it
+// did not make.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "netns/pins.h"
+
 namespace harness {
 
-// Unpins every /run/netns/kpath-* entry; returns the paths removed.
-std::vector<std::string> cleanup_pinned(const std::string& dir = "/run/netns");
+struct CleanupResult {
+  std::vector<std::string> removed;  // pins of exited kpath runs, now gone
+  std::vector<std::string> in_use;   // "NAME (kpath pid N is still running)"
+  std::vector<std::string> not_ours; // kpath-* pins without a marker: made by hand or by an older kpath
+};
+
+// Unpins every pin whose marker names an exited owner and still names the
+// namespace the marker recorded; removes the markers of exited owners.
+CleanupResult cleanup_pinned(const netns::PinDirs& dirs = {});
+
+// What cleanup did, a line per pin, for the terminal.
+std::string format_cleanup(const CleanupResult& r);
 
 }  // namespace harness

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,11 @@
 #include "harness/rules/counters.h"
 #include "harness/verdict/check.h"
 #include "harness/verdict/flow.h"
+#include "netns/pins.h"
 
 namespace harness {
+
+class EchoServers;  // traffic/echo_server.h
 
 struct ExpectationRun {
   const Expectation* expectation = nullptr;
@@ -42,7 +46,10 @@ struct CaseRun {
   // What kpath put on the nodes that the generator did not write ("node: what").
   std::vector<std::string> additions;
   std::vector<ExpectationRun> expectations;
-  std::vector<std::string> pinned;
+  std::vector<netns::PinnedNamespace> pinned;  // --keep: the pins made for this run
+  // --keep with RunOptions::keep_serving: the run's echo servers, still
+  // answering in the pinned pods while this is held.
+  std::shared_ptr<EchoServers> serving;
   // With coverage: every rule seen on every node, with the packets probes moved through it.
   std::vector<RuleCounter> coverage;
   std::chrono::microseconds build{0}, install{0}, traffic{0}, total{0};

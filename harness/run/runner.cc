@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -126,12 +127,12 @@ class CaseRunner {
     counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
     counters_->rebase();
 
-    EchoServers servers;
+    auto servers = std::make_shared<EchoServers>();
     for (const auto& pod : cluster_.pods)
-      for (const auto& port : pod.listen) servers.listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
-    for (const auto& [port, protocol] : sink_ports(case_)) servers.listen(topo_->sink(), kSinkBackend, port, protocol);
-    if (!generator_.serves_health_checks()) stand_in_for_health_checks(servers);
-    servers.start();
+      for (const auto& port : pod.listen) servers->listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
+    for (const auto& [port, protocol] : sink_ports(case_)) servers->listen(topo_->sink(), kSinkBackend, port, protocol);
+    if (!generator_.serves_health_checks()) stand_in_for_health_checks(*servers);
+    servers->start();
 
     t = Clock::now();
     for (const auto& e : case_.expect) {
@@ -144,7 +145,10 @@ class CaseRunner {
       if (run_.expectations.back().check.status == Status::Fail) run_.status = Status::Fail;
     }
     run_.traffic = since(t);
-    servers.stop();
+    // --keep on a terminal: the pods go on answering in their pins until
+    // kpath's user lets the run's result go (see RunOptions::keep_serving).
+    if (options_.keep && options_.keep_serving) run_.serving = std::move(servers);
+    else servers->stop();
     if (options_.coverage) run_.coverage = counters_->coverage();
     run_.diagnosis = counters_->trouble();
   }

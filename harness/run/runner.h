@@ -20,7 +20,10 @@ struct RunOptions {
   std::vector<GeneratorSpec> generators;  // --generator; empty: the case's own or the built-ins
   InstallOptions install;
   bool keep = false;             // pin namespaces under /run/netns for inspection
-  std::string run_id;            // names pinned namespaces: kpath-<run_id>-<name>
+  std::string run_id;            // names pinned namespaces: netns::pin_name("kpath-<run_id>-", name)
+  // With keep: the echo servers outlive the run in CaseRun::serving, so the
+  // pinned pods answer until the caller drops it.
+  bool keep_serving = false;
   int concurrency = 128;
   bool coverage = false;         // count rule hits; report rules no probe hit
   // After endpoint changes, delete the UDP conntrack entries of endpoints that

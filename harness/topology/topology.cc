@@ -31,10 +31,32 @@ void route_via_link(Rtnl& rt, const Ip& dst, const std::string& dev) {
 
 void route_via(Rtnl& rt, const Cidr& dst, const Ip& gateway) { rt.add_route({dst, gateway, "eth0", true}); }
 
-void prepare(const Namespace& ns, Rtnl& rt) {
+// Whether any address of the cluster is IPv6 (else its links need no IPv6).
+bool uses_ipv6(const Cluster& c) {
+  auto any_v6 = [](const std::vector<Ip>& ips) {
+    return std::any_of(ips.begin(), ips.end(), [](const Ip& ip) { return ip.is_v6(); });
+  };
+  for (const auto& n : c.nodes)
+    if (any_v6(n.ips)) return true;
+  for (const auto& p : c.pods)
+    if (any_v6(p.ips)) return true;
+  for (const auto& e : c.externals)
+    if (any_v6(e.ips)) return true;
+  return c.service_cidr.ip().is_v6() || c.pod_cidr.ip().is_v6();
+}
+
+void prepare(const Namespace& ns, Rtnl& rt, bool ipv6 = true) {
   rt.set_up("lo");
+  // An IPv4-only cluster's links get no IPv6 at all: each IPv6 link would
+  // put MLD (ff02::16) and, toward a forwarding node, router-solicitation
+  // entries in the host-wide IPv6 neighbour table, two per pod.
+  if (!ipv6) netns::set_sysctl(ns, "net/ipv6/conf/default/disable_ipv6", "1");
   // No IPv6 duplicate-address wait on the links that follow.
   netns::set_sysctl(ns, "net/ipv6/conf/default/accept_dad", "0");
+  // No router solicitations from the links that follow: a node (forwarding)
+  // learns a neighbour entry for every solicitation's link-local source, one
+  // per pod in the host-wide IPv6 neighbour table.
+  netns::set_sysctl(ns, "net/ipv6/conf/default/router_solicitations", "0");
   // ICMP errors are rate-limited per peer (a burst of about six) and per
   // namespace (a burst of 50), which would turn most refusals of a fast probe
   // run into timeouts. Taking destination-unreachable out of the rate mask
@@ -95,6 +117,14 @@ void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   Ip gw = Ip::from(Topology::kPodGateway);
   route_via_link(pod_ns.rt, gw, "eth0");
   pod_ns.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), gw, "eth0", true});
+  // Both ends of the veth know each other from the start: a learned entry
+  // per pod address (node side) and per pod (gateway) would count against
+  // the neighbour table's gc_thresh3, which every namespace of the host
+  // shares; a 300-pod node alone needs 600. Permanent entries do not count,
+  // so the pod links need none of the host's budget (see host/budget.h).
+  auto pod_mac = pod_ns.rt.link_address("eth0");
+  for (const auto& ip : pod.ips) node.rt.add_permanent_neighbour(node_end, ip, pod_mac);
+  pod_ns.rt.add_permanent_neighbour("eth0", gw, node.rt.link_address(node_end));
 }
 
 // The sink joins the fabric without an address of its own and owns every
@@ -136,9 +166,10 @@ void build_sink(const Cluster& c, Rtnl& fabric, int port, Member sink) {
 
 Topology Topology::build(const Cluster& c) {
   Topology t;
+  const bool ipv6 = uses_ipv6(c);
   t.fabric_ = Namespace::create();
   Rtnl fabric(t.fabric_);
-  prepare(t.fabric_, fabric);
+  prepare(t.fabric_, fabric, ipv6);
   fabric.create_bridge("fabric");
   // The fabric is a plain switch: with br_netfilter loaded, bridged frames
   // would also pass netfilter and conntrack in the fabric namespace.
@@ -160,7 +191,7 @@ Topology Topology::build(const Cluster& c) {
     t.order_.push_back(name);
     const Namespace& ns = t.namespaces_.emplace(name, Namespace::create()).first->second;
     Rtnl& rt = handles.emplace(name, Rtnl(ns)).first->second;
-    prepare(ns, rt);
+    prepare(ns, rt, ipv6);
     return {ns, rt};
   };
   auto member = [&](const std::string& name) { return Member{t.namespaces_.at(name), handles.at(name)}; };
@@ -242,17 +273,17 @@ const netns::Namespace& Topology::ns(const std::string& name) const {
   return it->second;
 }
 
-std::vector<std::string> Topology::pin(const std::string& prefix) const {
-  std::vector<std::string> paths;
-  auto pin_one = [&](const std::string& name, const Namespace& ns) {
-    std::string path = "/run/netns/" + prefix + name;
-    ns.pin(path);
-    paths.push_back(path);
+std::vector<netns::PinnedNamespace> Topology::pin(const std::string& prefix, const netns::PinDirs& dirs) const {
+  std::vector<netns::PinnedNamespace> pins;
+  auto pin_one = [&](const std::string& label, const Namespace& ns) {
+    std::string name = netns::pin_name(prefix, label);
+    netns::pin_with_marker(ns, name, label, dirs);
+    pins.push_back({name, label});
   };
   pin_one("fabric", fabric_);
   pin_one("sink", sink_);
   for (const auto& name : order_) pin_one(name, namespaces_.at(name));
-  return paths;
+  return pins;
 }
 
 }  // namespace harness

@@ -19,6 +19,7 @@
 
 #include "harness/model/model.h"
 #include "netns/namespace.h"
+#include "netns/pins.h"
 
 namespace harness {
 
@@ -44,8 +45,9 @@ class Topology {
   // kSinkBackend, so un-NATed traffic shows as a leak, not as silence.
   const netns::Namespace& sink() const { return sink_; }
 
-  // Pins every namespace under /run/netns/<prefix><name> (for --keep).
-  std::vector<std::string> pin(const std::string& prefix) const;
+  // Pins every namespace as netns::pin_name(prefix, name) with a marker naming
+  // this process (for --keep); returns the pins made, fabric first.
+  std::vector<netns::PinnedNamespace> pin(const std::string& prefix, const netns::PinDirs& dirs = {}) const;
 
   // The link-local gateway pods route through (the node answers it by proxy ARP).
   static constexpr const char* kPodGateway = "169.254.1.1";

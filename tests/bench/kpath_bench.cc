@@ -3,6 +3,7 @@
 // (`ip netns exec client bash -c 'exec 3<>/dev/tcp/...'` per probe), measured in
 // the same run. Figures to quote are the ratios and counts, not the seconds.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "harness/topology/topology.h"
 #include "harness/generators/kube_iptables.h"
 #include "netns/namespace.h"
+#include "netns/pins.h"
 
 using namespace harness;
 using Clock = std::chrono::steady_clock;
@@ -97,9 +99,14 @@ int main() {
   udp.count = 50000;
   double udp_rate = probes_per_second(topo.ns("client"), udp);
 
-  auto pinned = topo.pin("kpath-bench-");
-  double shell_rate = shell_probes_per_second("kpath-bench-client", 200);
-  for (const auto& p : pinned) netns::Namespace::unpin(p);
+  const std::string prefix = fmt::format("kpath-bench-{}-", getpid());
+  netns::PinDirs dirs;
+  auto pinned = topo.pin(prefix, dirs);
+  double shell_rate = shell_probes_per_second(prefix + "client", 200);
+  for (const auto& p : pinned) {
+    netns::Namespace::unpin(dirs.pins + "/" + p.name);
+    netns::remove_marker(p.name, dirs);
+  }
   servers.stop();
 
   Case plain = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml");
