@@ -2,6 +2,7 @@
 //
 //   kpath run [--generator SPEC]... [--junit FILE] [--json FILE] [--report FILE] [--list] [--shard I/N] ... [PATH...]
 //   kpath diff --generator A --generator B [PATH...]
+//   kpath mutate [--generator G] [-j N] [--max-mutants N] [--unobservable FILE] [PATH...]
 //   kpath cleanup
 //   kpath doctor
 #include <CLI/CLI.hpp>
@@ -28,8 +29,10 @@
 #include "harness/report/html_report.h"
 #include "harness/report/json_report.h"
 #include "harness/report/junit.h"
+#include "harness/report/mutate_report.h"
 #include "harness/report/progress.h"
 #include "harness/report/report.h"
+#include "harness/run/mutate.h"
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
 #include "base/error.h"
@@ -280,6 +283,55 @@ int diff(const RunArgs& args) {
   return d.exit_status();
 }
 
+struct MutateArgs {
+  RunArgs run;
+  size_t max_mutants = 0;
+  std::string unobservable = KPATH_UNOBSERVABLE;
+};
+
+// Mutation testing against the given generators: the runs of cases that pin
+// another generator are left out (they do not test these).
+std::vector<harness::Task> against_given(std::vector<harness::Task> tasks, const harness::RunOptions& options) {
+  if (options.generators.empty()) return tasks;
+  std::erase_if(tasks, [&](const harness::Task& t) {
+    return std::none_of(options.generators.begin(), options.generators.end(),
+                        [&](const harness::GeneratorSpec& g) { return g.name() == t.generator.name(); });
+  });
+  return tasks;
+}
+
+// Each rule of each run's rules taken out (or perturbed) in turn; the cases must notice.
+int mutate(const MutateArgs& args) {
+  using namespace harness;
+  std::vector<std::string> paths = args.run.paths;
+  if (paths.empty()) paths.push_back(KPATH_CASES_DIR);
+  Report report;
+  std::vector<Case> cases = load_all(paths, args.run.strict, report);
+  if (!report.load_errors.empty()) return kExitBadInput;
+  std::vector<Unobservable> declared = load_unobservable(args.unobservable);
+  RunOptions options = run_options(args.run);
+  std::vector<Task> tasks = against_given(plan(cases, options, selection(args.run)), options);
+  if (args.run.list) {
+    std::printf("%s", kpath::escape_unprintable(list_mutants(tasks, declared)).c_str());
+    return kExitPassed;
+  }
+  if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
+  FeatureProbe features(options.install.iptables);
+  options.features = &features.report();
+  MutateOptions mutate_options{options, args.run.jobs > 0 ? args.run.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                               args.max_mutants};
+  MutationResult result;
+  {
+    MutantProgress progress(stderr, LiveProgress::is_terminal(stderr));
+    result = harness::mutate(
+        tasks, declared, mutate_options, [&](size_t total) { progress.started(total); },
+        [&](const MutantResult& r, size_t finished, size_t total) { progress.done(r, finished, total); });
+  }
+  std::printf("%s", format_mutation(result, declared, args.run.verbose).c_str());
+  if (g_stop) return 128 + (g_signal ? g_signal.load() : SIGINT);
+  return mutation_exit_status(result);
+}
+
 // The environment and the kernel features; exit 0 when the bundled cases have what they need.
 int doctor(const std::string& iptables) {
   using namespace harness;
@@ -382,6 +434,32 @@ int main(int argc, char** argv) {
       "Exit status of kpath diff: 0 no undeclared difference; 1 a difference the cases' except: entries do not\n"
       "declare; 2 bad input or usage; 3 a run errored (the comparison is incomplete); 130/143 interrupted.");
 
+  MutateArgs mutate_args;
+  auto* mutate_cmd = app.add_subcommand(
+      "mutate", "take each generated rule out (or perturb it) in turn and check that the cases notice");
+  mutate_cmd->add_option("paths", mutate_args.run.paths, "case files or folders");
+  mutate_cmd->add_option("-g,--generator", mutate_args.run.generators,
+                         "the generator whose rules are mutated (repeatable; default: each case's own)")
+      ->allow_extra_args(false);
+  mutate_cmd->add_option("--iptables", mutate_args.run.iptables, "iptables variant for iptables-restore: nft or legacy")
+      ->check(CLI::IsMember({"nft", "legacy"}));
+  mutate_cmd->add_option("--focus", mutate_args.run.focus, "mutate only runs of the expectations whose --list line (of kpath run) matches REGEX");
+  mutate_cmd->add_option("--skip", mutate_args.run.skip, "leave out the expectations whose kpath run --list line matches REGEX");
+  mutate_cmd->add_option("--max-mutants", mutate_args.max_mutants, "run only the first N mutants (development)")
+      ->check(CLI::PositiveNumber);
+  mutate_cmd->add_option("--unobservable", mutate_args.unobservable,
+                         "the list of mutants no kernel-visible behaviour can reveal (default: the checked-in one)");
+  mutate_cmd->add_flag("--list", mutate_args.run.list,
+                       "print the mutants (CASE<TAB>GENERATOR<TAB>NODE<TAB>MUTANT, declared ones marked) and exit");
+  mutate_cmd->add_flag("-v,--verbose", mutate_args.run.verbose,
+                       "also list every killed mutant with the expectation that caught it");
+  mutate_cmd->add_option("-j,--jobs", mutate_args.run.jobs, "mutants run in parallel (default: number of CPUs)")
+      ->check(CLI::Range(1, 1024));
+  mutate_cmd->footer(
+      "Exit status of kpath mutate: 0 no mutant survived; 1 a mutant survived; 2 bad input or usage (a case file,\n"
+      "the unobservable list, an option); 3 a run failed unmutated or a mutant's run errored (the count is\n"
+      "incomplete), or no CAP_NET_ADMIN; 4 nothing to run; 130/143 interrupted.");
+
   auto* cleanup_cmd = app.add_subcommand(
       "cleanup", "remove the namespaces --keep pinned whose kpath has exited (never a running one's, never others')");
   std::string doctor_iptables = "nft";
@@ -390,7 +468,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nft", "legacy"}));
 
   if (auto bad = unknown_command(argc, argv, app)) {
-    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, diff, doctor, cleanup; see kpath --help)\n",
+    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, diff, mutate, doctor, cleanup; see kpath --help)\n",
                  bad->c_str());
     return harness::kExitBadInput;
   }
@@ -407,6 +485,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run(args);
     if (*diff_cmd) return diff(diff_args);
+    if (*mutate_cmd) return mutate(mutate_args);
     if (*doctor_cmd) return doctor(doctor_iptables);
     if (*cleanup_cmd) {
       std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(harness::cleanup_pinned())).c_str());

@@ -142,7 +142,9 @@ class CaseRunner {
         continue;
       }
       run_.expectations.push_back(probe(e));
-      if (run_.expectations.back().check.status == Status::Fail) run_.status = Status::Fail;
+      if (run_.expectations.back().check.status != Status::Fail) continue;
+      run_.status = Status::Fail;
+      if (options_.fail_fast) break;
     }
     run_.traffic = since(t);
     // --keep on a terminal: the pods go on answering in their pins until

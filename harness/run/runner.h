@@ -29,6 +29,9 @@ struct RunOptions {
   // After endpoint changes, delete the UDP conntrack entries of endpoints that
   // stopped serving, as kube-proxy does (for generators that ask for it).
   bool conntrack_cleanup = true;
+  // Stop probing at the first failing expectation (kpath mutate: one failure
+  // decides, the rest would only cost time). The rest stay planned, not run.
+  bool fail_fast = false;
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
   std::atomic<uint64_t>* probes_sent = nullptr;  // each expectation adds its probes when it ends (progress)
   // The expectations to probe; the others only apply their endpoint changes,

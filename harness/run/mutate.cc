@@ -1,0 +1,406 @@
+#include "harness/run/mutate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "base/error.h"
+#include "harness/generators/registry.h"
+
+namespace harness {
+
+std::string Mutant::describe() const {
+  if (change == Change::Removed) return "removed: " + rule;
+  return fmt::format("perturbed: {} -> {}", rule, replacement.value_or(""));
+}
+
+namespace {
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string trimmed(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+bool starts_with_any(const std::string& s, std::initializer_list<const char*> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const char* p) { return s.starts_with(p); });
+}
+
+enum class LineKind { Other, Rule, Elements };
+
+// Tells rules from declarations in an nft script, in both forms it comes in:
+// commands (`add rule ...`, `add element ...`) and blocks (`table ... {
+// chain ... { RULE } }`, as `nft list ruleset` prints them).
+class NftLines {
+ public:
+  LineKind classify(const std::string& line) {
+    const std::string t = trimmed(line);
+    if (t.empty() || t.starts_with("#")) return LineKind::Other;
+    if (t == "}" || t == "};") {
+      if (!blocks_.empty()) blocks_.pop_back();
+      return LineKind::Other;
+    }
+    if (t.ends_with("{")) {
+      blocks_.push_back(t.substr(0, t.find(' ')));
+      return LineKind::Other;
+    }
+    if (blocks_.empty()) {
+      if (starts_with_any(t, {"add rule ", "insert rule "})) return LineKind::Rule;
+      if (t.starts_with("add element ")) return LineKind::Elements;
+      return LineKind::Other;
+    }
+    // Inside a chain block every line but the chain's own properties is a rule.
+    if (blocks_.back() != "chain") return LineKind::Other;
+    return starts_with_any(t, {"type ", "policy ", "comment ", "devices "}) ? LineKind::Other : LineKind::Rule;
+  }
+
+ private:
+  std::vector<std::string> blocks_;  // the first word of each open block
+};
+
+LineKind iptables_kind(const std::string& line) {
+  static const std::regex rule(R"(^(\[\d+:\d+\] )?-[AI] )");
+  return std::regex_search(line, rule) ? LineKind::Rule : LineKind::Other;
+}
+
+// The elements of `add element T S { E1, E2 }`, split at the commas outside
+// any nested braces; the text before the list in `head`.
+std::vector<std::string> elements_of(const std::string& line, std::string& head) {
+  size_t open = line.find('{');
+  size_t close = line.rfind('}');
+  if (open == std::string::npos || close == std::string::npos || close < open) return {};
+  head = line.substr(0, open);
+  std::vector<std::string> out;
+  int depth = 0;
+  std::string cur;
+  for (size_t i = open + 1; i < close; ++i) {
+    char ch = line[i];
+    if (ch == '{') ++depth;
+    if (ch == '}') --depth;
+    if (ch == ',' && depth == 0) {
+      out.push_back(trimmed(cur));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!trimmed(cur).empty()) out.push_back(trimmed(cur));
+  return out;
+}
+
+std::string element_line(const std::string& head, const std::vector<std::string>& elements, size_t skip) {
+  std::string list;
+  for (size_t i = 0; i < elements.size(); ++i)
+    if (i != skip) list += (list.empty() ? "" : ", ") + elements[i];
+  return head + "{ " + list + " }";
+}
+
+// iptables' statistic match with half the probability: 0.5 -> 0.25.
+std::optional<std::string> halved_probability(const std::string& line) {
+  static const std::regex probability(R"(--probability ([0-9.]+))");
+  std::smatch m;
+  if (!std::regex_search(line, m, probability)) return std::nullopt;
+  double p = std::stod(m[1].str());
+  if (p <= 0) return std::nullopt;
+  std::string out = line;
+  out.replace(m.position(1), m.length(1), fmt::format("{:.11f}", p / 2));
+  return out;
+}
+
+// `numgen random mod N vmap { 0 : a, ..., N-1 : z }` with N+1 slots, the last
+// element's range widened to the two last: z gets 2/(N+1) of the traffic.
+std::optional<std::string> widened_numgen(const std::string& line) {
+  static const std::regex numgen(R"(numgen random mod (\d+))");
+  std::smatch m;
+  if (!std::regex_search(line, m, numgen)) return std::nullopt;
+  int n = std::stoi(m[1].str());
+  if (n < 2) return std::nullopt;  // one endpoint: more slots change nothing
+  std::string out = line;
+  size_t after = m.position(0) + m.length(0);
+  const std::regex last_key("([{,]\\s*)" + std::to_string(n - 1) + "(\\s*:)");
+  std::smatch k, found;
+  auto from = out.cbegin() + static_cast<std::ptrdiff_t>(after);
+  size_t key_pos = std::string::npos, key_len = 0;
+  for (auto it = from; std::regex_search(it, out.cend(), k, last_key); it = k[0].second) {
+    key_pos = static_cast<size_t>(k[0].first - out.cbegin()) + k.length(1);
+    key_len = std::to_string(n - 1).size();
+  }
+  if (key_pos == std::string::npos) return std::nullopt;
+  out.replace(key_pos, key_len, fmt::format("{}-{}", n - 1, n));
+  out.replace(m.position(1), m.length(1), std::to_string(n + 1));
+  return out;
+}
+
+void add_rule_mutants(const std::string& line, const std::string& node, RuleBackend backend,
+                      std::vector<Mutant>& out) {
+  const std::string rule = trimmed(line);
+  out.push_back({0, node, Mutant::Change::Removed, rule, line, std::nullopt});
+  auto perturbed = backend == RuleBackend::Nft ? widened_numgen(line) : halved_probability(line);
+  if (perturbed) out.push_back({0, node, Mutant::Change::Perturbed, rule, line, *perturbed});
+}
+
+void add_element_mutants(const std::string& line, const std::string& node, std::vector<Mutant>& out) {
+  std::string head;
+  std::vector<std::string> elements = elements_of(line, head);
+  if (elements.size() <= 1) {
+    out.push_back({0, node, Mutant::Change::Removed, trimmed(line), line, std::nullopt});
+    return;
+  }
+  for (size_t i = 0; i < elements.size(); ++i)
+    out.push_back({0, node, Mutant::Change::Removed, trimmed(head) + " { " + elements[i] + " }", line,
+                   element_line(head, elements, i)});
+}
+
+}  // namespace
+
+std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node) {
+  std::vector<Mutant> out;
+  if (rules.backend != RuleBackend::IptablesRestore && rules.backend != RuleBackend::Nft) return out;
+  NftLines nft;
+  for (const auto& line : split_lines(rules.text)) {
+    LineKind kind = rules.backend == RuleBackend::Nft ? nft.classify(line) : iptables_kind(line);
+    if (kind == LineKind::Rule) add_rule_mutants(line, node, rules.backend, out);
+    if (kind == LineKind::Elements) add_element_mutants(line, node, out);
+  }
+  return out;
+}
+
+RuleSet MutatedGenerator::generate(const Cluster& cluster, const std::string& node) const {
+  RuleSet rules = base_.generate(cluster, node);
+  if (node != mutant_.node) return rules;
+  std::vector<std::string> lines = split_lines(rules.text);
+  std::string text;
+  std::vector<int> origin;
+  bool edited = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int from = i < rules.origin_lines.size() ? rules.origin_lines[i] : static_cast<int>(i + 1);
+    if (lines[i] == mutant_.line) {
+      edited = true;
+      if (!mutant_.replacement) continue;
+      text += *mutant_.replacement + "\n";
+    } else {
+      text += lines[i] + "\n";
+    }
+    origin.push_back(from);  // installer errors still point at the generator's line
+  }
+  if (!edited) return rules;
+  ++edits_;
+  rules.text = std::move(text);
+  rules.origin_lines = std::move(origin);
+  return rules;
+}
+
+Applied MutatedGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+                                RuleSet rules, const ApplyOptions& options) const {
+  try {
+    return base_.apply(cluster, node, node_ns, std::move(rules), options);
+  } catch (const kpath::Error& e) {
+    install_error_ = fmt::format("{}: {}", node, e.what());
+    throw;
+  }
+}
+
+bool Unobservable::covers(const Mutant& m, const std::string& generator_name, ProxyMode generator_mode) const {
+  if (!generator.empty() && generator != generator_name) return false;
+  if (mode && *mode != generator_mode) return false;
+  if (change && *change != m.change) return false;
+  return std::regex_search(m.rule, rule);
+}
+
+size_t MutationResult::count(MutantResult::Verdict v) const {
+  return static_cast<size_t>(
+      std::count_if(mutants.begin(), mutants.end(), [&](const MutantResult& r) { return r.verdict == v; }));
+}
+
+std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Generator& generator) {
+  Cluster cluster = task.c->cluster;
+  std::vector<Mutant> out;
+  std::set<std::string> seen;  // node, line and edit: a rule in several states is one mutant
+  auto collect = [&] {
+    for (const auto& node : cluster.nodes)
+      for (auto& m : mutants_of(generator.generate(cluster, node.name), node.name)) {
+        if (!seen.insert(m.node + '\n' + m.line + '\n' + m.replacement.value_or("\x01")).second) continue;
+        m.task = task_index;
+        out.push_back(std::move(m));
+      }
+  };
+  collect();
+  // The rules every state of the run installs (a run re-applies after each change list).
+  for (const auto& e : task.c->expect)
+    for (const auto* changes : {&e.before, &e.during}) {
+      if (changes->empty()) continue;
+      for (const auto& change : *changes) apply_endpoint_change(cluster, change);
+      collect();
+    }
+  return out;
+}
+
+namespace {
+
+// Calls body(i) for i in [0, n) on `jobs` threads until *stop is set.
+void parallel_for(size_t n, int jobs, const std::atomic<bool>* stop, const std::function<void(size_t)>& body) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; !(stop && stop->load()) && (i = next++) < n;) body(i);
+  };
+  std::vector<std::thread> pool;
+  for (int j = 0; j < std::min<int>(std::max(jobs, 1), static_cast<int>(n)); ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+}
+
+const ExpectationRun* first_failure(const CaseRun& run) {
+  for (const auto& e : run.expectations)
+    if (e.check.status == Status::Fail) return &e;
+  return nullptr;
+}
+
+// Why an unmutated run cannot judge mutants, or nullopt when it passed.
+std::optional<std::string> baseline_problem(const CaseRun& run) {
+  switch (run.status) {
+    case Status::Pass: return std::nullopt;
+    case Status::Skip: return "skipped: " + run.error;
+    case Status::Error: return "error: " + run.error;
+    case Status::Fail:
+      if (const auto* e = first_failure(run))
+        return fmt::format("fails without a mutant: {}: {}", expectation_name(*e->expectation), e->check.summary);
+      return "fails without a mutant";
+  }
+  return std::nullopt;
+}
+
+// A mutant's verdict from its run. An installer that refuses the mutated
+// rules kills it: a generator writing that text would ERROR every run.
+void judge(const CaseRun& run, const MutatedGenerator& generator, MutantResult& r) {
+  if (run.status == Status::Fail) {
+    const ExpectationRun* e = first_failure(run);
+    r.verdict = MutantResult::Verdict::Killed;
+    r.expectation = e ? expectation_name(*e->expectation) : "";
+    r.message = e ? e->check.summary : run.error;
+  } else if (run.status == Status::Error && !generator.install_error().empty()) {
+    r.verdict = MutantResult::Verdict::Killed;
+    r.message = "install failed: " + generator.install_error();
+  } else if (run.status != Status::Pass) {
+    r.verdict = MutantResult::Verdict::Error;
+    r.message = fmt::format("{}: {}", to_string(run.status), run.error);
+  } else if (generator.edits() == 0) {
+    r.verdict = MutantResult::Verdict::Error;
+    r.message = "the mutated rule was never generated in the run (is the generator's output deterministic?)";
+  } else {
+    r.verdict = MutantResult::Verdict::Survived;
+  }
+}
+
+// Each task's generator, and its mutants in plan order (a task whose rules
+// cannot be generated is unmeasured).
+struct Planned {
+  std::vector<std::unique_ptr<Generator>> generators;
+  std::vector<Mutant> mutants;
+};
+
+Planned plan_all(const std::vector<Task>& tasks, size_t max_mutants, MutationResult& result) {
+  Planned p;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    p.generators.push_back(make_generator(tasks[i].generator));
+    try {
+      for (auto& m : plan_mutants(tasks[i], i, *p.generators.back())) p.mutants.push_back(std::move(m));
+    } catch (const kpath::Error& e) {
+      result.unmeasured.push_back({tasks[i].c->name, tasks[i].generator.name(), fmt::format("error: {}", e.what())});
+    }
+  }
+  if (max_mutants > 0 && p.mutants.size() > max_mutants) p.mutants.resize(max_mutants);
+  return p;
+}
+
+// Runs unmutated the tasks that have mutants; returns which passed.
+std::vector<bool> run_baselines(const std::vector<Task>& tasks, const std::vector<Mutant>& mutants,
+                                const MutateOptions& options, MutationResult& result) {
+  std::vector<bool> wanted(tasks.size(), false);
+  for (const auto& m : mutants) wanted[m.task] = true;
+  std::vector<size_t> which;
+  std::vector<Task> todo;
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (wanted[i]) {
+      which.push_back(i);
+      todo.push_back(tasks[i]);
+    }
+  RunOptions run = options.run;
+  run.fail_fast = true;
+  run.run_id += "-base";
+  std::vector<CaseRun> runs = run_all(todo, run, options.jobs, [](const CaseRun&, size_t, size_t) {});
+  std::vector<bool> passed(tasks.size(), false);
+  for (size_t k = 0; k < runs.size(); ++k) {
+    if (auto why = baseline_problem(runs[k]))
+      result.unmeasured.push_back({runs[k].case_name, runs[k].generator, *why});
+    else
+      passed[which[k]] = true;
+  }
+  return passed;
+}
+
+}  // namespace
+
+MutationResult mutate(const std::vector<Task>& tasks, const std::vector<Unobservable>& declared,
+                      const MutateOptions& options, const std::function<void(size_t)>& started,
+                      const std::function<void(const MutantResult&, size_t, size_t)>& done) {
+  MutationResult result;
+  Planned planned = plan_all(tasks, options.max_mutants, result);
+  std::vector<bool> passed = run_baselines(tasks, planned.mutants, options, result);
+  auto stopped = [&] { return options.run.stop && options.run.stop->load(); };
+
+  std::vector<std::optional<MutantResult>> results;
+  std::vector<size_t> to_run;
+  for (auto& m : planned.mutants) {
+    if (!passed[m.task]) continue;
+    const Task& task = tasks[m.task];
+    MutantResult r{std::move(m), task.c->name, task.generator.name()};
+    for (const auto& d : declared)
+      if (d.covers(r.mutant, r.generator, task.generator.mode)) {
+        r.verdict = MutantResult::Verdict::Unobservable;
+        r.declared = &d;
+        break;
+      }
+    if (!r.declared) to_run.push_back(results.size());
+    results.push_back(std::move(r));
+  }
+  started(to_run.size());
+
+  std::mutex mu;
+  size_t finished = 0;
+  std::vector<bool> judged(results.size(), false);
+  parallel_for(to_run.size(), options.jobs, options.run.stop, [&](size_t k) {
+    MutantResult& r = *results[to_run[k]];
+    const Task& task = tasks[r.mutant.task];
+    MutatedGenerator generator(*planned.generators[r.mutant.task], r.mutant);
+    RunOptions run = options.run;
+    run.fail_fast = true;
+    run.selected = task.expectations;
+    run.run_id = fmt::format("{}-m{}", options.run.run_id, to_run[k] + 1);
+    CaseRun case_run = run_case(*task.c, generator, run);
+    std::lock_guard lock(mu);
+    if (stopped()) return;  // a run cut short proves nothing
+    judge(case_run, generator, r);
+    judged[to_run[k]] = true;
+    done(r, ++finished, to_run.size());
+  });
+  result.interrupted = stopped();
+  for (size_t k : to_run)
+    if (!judged[k]) results[k].reset();
+  for (auto& r : results)
+    if (r) result.mutants.push_back(std::move(*r));
+  return result;
+}
+
+}  // namespace harness

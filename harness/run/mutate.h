@@ -1,0 +1,134 @@
+// Mutation testing of the suite against a generator (`kpath mutate`): every
+// rule the generator writes for a case, taken out one at a time (and every
+// probability or numgen split perturbed), must make that case fail. A mutant
+// the case still passes is a behaviour the suite does not look at.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "harness/generators/generator.h"
+#include "harness/run/scheduler.h"
+
+namespace harness {
+
+// One deliberate mistake in the rules a generator writes for one node.
+struct Mutant {
+  enum class Change { Removed, Perturbed };
+
+  size_t task = 0;  // the run (case x generator) whose rules it comes from
+  std::string node;
+  Change change = Change::Removed;
+  // What is shown and matched against the declared list: the rule (an
+  // iptables -A line, an nft rule, an `add element` of one element).
+  std::string rule;
+  // The edit: every generated line equal to `line` on the node becomes
+  // `replacement`, or goes when there is none.
+  std::string line;
+  std::optional<std::string> replacement;
+
+  std::string describe() const;  // "removed: RULE" or "perturbed: RULE -> NEW"
+};
+
+// The mutants of one node's rules, in text order: each rule and element
+// removed, each `--probability P` halved, each `numgen random mod N` vmap
+// given a slot more for its last element (N+1 slots, the last two its).
+// Nothing for rules a generator installs itself.
+std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node);
+
+// The same generator with one mutant applied to whatever it writes for the
+// mutant's node, at the first install and at every re-apply. It keeps the
+// generator's name and mode, so `except:` entries and kube-proxy's conntrack
+// cleanup apply as to the real one.
+class MutatedGenerator : public Generator {
+ public:
+  MutatedGenerator(const Generator& base, Mutant mutant) : base_(base), mutant_(std::move(mutant)) {}
+
+  std::string name() const override { return base_.name(); }
+  ProxyMode mode() const override { return base_.mode(); }
+  std::vector<std::string> needs(const Cluster& c) const override { return base_.needs(c); }
+  bool needs_conntrack_cleanup() const override { return base_.needs_conntrack_cleanup(); }
+  RuleSet generate(const Cluster& cluster, const std::string& node) const override;
+  // Remembers an installer's refusal of the mutated rules (install_error()).
+  Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet rules,
+                const ApplyOptions& options) const override;
+
+  // How many generated texts the edit changed; 0 means it matched nothing.
+  int edits() const { return edits_; }
+  const std::string& install_error() const { return install_error_; }
+
+ private:
+  const Generator& base_;
+  Mutant mutant_;
+  mutable std::atomic<int> edits_{0};
+  mutable std::string install_error_;  // written by the run's one thread
+};
+
+// A declared unobservable mutant (the checked-in list): the rules it covers
+// and why no kernel-visible behaviour can reveal their loss.
+struct Unobservable {
+  std::string generator;  // a generator name (GeneratorSpec::name); empty: any
+  std::optional<ProxyMode> mode;  // or the mode the generator implements
+  std::optional<Mutant::Change> change;  // only removals, or only perturbations
+  std::string pattern;    // ECMAScript, searched in Mutant::rule
+  std::regex rule;
+  std::string reason;
+  std::string where;      // "FILE:LINE", for the report
+
+  bool covers(const Mutant& m, const std::string& generator_name, ProxyMode generator_mode) const;
+};
+
+struct MutantResult {
+  enum class Verdict { Killed, Survived, Unobservable, Error };
+
+  Mutant mutant;
+  std::string case_name;
+  std::string generator;
+  Verdict verdict = Verdict::Survived;
+  std::string expectation;  // Killed: the expectation that failed first
+  std::string message;      // Killed: its summary or "install failed: ..."; Error: the run's error
+  const Unobservable* declared = nullptr;  // Unobservable: the entry
+};
+
+// A run that could not be mutated: its unmutated baseline did not pass, or
+// its rules could not be generated.
+struct UnmeasuredRun {
+  std::string case_name;
+  std::string generator;
+  std::string why;
+};
+
+struct MutationResult {
+  std::vector<MutantResult> mutants;  // in plan order
+  std::vector<UnmeasuredRun> unmeasured;
+  bool interrupted = false;
+
+  size_t count(MutantResult::Verdict v) const;
+};
+
+struct MutateOptions {
+  RunOptions run;  // install, stop, features; fail_fast and selected are set per run
+  int jobs = 1;
+  size_t max_mutants = 0;  // 0: all
+};
+
+// Every case's state sequence (the start, then after each expectation's
+// before:/during: changes) generated for every node; the union of their
+// mutants, each once per node. Throws kpath::Error when generation fails.
+std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Generator& generator);
+
+// Runs every task once unmutated (a run that does not pass cannot judge its
+// mutants), then each mutant of the passing ones not declared unobservable,
+// on `jobs` threads, stopping a run at its first failing expectation.
+// `started(total)` is called once the mutants are known, `done(result, i,
+// total)` one call at a time as each finishes.
+MutationResult mutate(const std::vector<Task>& tasks, const std::vector<Unobservable>& declared,
+                      const MutateOptions& options, const std::function<void(size_t)>& started,
+                      const std::function<void(const MutantResult&, size_t, size_t)>& done);
+
+}  // namespace harness

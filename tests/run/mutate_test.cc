@@ -1,0 +1,175 @@
+// kpath mutate: which mutants a rule text yields (no kernel), the mutated
+// generator's edit, and the command end to end on a tiny case whose three
+// rules give one killed, one surviving and one declared unobservable mutant.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "harness/cases/case_loader.h"
+#include "harness/generators/registry.h"
+#include "harness/run/mutate.h"
+#include "netns/namespace.h"
+#include "netns/process.h"
+#include "support/privileges.h"
+
+namespace harness {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kTiny = std::string(KPATH_TESTS_DIR) + "/run/mutate/";
+
+std::vector<std::string> described(const std::vector<Mutant>& mutants) {
+  std::vector<std::string> out;
+  for (const auto& m : mutants) out.push_back(m.describe());
+  return out;
+}
+
+TEST(MutantsOf, IptablesRulesAreRemovedAndProbabilitiesHalved) {
+  RuleSet rules{RuleBackend::IptablesRestore,
+                "*nat\n:KUBE-SVC-X - [0:0]\n"
+                "-A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-A\n"
+                "-A KUBE-SVC-X -j KUBE-SEP-B\nCOMMIT\n",
+                "test",
+                {}};
+  EXPECT_THAT(described(mutants_of(rules, "node-a")),
+              ::testing::ElementsAre(
+                  "removed: -A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-A",
+                  "perturbed: -A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-A -> "
+                  "-A KUBE-SVC-X -m statistic --mode random --probability 0.25000000000 -j KUBE-SEP-A",
+                  "removed: -A KUBE-SVC-X -j KUBE-SEP-B"));
+  for (const auto& m : mutants_of(rules, "node-a")) EXPECT_EQ(m.node, "node-a");
+}
+
+TEST(MutantsOf, NftRulesElementsAndNumgenSplits) {
+  RuleSet rules{RuleBackend::Nft,
+                "add table ip kube-proxy\n"
+                "add chain ip kube-proxy svc { comment \"x\" ; }\n"
+                "add map ip kube-proxy service-ips { type ipv4_addr : verdict ; }\n"
+                "add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c }\n"
+                "add element ip kube-proxy service-ips { 10.96.0.1 : goto svc }\n"
+                "add element ip kube-proxy cluster-ips { 10.96.0.1, 10.96.0.2 }\n",
+                "test",
+                {}};
+  EXPECT_THAT(described(mutants_of(rules, "n")),
+              ::testing::ElementsAre(
+                  "removed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c }",
+                  "perturbed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c } "
+                  "-> add rule ip kube-proxy svc numgen random mod 4 vmap { 0 : goto a, 1 : goto b, 2-3 : goto c }",
+                  "removed: add element ip kube-proxy service-ips { 10.96.0.1 : goto svc }",
+                  "removed: add element ip kube-proxy cluster-ips { 10.96.0.1 }",
+                  "removed: add element ip kube-proxy cluster-ips { 10.96.0.2 }"));
+  // Taking one element out of a list keeps the others.
+  auto m = mutants_of(rules, "n");
+  EXPECT_EQ(m[3].replacement, "add element ip kube-proxy cluster-ips { 10.96.0.2 }");
+}
+
+TEST(MutantsOf, NftBlocksYieldTheRulesOfChainsOnly) {
+  RuleSet rules{RuleBackend::Nft,
+                "table ip kube-proxy {\n"
+                "\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\telements = { 10.96.0.1 }\n\t}\n"
+                "\tchain nat-prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+                "\t\tjump services\n\t}\n"
+                "}\n",
+                "test",
+                {}};
+  EXPECT_THAT(described(mutants_of(rules, "n")), ::testing::ElementsAre("removed: jump services"));
+}
+
+TEST(MutantsOf, NothingForRulesAGeneratorInstallsItself) {
+  EXPECT_TRUE(mutants_of(RuleSet{RuleBackend::AppliedItself, "", "", {}}, "n").empty());
+}
+
+TEST(MutatedGenerator, EditsOnlyTheMutantsNodeAndCountsEdits) {
+  Case c = load_case(kTiny + "tiny.yaml");
+  auto base = make_generator(*c.generator);
+  auto mutants = mutants_of(base->generate(c.cluster, "master"), "master");
+  ASSERT_EQ(mutants.size(), 3u);
+  MutatedGenerator mutated(*base, mutants[0]);
+  RuleSet rules = mutated.generate(c.cluster, "master");
+  EXPECT_THAT(rules.text, Not(HasSubstr("--dport 30080")));
+  EXPECT_THAT(rules.text, HasSubstr("--dport 30099"));
+  EXPECT_EQ(mutated.edits(), 1);
+  EXPECT_EQ(mutated.name(), base->name());
+  EXPECT_EQ(mutated.mode(), ProxyMode::Iptables);
+}
+
+TEST(PlanMutants, CoversEveryStateOfTheRunOnce) {
+  // b08 moves endpoints to terminating: rules that exist only afterwards are mutants too.
+  Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/behaviours/b08-terminating-endpoints.yaml");
+  Task task{&c, GeneratorSpec::parse("kube-iptables", ""), {}};
+  auto generator = make_generator(task.generator);
+  auto all = plan_mutants(task, 7, *generator);
+  auto first = mutants_of(generator->generate(c.cluster, c.cluster.nodes[0].name), c.cluster.nodes[0].name);
+  EXPECT_GT(all.size(), first.size());
+  std::set<std::string> seen;
+  for (const auto& m : all) {
+    EXPECT_EQ(m.task, 7u);
+    EXPECT_TRUE(seen.insert(m.node + m.describe()).second) << "twice: " << m.describe();
+  }
+}
+
+netns::ProcessResult kpath(std::vector<std::string> args) {
+  args.insert(args.begin(), KPATH_BINARY);
+  return netns::run_process(netns::Namespace::current(), args, {}, std::chrono::seconds(300));
+}
+
+TEST(MutateCommand, ListsMutantsWithoutRunning) {
+  auto r = kpath({"mutate", "--list", "--unobservable", kTiny + "unobservable.yaml", kTiny + "tiny.yaml"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A PREROUTING -p tcp -m tcp --dport 30080 -j "
+            "DNAT --to-destination 10.32.0.3:80\n"
+            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A PREROUTING -p tcp -m tcp --dport 30099 -j "
+            "DNAT --to-destination 10.32.0.3:80\n"
+            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A TINY-UNUSED -j RETURN\tunobservable\n");
+}
+
+TEST(MutateCommand, BadUnobservableListIsBadInput) {
+  std::string path = ::testing::TempDir() + "kpath-unobservable-" + std::to_string(getpid()) + ".yaml";
+  {
+    std::ofstream f(path);
+    f << "unobservable:\n  - rule: '('\n    reason: broken\n";
+  }
+  auto r = kpath({"mutate", "--list", "--unobservable", path, kTiny + "tiny.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr(path + ":2:"));
+  EXPECT_THAT(r.err, HasSubstr("not a regular expression"));
+  std::remove(path.c_str());
+}
+
+TEST(MutateCommand, OneKilledOneSurvivedOneUnobservable) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto r = kpath({"mutate", "-j", "2", "--unobservable", kTiny + "unobservable.yaml", kTiny + "tiny.yaml"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\nmutants: 1 killed, 1 survived, 1 unobservable\n"));
+  EXPECT_THAT(r.out, testing::EndsWith("mutants: 1 killed, 1 survived, 1 unobservable\n"));
+  EXPECT_THAT(r.out, testing::ContainsRegex("mutate-tiny +ruleset:tiny.iptables-save +master +removed: -A PREROUTING "
+                                            "-p tcp -m tcp --dport 30099"));
+  EXPECT_THAT(r.out, Not(HasSubstr("--dport 30080"))) << "the killed mutant is no survivor";
+  EXPECT_THAT(r.out, HasSubstr("1 mutant(s) of /^-A TINY-UNUSED / (ruleset:tiny.iptables-save): a chain nothing "
+                               "jumps to"));
+  EXPECT_THAT(r.err, HasSubstr("mutant 2/2"));
+}
+
+TEST(MutateCommand, NoSurvivorExitsZero) {
+  KPATH_REQUIRE_NET_ADMIN();
+  // Declaring the never-probed rule too leaves only the killed mutant.
+  std::string path = ::testing::TempDir() + "kpath-unobservable-all-" + std::to_string(getpid()) + ".yaml";
+  {
+    std::ofstream f(path);
+    f << "unobservable:\n  - rule: 'TINY-UNUSED|--dport 30099'\n    reason: never probed\n";
+  }
+  auto r = kpath({"mutate", "--unobservable", path, kTiny + "tiny.yaml"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, testing::EndsWith("mutants: 1 killed, 0 survived, 2 unobservable\n"));
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace harness
