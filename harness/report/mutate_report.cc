@@ -64,22 +64,11 @@ Unobservable entry_from(const std::string& path, const YAML::Node& n) {
 std::string esc(const std::string& s) { return kpath::escape_unprintable(s, false); }
 
 std::string survivors_table(const MutationResult& result) {
-  std::vector<const MutantResult*> rows;
+  std::string out;
   for (const auto& r : result.mutants)
-    if (r.verdict == MV::Survived) rows.push_back(&r);
-  if (rows.empty()) return "";
-  size_t wc = 4, wg = 9, wn = 4;
-  for (const auto* r : rows) {
-    wc = std::max(wc, esc(r->case_name).size());
-    wg = std::max(wg, esc(r->generator).size());
-    wn = std::max(wn, esc(r->mutant.node).size());
-  }
-  std::string out = fmt::format("\nSurvivors (the case still passed):\n{:<{}}  {:<{}}  {:<{}}  {}\n", "CASE", wc,
-                                "GENERATOR", wg, "NODE", wn, "MUTANT");
-  for (const auto* r : rows)
-    out += fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", esc(r->case_name), wc, esc(r->generator), wg,
-                       esc(r->mutant.node), wn, esc(r->mutant.describe()));
-  return out;
+    if (r.verdict == MV::Survived)
+      out += fmt::format("  {}  {}\n      in {}\n", esc(r.generator), esc(r.mutant.describe()), esc(r.where));
+  return out.empty() ? "" : "\nSurvivors (every case they appear in, CASE@NODES, still passed):\n" + out;
 }
 
 std::string unobservable_list(const MutationResult& result, const std::vector<Unobservable>& declared) {
@@ -104,8 +93,8 @@ std::string listed(const MutationResult& result, MV verdict, bool install_only, 
     if (r.verdict != verdict) continue;
     if (install_only && !r.message.starts_with("install failed")) continue;
     std::string by = r.expectation.empty() ? "" : esc(r.expectation) + ": ";
-    out += fmt::format("  {} ({}) {}: {}\n    {}{}\n", esc(r.case_name), esc(r.generator), esc(r.mutant.node),
-                       esc(r.mutant.describe()), by, esc(r.message));
+    out += fmt::format("  {}  {}\n      in {}\n      {}{}{}\n", esc(r.generator), esc(r.mutant.describe()),
+                       esc(r.where), r.killed_by.empty() ? "" : esc(r.killed_by) + ": ", by, esc(r.message));
   }
   return out.empty() ? "" : fmt::format("\n{}\n{}", title, out);
 }
@@ -130,15 +119,13 @@ std::vector<Unobservable> load_unobservable(const std::string& path) {
 
 std::string list_mutants(const std::vector<Task>& tasks, const std::vector<Unobservable>& declared) {
   std::string out;
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    const Task& t = tasks[i];
-    auto generator = make_generator(t.generator);
-    for (const auto& m : plan_mutants(t, i, *generator)) {
-      bool unobservable = std::any_of(declared.begin(), declared.end(),
-                                      [&](const Unobservable& d) { return d.covers(m, t.generator.name(), t.generator.mode); });
-      out += fmt::format("{}\t{}\t{}\t{}{}\n", t.c->name, t.generator.name(), m.node, m.describe(),
-                         unobservable ? "\tunobservable" : "");
-    }
+  for (const auto& m : plan_all_mutants(tasks)) {
+    const Task& t = tasks[m.sites.front().task];
+    bool unobservable = std::any_of(declared.begin(), declared.end(), [&](const Unobservable& d) {
+      return d.covers(m, t.generator.name(), t.generator.mode);
+    });
+    out += fmt::format("{}\t{}\t{}{}\n", t.generator.name(), m.describe(), describe_sites(m, tasks),
+                       unobservable ? "\tunobservable" : "");
   }
   return out;
 }
@@ -192,9 +179,8 @@ void MutantProgress::done(const MutantResult& r, size_t finished, size_t total) 
                                    errors_ ? fmt::format(", {} errors", errors_) : "");
   if (live_) std::fputs("\r\033[K", out_);
   if (r.verdict == MV::Survived || r.verdict == MV::Error)
-    std::fprintf(out_, "%s %s (%s) %s: %s\n", r.verdict == MV::Survived ? "SURVIVED" : "ERROR",
-                 esc(r.case_name).c_str(), esc(r.generator).c_str(), esc(r.mutant.node).c_str(),
-                 esc(r.mutant.describe()).c_str());
+    std::fprintf(out_, "%s %s %s (in %s)\n", r.verdict == MV::Survived ? "SURVIVED" : "ERROR",
+                 esc(r.generator).c_str(), esc(r.mutant.describe()).c_str(), esc(r.where).c_str());
   if (live_) {
     std::fputs(status.c_str(), out_);
     drawn_ = true;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -17,6 +18,13 @@ namespace harness {
 std::string Mutant::describe() const {
   if (change == Change::Removed) return "removed: " + rule;
   return fmt::format("perturbed: {} -> {}", rule, replacement.value_or(""));
+}
+
+std::vector<size_t> Mutant::tasks() const {
+  std::vector<size_t> out;
+  for (const auto& s : sites)
+    if (std::find(out.begin(), out.end(), s.task) == out.end()) out.push_back(s.task);
+  return out;
 }
 
 namespace {
@@ -147,21 +155,21 @@ std::optional<std::string> widened_numgen(const std::string& line) {
 void add_rule_mutants(const std::string& line, const std::string& node, RuleBackend backend,
                       std::vector<Mutant>& out) {
   const std::string rule = trimmed(line);
-  out.push_back({0, node, Mutant::Change::Removed, rule, line, std::nullopt});
+  out.push_back({Mutant::Change::Removed, rule, line, std::nullopt, {{0, node}}});
   auto perturbed = backend == RuleBackend::Nft ? widened_numgen(line) : halved_probability(line);
-  if (perturbed) out.push_back({0, node, Mutant::Change::Perturbed, rule, line, *perturbed});
+  if (perturbed) out.push_back({Mutant::Change::Perturbed, rule, line, *perturbed, {{0, node}}});
 }
 
 void add_element_mutants(const std::string& line, const std::string& node, std::vector<Mutant>& out) {
   std::string head;
   std::vector<std::string> elements = elements_of(line, head);
   if (elements.size() <= 1) {
-    out.push_back({0, node, Mutant::Change::Removed, trimmed(line), line, std::nullopt});
+    out.push_back({Mutant::Change::Removed, trimmed(line), line, std::nullopt, {{0, node}}});
     return;
   }
   for (size_t i = 0; i < elements.size(); ++i)
-    out.push_back({0, node, Mutant::Change::Removed, trimmed(head) + " { " + elements[i] + " }", line,
-                   element_line(head, elements, i)});
+    out.push_back({Mutant::Change::Removed, trimmed(head) + " { " + elements[i] + " }", line,
+                   element_line(head, elements, i), {{0, node}}});
 }
 
 }  // namespace
@@ -180,7 +188,6 @@ std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node) {
 
 RuleSet MutatedGenerator::generate(const Cluster& cluster, const std::string& node) const {
   RuleSet rules = base_.generate(cluster, node);
-  if (node != mutant_.node) return rules;
   std::vector<std::string> lines = split_lines(rules.text);
   std::string text;
   std::vector<int> origin;
@@ -225,16 +232,35 @@ size_t MutationResult::count(MutantResult::Verdict v) const {
       std::count_if(mutants.begin(), mutants.end(), [&](const MutantResult& r) { return r.verdict == v; }));
 }
 
+namespace {
+
+// The same edit: one mutant, wherever it appears.
+std::string edit_key(const Mutant& m) { return m.line + '\n' + m.replacement.value_or("\x01"); }
+
+// Adds `m`'s sites to the mutant with the same edit in `out`, or appends it.
+void merge(Mutant m, std::vector<Mutant>& out, std::map<std::string, size_t>& index, const std::string& key) {
+  auto [it, fresh] = index.emplace(key, out.size());
+  if (fresh) {
+    out.push_back(std::move(m));
+    return;
+  }
+  auto& sites = out[it->second].sites;
+  for (auto& s : m.sites)
+    if (std::find(sites.begin(), sites.end(), s) == sites.end()) sites.push_back(std::move(s));
+}
+
+}  // namespace
+
 std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Generator& generator) {
   Cluster cluster = task.c->cluster;
   std::vector<Mutant> out;
-  std::set<std::string> seen;  // node, line and edit: a rule in several states is one mutant
+  std::map<std::string, size_t> index;
   auto collect = [&] {
     for (const auto& node : cluster.nodes)
       for (auto& m : mutants_of(generator.generate(cluster, node.name), node.name)) {
-        if (!seen.insert(m.node + '\n' + m.line + '\n' + m.replacement.value_or("\x01")).second) continue;
-        m.task = task_index;
-        out.push_back(std::move(m));
+        m.sites = {{task_index, node.name}};
+        std::string key = edit_key(m);
+        merge(std::move(m), out, index, key);
       }
   };
   collect();
@@ -245,6 +271,35 @@ std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Gene
       for (const auto& change : *changes) apply_endpoint_change(cluster, change);
       collect();
     }
+  return out;
+}
+
+std::vector<Mutant> plan_all_mutants(const std::vector<Task>& tasks, std::vector<UnmeasuredRun>* unmeasured) {
+  std::vector<Mutant> out;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    try {
+      auto generator = make_generator(tasks[i].generator);
+      for (auto& m : plan_mutants(tasks[i], i, *generator)) {
+        std::string key = tasks[i].generator.str() + '\n' + edit_key(m);
+        merge(std::move(m), out, index, key);
+      }
+    } catch (const kpath::Error& e) {
+      if (!unmeasured) throw;
+      unmeasured->push_back({tasks[i].c->name, tasks[i].generator.name(), fmt::format("error: {}", e.what())});
+    }
+  }
+  return out;
+}
+
+std::string describe_sites(const Mutant& m, const std::vector<Task>& tasks) {
+  std::string out;
+  for (size_t t : m.tasks()) {
+    std::string nodes;
+    for (const auto& s : m.sites)
+      if (s.task == t) nodes += (nodes.empty() ? "" : ",") + s.node;
+    out += fmt::format("{}{}@{}", out.empty() ? "" : " ", tasks[t].c->name, nodes);
+  }
   return out;
 }
 
@@ -281,9 +336,11 @@ std::optional<std::string> baseline_problem(const CaseRun& run) {
   return std::nullopt;
 }
 
-// A mutant's verdict from its run. An installer that refuses the mutated
-// rules kills it: a generator writing that text would ERROR every run.
-void judge(const CaseRun& run, const MutatedGenerator& generator, MutantResult& r) {
+// Whether one run of a mutant decides it: true when the run killed it (or
+// errored), false when the case passed. An installer that refuses the
+// mutated rules kills it: a generator writing that text would ERROR every run.
+bool judge(const CaseRun& run, const MutatedGenerator& generator, MutantResult& r) {
+  r.killed_by = run.case_name;
   if (run.status == Status::Fail) {
     const ExpectationRun* e = first_failure(run);
     r.verdict = MutantResult::Verdict::Killed;
@@ -295,40 +352,20 @@ void judge(const CaseRun& run, const MutatedGenerator& generator, MutantResult& 
   } else if (run.status != Status::Pass) {
     r.verdict = MutantResult::Verdict::Error;
     r.message = fmt::format("{}: {}", to_string(run.status), run.error);
-  } else if (generator.edits() == 0) {
-    r.verdict = MutantResult::Verdict::Error;
-    r.message = "the mutated rule was never generated in the run (is the generator's output deterministic?)";
   } else {
+    r.killed_by.clear();
     r.verdict = MutantResult::Verdict::Survived;
+    return false;
   }
-}
-
-// Each task's generator, and its mutants in plan order (a task whose rules
-// cannot be generated is unmeasured).
-struct Planned {
-  std::vector<std::unique_ptr<Generator>> generators;
-  std::vector<Mutant> mutants;
-};
-
-Planned plan_all(const std::vector<Task>& tasks, size_t max_mutants, MutationResult& result) {
-  Planned p;
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    p.generators.push_back(make_generator(tasks[i].generator));
-    try {
-      for (auto& m : plan_mutants(tasks[i], i, *p.generators.back())) p.mutants.push_back(std::move(m));
-    } catch (const kpath::Error& e) {
-      result.unmeasured.push_back({tasks[i].c->name, tasks[i].generator.name(), fmt::format("error: {}", e.what())});
-    }
-  }
-  if (max_mutants > 0 && p.mutants.size() > max_mutants) p.mutants.resize(max_mutants);
-  return p;
+  return true;
 }
 
 // Runs unmutated the tasks that have mutants; returns which passed.
 std::vector<bool> run_baselines(const std::vector<Task>& tasks, const std::vector<Mutant>& mutants,
                                 const MutateOptions& options, MutationResult& result) {
   std::vector<bool> wanted(tasks.size(), false);
-  for (const auto& m : mutants) wanted[m.task] = true;
+  for (const auto& m : mutants)
+    for (size_t t : m.tasks()) wanted[t] = true;
   std::vector<size_t> which;
   std::vector<Task> todo;
   for (size_t i = 0; i < tasks.size(); ++i)
@@ -350,54 +387,80 @@ std::vector<bool> run_baselines(const std::vector<Task>& tasks, const std::vecto
   return passed;
 }
 
+// A mutant's sites in runs that passed unmutated; the others cannot judge it.
+void keep_measured(Mutant& m, const std::vector<bool>& passed) {
+  std::erase_if(m.sites, [&](const Mutant::Site& s) { return !passed[s.task]; });
+}
+
+const Unobservable* declaring(const std::vector<Unobservable>& declared, const Mutant& m, const Task& task) {
+  for (const auto& d : declared)
+    if (d.covers(m, task.generator.name(), task.generator.mode)) return &d;
+  return nullptr;
+}
+
+// The mutant against each run it appears in until one fails it. Returns false
+// when interrupted (nothing decided).
+bool run_mutant(const std::vector<Task>& tasks, const std::vector<std::unique_ptr<Generator>>& generators,
+                const MutateOptions& options, const std::string& run_id, MutantResult& r) {
+  int edits = 0;
+  for (size_t t : r.mutant.tasks()) {
+    MutatedGenerator generator(*generators[t], r.mutant);
+    RunOptions run = options.run;
+    run.fail_fast = true;
+    run.selected = tasks[t].expectations;
+    run.run_id = fmt::format("{}-{}", run_id, t + 1);
+    CaseRun case_run = run_case(*tasks[t].c, generator, run);
+    if (options.run.stop && options.run.stop->load()) return false;  // a run cut short proves nothing
+    edits += generator.edits();
+    if (judge(case_run, generator, r)) return true;
+  }
+  if (edits == 0) {
+    r.verdict = MutantResult::Verdict::Error;
+    r.message = "the mutated rule was never generated in its runs (is the generator's output deterministic?)";
+  }
+  return true;
+}
+
 }  // namespace
 
 MutationResult mutate(const std::vector<Task>& tasks, const std::vector<Unobservable>& declared,
                       const MutateOptions& options, const std::function<void(size_t)>& started,
                       const std::function<void(const MutantResult&, size_t, size_t)>& done) {
   MutationResult result;
-  Planned planned = plan_all(tasks, options.max_mutants, result);
-  std::vector<bool> passed = run_baselines(tasks, planned.mutants, options, result);
-  auto stopped = [&] { return options.run.stop && options.run.stop->load(); };
+  std::vector<Mutant> mutants = plan_all_mutants(tasks, &result.unmeasured);
+  if (options.max_mutants > 0 && mutants.size() > options.max_mutants) mutants.resize(options.max_mutants);
+  std::vector<std::unique_ptr<Generator>> generators;
+  for (const auto& t : tasks) generators.push_back(make_generator(t.generator));
+  std::vector<bool> passed = run_baselines(tasks, mutants, options, result);
 
   std::vector<std::optional<MutantResult>> results;
   std::vector<size_t> to_run;
-  for (auto& m : planned.mutants) {
-    if (!passed[m.task]) continue;
-    const Task& task = tasks[m.task];
-    MutantResult r{std::move(m), task.c->name, task.generator.name()};
-    for (const auto& d : declared)
-      if (d.covers(r.mutant, r.generator, task.generator.mode)) {
-        r.verdict = MutantResult::Verdict::Unobservable;
-        r.declared = &d;
-        break;
-      }
-    if (!r.declared) to_run.push_back(results.size());
+  for (auto& m : mutants) {
+    keep_measured(m, passed);
+    if (m.sites.empty()) continue;
+    const Task& task = tasks[m.sites.front().task];
+    std::string where = describe_sites(m, tasks);
+    MutantResult r{std::move(m), task.generator.name(), std::move(where)};
+    r.declared = declaring(declared, r.mutant, task);
+    if (r.declared) r.verdict = MutantResult::Verdict::Unobservable;
+    else to_run.push_back(results.size());
     results.push_back(std::move(r));
   }
   started(to_run.size());
 
   std::mutex mu;
   size_t finished = 0;
-  std::vector<bool> judged(results.size(), false);
+  std::vector<bool> decided(results.size(), false);
   parallel_for(to_run.size(), options.jobs, options.run.stop, [&](size_t k) {
     MutantResult& r = *results[to_run[k]];
-    const Task& task = tasks[r.mutant.task];
-    MutatedGenerator generator(*planned.generators[r.mutant.task], r.mutant);
-    RunOptions run = options.run;
-    run.fail_fast = true;
-    run.selected = task.expectations;
-    run.run_id = fmt::format("{}-m{}", options.run.run_id, to_run[k] + 1);
-    CaseRun case_run = run_case(*task.c, generator, run);
+    if (!run_mutant(tasks, generators, options, fmt::format("{}-m{}", options.run.run_id, k + 1), r)) return;
     std::lock_guard lock(mu);
-    if (stopped()) return;  // a run cut short proves nothing
-    judge(case_run, generator, r);
-    judged[to_run[k]] = true;
+    decided[to_run[k]] = true;
     done(r, ++finished, to_run.size());
   });
-  result.interrupted = stopped();
-  for (size_t k : to_run)
-    if (!judged[k]) results[k].reset();
+  result.interrupted = options.run.stop && options.run.stop->load();
+  for (size_t i : to_run)
+    if (!decided[i]) results[i].reset();  // interrupted: not run, or cut short
   for (auto& r : results)
     if (r) result.mutants.push_back(std::move(*r));
   return result;

@@ -17,22 +17,32 @@
 
 namespace harness {
 
-// One deliberate mistake in the rules a generator writes for one node.
+// One deliberate mistake in a generator's output: a rule it never writes, or
+// writes with another value. The same text written on several nodes or in
+// several cases comes from the same code, so it is one mutant, taken out
+// everywhere at once and killed when any of those cases fails.
 struct Mutant {
   enum class Change { Removed, Perturbed };
+  // A run and a node whose rules hold the line.
+  struct Site {
+    size_t task = 0;  // the run (case x generator), an index into the tasks
+    std::string node;
+    bool operator==(const Site&) const = default;
+  };
 
-  size_t task = 0;  // the run (case x generator) whose rules it comes from
-  std::string node;
   Change change = Change::Removed;
   // What is shown and matched against the declared list: the rule (an
   // iptables -A line, an nft rule, an `add element` of one element).
   std::string rule;
-  // The edit: every generated line equal to `line` on the node becomes
-  // `replacement`, or goes when there is none.
+  // The edit: every generated line equal to `line` becomes `replacement`, or
+  // goes when there is none.
   std::string line;
   std::optional<std::string> replacement;
+  std::vector<Site> sites;  // in plan order
 
   std::string describe() const;  // "removed: RULE" or "perturbed: RULE -> NEW"
+  // The runs it appears in, each once, in plan order.
+  std::vector<size_t> tasks() const;
 };
 
 // The mutants of one node's rules, in text order: each rule and element
@@ -41,8 +51,8 @@ struct Mutant {
 // Nothing for rules a generator installs itself.
 std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node);
 
-// The same generator with one mutant applied to whatever it writes for the
-// mutant's node, at the first install and at every re-apply. It keeps the
+// The same generator with one mutant applied to whatever it writes, on every
+// node, at the first install and at every re-apply. It keeps the
 // generator's name and mode, so `except:` entries and kube-proxy's conntrack
 // cleanup apply as to the real one.
 class MutatedGenerator : public Generator {
@@ -87,9 +97,10 @@ struct MutantResult {
   enum class Verdict { Killed, Survived, Unobservable, Error };
 
   Mutant mutant;
-  std::string case_name;
   std::string generator;
+  std::string where;  // describe_sites(): the cases and nodes it appears in
   Verdict verdict = Verdict::Survived;
+  std::string killed_by;    // Killed: the case that failed (or whose install failed)
   std::string expectation;  // Killed: the expectation that failed first
   std::string message;      // Killed: its summary or "install failed: ..."; Error: the run's error
   const Unobservable* declared = nullptr;  // Unobservable: the entry
@@ -117,14 +128,25 @@ struct MutateOptions {
   size_t max_mutants = 0;  // 0: all
 };
 
-// Every case's state sequence (the start, then after each expectation's
-// before:/during: changes) generated for every node; the union of their
-// mutants, each once per node. Throws kpath::Error when generation fails.
+// The mutants of one run: its case's states (the start, then after each
+// expectation's before:/during: changes) generated for every node, each
+// distinct edit once with the nodes it appears on. Throws kpath::Error when
+// generation fails.
 std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Generator& generator);
 
-// Runs every task once unmutated (a run that does not pass cannot judge its
-// mutants), then each mutant of the passing ones not declared unobservable,
-// on `jobs` threads, stopping a run at its first failing expectation.
+// The mutants of every run, the same edit by the same generator merged into
+// one with all its sites. Runs whose rules cannot be generated are skipped
+// and named in `unmeasured` (when given).
+std::vector<Mutant> plan_all_mutants(const std::vector<Task>& tasks,
+                                     std::vector<UnmeasuredRun>* unmeasured = nullptr);
+
+// "case@node, case@node2, case2@node" for a mutant's sites.
+std::string describe_sites(const Mutant& m, const std::vector<Task>& tasks);
+
+// Runs every task with mutants once unmutated (a run that does not pass cannot
+// judge mutants), then each mutant not declared unobservable against the
+// passing runs it appears in, one after another until one fails (each run
+// stopping at its first failing expectation); mutants on `jobs` threads.
 // `started(total)` is called once the mutants are known, `done(result, i,
 // total)` one call at a time as each finishes.
 MutationResult mutate(const std::vector<Task>& tasks, const std::vector<Unobservable>& declared,

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
 #include <set>
 
 #include "harness/cases/case_loader.h"
@@ -43,7 +44,7 @@ TEST(MutantsOf, IptablesRulesAreRemovedAndProbabilitiesHalved) {
                   "perturbed: -A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-A -> "
                   "-A KUBE-SVC-X -m statistic --mode random --probability 0.25000000000 -j KUBE-SEP-A",
                   "removed: -A KUBE-SVC-X -j KUBE-SEP-B"));
-  for (const auto& m : mutants_of(rules, "node-a")) EXPECT_EQ(m.node, "node-a");
+  for (const auto& m : mutants_of(rules, "node-a")) EXPECT_EQ(m.sites, (std::vector<Mutant::Site>{{0, "node-a"}}));
 }
 
 TEST(MutantsOf, NftRulesElementsAndNumgenSplits) {
@@ -85,7 +86,7 @@ TEST(MutantsOf, NothingForRulesAGeneratorInstallsItself) {
   EXPECT_TRUE(mutants_of(RuleSet{RuleBackend::AppliedItself, "", "", {}}, "n").empty());
 }
 
-TEST(MutatedGenerator, EditsOnlyTheMutantsNodeAndCountsEdits) {
+TEST(MutatedGenerator, EditsTheLineAndCountsEdits) {
   Case c = load_case(kTiny + "tiny.yaml");
   auto base = make_generator(*c.generator);
   auto mutants = mutants_of(base->generate(c.cluster, "master"), "master");
@@ -99,7 +100,7 @@ TEST(MutatedGenerator, EditsOnlyTheMutantsNodeAndCountsEdits) {
   EXPECT_EQ(mutated.mode(), ProxyMode::Iptables);
 }
 
-TEST(PlanMutants, CoversEveryStateOfTheRunOnce) {
+TEST(PlanMutants, CoversEveryStateOfTheRunOnceWithItsNodes) {
   // b08 moves endpoints to terminating: rules that exist only afterwards are mutants too.
   Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/behaviours/b08-terminating-endpoints.yaml");
   Task task{&c, GeneratorSpec::parse("kube-iptables", ""), {}};
@@ -109,9 +110,24 @@ TEST(PlanMutants, CoversEveryStateOfTheRunOnce) {
   EXPECT_GT(all.size(), first.size());
   std::set<std::string> seen;
   for (const auto& m : all) {
-    EXPECT_EQ(m.task, 7u);
-    EXPECT_TRUE(seen.insert(m.node + m.describe()).second) << "twice: " << m.describe();
+    ASSERT_FALSE(m.sites.empty());
+    for (const auto& s : m.sites) EXPECT_EQ(s.task, 7u);
+    EXPECT_TRUE(seen.insert(m.describe()).second) << "twice: " << m.describe();
   }
+}
+
+TEST(PlanMutants, TheSameRuleInTwoRunsIsOneMutantWithBothSites) {
+  Case a = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/behaviours/b03-hairpin.yaml");
+  Case b = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/behaviours/b15-conntrack-invalid-drop.yaml");
+  std::vector<Task> tasks{{&a, GeneratorSpec::parse("kube-iptables", ""), {}},
+                          {&b, GeneratorSpec::parse("kube-iptables", ""), {}}};
+  auto all = plan_all_mutants(tasks);
+  auto invalid = std::find_if(all.begin(), all.end(), [](const Mutant& m) {
+    return m.rule == "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP";
+  });
+  ASSERT_NE(invalid, all.end());
+  EXPECT_EQ(invalid->tasks(), (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(describe_sites(*invalid, tasks), "b03-hairpin@node-a b15-conntrack-invalid-drop@node-a");
 }
 
 netns::ProcessResult kpath(std::vector<std::string> args) {
@@ -123,11 +139,11 @@ TEST(MutateCommand, ListsMutantsWithoutRunning) {
   auto r = kpath({"mutate", "--list", "--unobservable", kTiny + "unobservable.yaml", kTiny + "tiny.yaml"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A PREROUTING -p tcp -m tcp --dport 30080 -j "
-            "DNAT --to-destination 10.32.0.3:80\n"
-            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A PREROUTING -p tcp -m tcp --dport 30099 -j "
-            "DNAT --to-destination 10.32.0.3:80\n"
-            "mutate-tiny\truleset:tiny.iptables-save\tmaster\tremoved: -A TINY-UNUSED -j RETURN\tunobservable\n");
+            "ruleset:tiny.iptables-save\tremoved: -A PREROUTING -p tcp -m tcp --dport 30080 -j DNAT --to-destination "
+            "10.32.0.3:80\tmutate-tiny@master\n"
+            "ruleset:tiny.iptables-save\tremoved: -A PREROUTING -p tcp -m tcp --dport 30099 -j DNAT --to-destination "
+            "10.32.0.3:80\tmutate-tiny@master\n"
+            "ruleset:tiny.iptables-save\tremoved: -A TINY-UNUSED -j RETURN\tmutate-tiny@master\tunobservable\n");
 }
 
 TEST(MutateCommand, BadUnobservableListIsBadInput) {
@@ -149,8 +165,9 @@ TEST(MutateCommand, OneKilledOneSurvivedOneUnobservable) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("\nmutants: 1 killed, 1 survived, 1 unobservable\n"));
   EXPECT_THAT(r.out, testing::EndsWith("mutants: 1 killed, 1 survived, 1 unobservable\n"));
-  EXPECT_THAT(r.out, testing::ContainsRegex("mutate-tiny +ruleset:tiny.iptables-save +master +removed: -A PREROUTING "
-                                            "-p tcp -m tcp --dport 30099"));
+  EXPECT_THAT(r.out, HasSubstr("Survivors (every case they appear in, CASE@NODES, still passed):\n"
+                               "  ruleset:tiny.iptables-save  removed: -A PREROUTING -p tcp -m tcp --dport 30099 -j DNAT "
+                               "--to-destination 10.32.0.3:80\n      in mutate-tiny@master\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("--dport 30080"))) << "the killed mutant is no survivor";
   EXPECT_THAT(r.out, HasSubstr("1 mutant(s) of /^-A TINY-UNUSED / (ruleset:tiny.iptables-save): a chain nothing "
                                "jumps to"));
