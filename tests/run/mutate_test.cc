@@ -146,6 +146,15 @@ TEST(MutateCommand, ListsMutantsWithoutRunning) {
             "ruleset:tiny.iptables-save\tremoved: -A TINY-UNUSED -j RETURN\tmutate-tiny@master\tunobservable\n");
 }
 
+TEST(MutateCommand, TheCheckedInListLoadsAndCoversBothBuiltins) {
+  for (const char* g : {"kube-iptables", "kube-nftables"}) {
+    auto r = kpath({"mutate", "--list", "-g", g, std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("xor")) << g;
+    EXPECT_THAT(r.out, HasSubstr("\tunobservable\n")) << g << ": the masquerade mark's reset is declared";
+  }
+}
+
 TEST(MutateCommand, BadUnobservableListIsBadInput) {
   std::string path = ::testing::TempDir() + "kpath-unobservable-" + std::to_string(getpid()) + ".yaml";
   {
