@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "harness/cases/document_checks.h"
+#include "harness/cases/manifest_files.h"
 #include "harness/cases/sections.h"
 #include "harness/model/ruleset_text.h"
 
@@ -90,7 +91,7 @@ Case build(const std::string& source, const std::string& file) {
   Reader r(file);
   YAML::Node root = load_document(r, source);
   MapReader m(r, root, "case", {"apiVersion", "kind", "name", "description", "behaviour", "generator",
-                                "generators", "proxy", "cluster", "objects", "expect"});
+                                "generators", "proxy", "cluster", "objects", "objectsFrom", "expect"});
   choice(r, m.need("apiVersion"), "'apiVersion'", {"kpath/v1"});
   choice(r, m.need("kind"), "'kind'", {"Case"});
   Case c;
@@ -114,15 +115,20 @@ Case build(const std::string& source, const std::string& file) {
   AddressBook book;
   read_cluster(r, m.need("cluster"), c.cluster, book);
   read_proxy(r, m.get("proxy"), c.cluster);
+  ManifestFiles manifests(r, m.get("objectsFrom"), c.cluster, book);
   read_objects(r, m.get("objects"), c.cluster, book);
+  manifests.read_pending(c.cluster, book);
   derive_slices(c.cluster);
   std::vector<GeneratorSpec> named = c.generators;
   if (c.generator) named.push_back(*c.generator);
   c.expect = read_expectations(r, m.need("expect"), c.cluster, named);
   check_listeners(r, c.cluster);
   c.warnings = r.take_warnings();
-  std::stable_sort(c.warnings.begin(), c.warnings.end(), [](const Warning& a, const Warning& b) {
-    return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+  for (auto& w : manifests.take_warnings()) c.warnings.push_back(std::move(w));
+  // The case file's first, then each manifest's, each in line order.
+  std::stable_sort(c.warnings.begin(), c.warnings.end(), [&](const Warning& a, const Warning& b) {
+    return std::make_tuple(a.where.file != file, a.where.file, a.where.line, a.where.column) <
+           std::make_tuple(b.where.file != file, b.where.file, b.where.line, b.where.column);
   });
   return c;
 }

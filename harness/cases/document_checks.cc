@@ -38,7 +38,7 @@ std::string limits_note() { return " (a loader limit, see docs/case-format.md)";
 // alias that contains itself is a cycle, and counting it recursively never ends.
 class ShapeCheck : public YAML::EventHandler {
  public:
-  explicit ShapeCheck(const Reader& r) : r_(r) {}
+  ShapeCheck(const Reader& r, long max_nodes) : r_(r), max_nodes_(max_nodes) {}
 
   void OnDocumentStart(const YAML::Mark& m) override {
     if (++documents_ == 2)
@@ -87,8 +87,8 @@ class ShapeCheck : public YAML::EventHandler {
 
   void count(const YAML::Mark& m, long nodes, int alias_depth) {
     total_ += nodes;
-    if (total_ > kMaxYamlNodes)
-      r_.fail(m, "the document grows past " + std::to_string(kMaxYamlNodes) +
+    if (total_ > max_nodes_)
+      r_.fail(m, "the document grows past " + std::to_string(max_nodes_) +
                      " YAML nodes here, counting each use of an alias as a copy of what it names" + limits_note());
     if (frames_.empty()) return;
     frames_.back().nodes += nodes;
@@ -129,6 +129,7 @@ class ShapeCheck : public YAML::EventHandler {
   }
 
   const Reader& r_;
+  long max_nodes_;
   int documents_ = 0;
   long total_ = 0;
   std::string anchor_name_;  // from OnAnchor, for the node event that follows
@@ -175,10 +176,12 @@ void check_encoding(const Reader& r, const std::string& text) {
   }
 }
 
-void check_shape(const Reader& r, const std::string& text) {
+void check_shape(const Reader& r, const std::string& text) { check_shape(r, text, kMaxYamlNodes); }
+
+void check_shape(const Reader& r, const std::string& text, long max_nodes) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  ShapeCheck shape(r);
+  ShapeCheck shape(r, max_nodes);
   // At most two documents: the second is an error anyway, and yaml-cpp 0.7
   // loops forever on some inputs when asked for more (a stray ',' at top level).
   for (int i = 0; i < 2 && parser.HandleNextDocument(shape); ++i) {

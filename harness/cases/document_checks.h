@@ -19,5 +19,7 @@ void check_encoding(const Reader& r, const std::string& text);
 // inside the node it names; aliases nested at most kMaxAliasDepth deep; only
 // the tags known_tag() accepts. Throws YAML::Exception for a syntax error.
 void check_shape(const Reader& r, const std::string& text);
+// The same for one document of a manifest file, with its own node limit.
+void check_shape(const Reader& r, const std::string& text, long max_nodes);
 
 }  // namespace harness::cases

@@ -392,13 +392,25 @@ std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n,
   if (items.empty()) r.fail(n, "'expect' is empty: a case needs at least one expectation");
   std::map<std::string, int> names;
   for (const auto& en : items) {
-    out.push_back(read_expectation(r, en, c, generators));
+    out.push_back(is_sweep(en) ? read_sweep(r, en, c, generators) : read_expectation(r, en, c, generators));
     auto [it, fresh] = names.emplace(out.back().name, r.where(en).line);
     if (!fresh)
       r.fail(en, "duplicate expectation name '" + out.back().name + "' (first at line " +
                      std::to_string(it->second) + ")");
   }
   return out;
+}
+
+// The pieces a sweep expectation shares with the others (sweep_section.cc).
+Source read_source(const Reader& r, const YAML::Node& n, const Cluster& c) { return read_from(r, n, c); }
+Verdict read_verdict(const Reader& r, const YAML::Node& n, const std::string& what) { return verdict(r, n, what); }
+void check_generator_key(const Reader& r, const YAML::Node& at, const std::string& key,
+                         const std::vector<GeneratorSpec>& listed) {
+  check_except_key(r, at, key, listed);
+}
+std::vector<EndpointChange> read_changes(const Reader& r, const YAML::Node& n, const Cluster& c,
+                                         const std::string& what) {
+  return read_endpoint_changes(r, n, c, what);
 }
 
 }  // namespace harness::cases

@@ -472,6 +472,16 @@ YAML::Node required_field(const Reader& r, const YAML::Node& map, const std::str
 
 }  // namespace
 
+void read_service_object(const Reader& r, const YAML::Node& on, Cluster& c, AddressBook& book) {
+  MapReader m(r, on, "Service", {"apiVersion", "kind", "metadata", "spec", "status"});
+  read_service(r, m, c, book);
+}
+
+void read_slice_object(const Reader& r, const YAML::Node& on, Cluster& c, const AddressBook& book) {
+  MapReader m(r, on, "EndpointSlice", {"apiVersion", "kind", "metadata", "addressType", "ports", "endpoints"});
+  read_slice(r, m, c, book);
+}
+
 void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book) {
   if (!n.IsDefined() || n.IsNull()) return;
   std::vector<MapReader> slices;  // read after every Service, whatever the order

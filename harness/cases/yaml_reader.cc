@@ -67,7 +67,7 @@ bool known_tag(const std::string& tag) {
 }
 
 void Reader::fail(const YAML::Mark& at, const std::string& message) const {
-  throw kpath::Error(file_, std::max(at.line, 0) + 1, std::max(at.column, 0) + 1, message);
+  throw kpath::Error(file_, first_line_ + std::max(at.line, 0) + 1, std::max(at.column, 0) + 1, message);
 }
 
 void Reader::fail(const YAML::Node& at, const std::string& message) const {
@@ -75,7 +75,7 @@ void Reader::fail(const YAML::Node& at, const std::string& message) const {
 }
 
 void Reader::fail(const SourceLocation& at, const std::string& message) const {
-  throw kpath::Error(file_, std::max(at.line, 1), std::max(at.column, 1), message);
+  throw kpath::Error(at.file.empty() ? file_ : at.file, std::max(at.line, 1), std::max(at.column, 1), message);
 }
 
 void Reader::warn(const YAML::Node& at, const std::string& message) const {
@@ -83,11 +83,12 @@ void Reader::warn(const YAML::Node& at, const std::string& message) const {
 }
 
 void Reader::warn(const SourceLocation& at, const std::string& message) const {
-  warnings_.push_back({{file_, std::max(at.line, 1), std::max(at.column, 1)}, message});
+  // A location may be in another file (a manifest the case reads objects from).
+  warnings_.push_back({{at.file.empty() ? file_ : at.file, std::max(at.line, 1), std::max(at.column, 1)}, message});
 }
 
 SourceLocation Reader::where(const YAML::Mark& m) const {
-  return {file_, std::max(m.line, 0) + 1, std::max(m.column, 0) + 1};
+  return {file_, first_line_ + std::max(m.line, 0) + 1, std::max(m.column, 0) + 1};
 }
 
 SourceLocation Reader::where(const YAML::Node& n) const { return where(n.Mark()); }

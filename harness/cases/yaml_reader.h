@@ -17,6 +17,9 @@ namespace harness::cases {
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
+  // Text that starts at 0-based line `first_line` of `file` (one document of
+  // a multi-document manifest), so positions still name the file's lines.
+  Reader(std::string file, int first_line) : file_(std::move(file)), first_line_(first_line) {}
   const std::string& file() const { return file_; }
   [[noreturn]] void fail(const YAML::Mark& at, const std::string& message) const;
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const;
@@ -29,6 +32,7 @@ class Reader {
 
  private:
   std::string file_;
+  int first_line_ = 0;
   // Warnings do not change what is read, so the readers, which take the
   // Reader as const, may add them.
   mutable std::vector<Warning> warnings_;

@@ -70,10 +70,10 @@ std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& 
 
 // Endpoints of one service port, deduplicated by "IP:port" (a terminating
 // duplicate never replaces another), sorted by that string as kube-proxy does.
-std::vector<EndpointInfo> endpoints(const Cluster& cluster, const Service& svc, const ServicePort& port,
-                                    const std::string& node_name) {
+std::vector<EndpointInfo> endpoints(const Cluster& cluster, const std::vector<const EndpointSlice*>& slices,
+                                    const ServicePort& port, const std::string& node_name) {
   std::map<std::string, EndpointInfo> set;
-  for (const EndpointSlice* slice : cluster.slices_for(svc)) {
+  for (const EndpointSlice* slice : slices) {
     for (const auto& ep : slice->endpoints) {
       if (ep.addresses.empty() || !ep.addresses[0].is_v4()) continue;
       auto num = slice_port(cluster, *slice, port, ep);
@@ -145,12 +145,16 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
   for (const auto& s : cluster.services) services.push_back(&s);
   std::stable_sort(services.begin(), services.end(),
                    [](const Service* a, const Service* b) { return a->key() < b->key(); });
+  // Slices by Service, found once: looking them up per Service is quadratic in a big cluster.
+  std::map<std::pair<std::string_view, std::string_view>, std::vector<const EndpointSlice*>> slices;
+  for (const auto& sl : cluster.slices) slices[{sl.ns, sl.service}].push_back(&sl);
   std::vector<ServicePortInfo> out;
   for (const Service* svc : services) {
     if (!svc->cluster_ip || !svc->cluster_ip->is_v4()) continue;
+    const auto& own = slices[{svc->ns, svc->name}];
     for (const auto& port : svc->ports) {
       out.push_back(port_info(*svc, port, style));
-      out.back().endpoints = endpoints(cluster, *svc, port, node_name);
+      out.back().endpoints = endpoints(cluster, own, port, node_name);
     }
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 
 namespace harness {
 
@@ -153,6 +154,68 @@ std::optional<ServiceHit> Cluster::service_port_at(const Ip& ip, uint16_t port, 
         return ServiceHit{&svc, &sp, FlowKind::NodePort, receiver->name};
     }
   return std::nullopt;
+}
+
+std::string to_string(FrontDoor d) {
+  switch (d) {
+    case FrontDoor::ClusterIP: return "clusterIP";
+    case FrontDoor::NodePort: return "nodePort";
+    case FrontDoor::ExternalIP: return "externalIP";
+    case FrontDoor::LoadBalancerIP: return "loadBalancerIP";
+  }
+  return "?";
+}
+
+namespace {
+
+bool swept(const Service& svc, const Sweep& s, const std::optional<std::regex>& names) {
+  if (!s.ns.empty() && svc.ns != s.ns) return false;
+  return !names || std::regex_match(svc.name, *names);
+}
+
+// The doors of one Service port, in the order the sweep lists them.
+void add_doors(const Cluster& c, const Service& svc, const ServicePort& sp, FrontDoor door,
+               std::vector<DoorTarget>& out) {
+  auto add = [&](const Ip& ip, uint16_t port, const std::string& via) {
+    out.push_back(DoorTarget{&svc, &sp, door, ip, port, via});
+  };
+  const std::string first = c.nodes.empty() ? "" : c.nodes.front().name;
+  switch (door) {
+    case FrontDoor::ClusterIP:
+      if (svc.cluster_ip) add(*svc.cluster_ip, sp.port, "");
+      break;
+    case FrontDoor::NodePort:
+      if (sp.node_port)
+        for (const auto& n : c.nodes) add(n.ips.front(), sp.node_port, n.name);
+      break;
+    case FrontDoor::ExternalIP:
+      for (const auto& ip : svc.external_ips) add(ip, sp.port, first);
+      break;
+    case FrontDoor::LoadBalancerIP:
+      for (const auto& ip : svc.load_balancer_ips) add(ip, sp.port, first);
+      break;
+  }
+}
+
+}  // namespace
+
+std::vector<DoorTarget> sweep_doors(const Cluster& c, const Sweep& s) {
+  std::optional<std::regex> names;
+  if (!s.name_pattern.empty()) names.emplace(s.name_pattern, std::regex::ECMAScript);
+  std::vector<DoorTarget> out;
+  for (const auto& svc : c.services) {
+    if (!swept(svc, s, names)) continue;
+    for (const auto& sp : svc.ports)
+      for (FrontDoor d : s.doors) add_doors(c, svc, sp, d, out);
+  }
+  return out;
+}
+
+std::string describe(const DoorTarget& d) {
+  std::string host = d.address.is_v6() ? "[" + d.address.str() + "]" : d.address.str();
+  std::string where = d.door == FrontDoor::NodePort ? " on " + d.via_node : "";
+  return to_string(d.door) + " " + host + ":" + std::to_string(d.dport) + "/" + to_string(d.port->protocol) + where +
+         " of " + d.service->key() + (d.port->name.empty() ? "" : ":" + d.port->name);
 }
 
 }  // namespace harness

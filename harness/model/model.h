@@ -235,8 +235,24 @@ struct EndpointChange {
 // the probe sees whether it reaches the client (it leaked, un-NATed) or not.
 enum class ProbeKind { Connect, OutOfWindow };
 
+// The ways into a Service a sweep probes: its ClusterIP ports, each nodePort
+// on each node, its externalIPs and its load-balancer IPs.
+enum class FrontDoor { ClusterIP, NodePort, ExternalIP, LoadBalancerIP };
+std::string to_string(FrontDoor d);  // as a case writes it: "clusterIP"
+
+// One expectation over every front door of many Services: each door is a flow
+// of its own, probed `probes` times, judged alone (the verdict, and for a
+// reply that an eligible endpoint of that Service answered) and counted.
+struct Sweep {
+  std::string ns;            // only Services of this namespace; empty: all
+  std::string name_pattern;  // ECMAScript regex the whole Service name matches; empty: all
+  std::vector<FrontDoor> doors{FrontDoor::ClusterIP, FrontDoor::NodePort};
+  int shown = 10;  // failing doors named in the report; the rest are counted
+};
+
 struct Expectation {
   std::string name;
+  std::optional<Sweep> sweep;  // set: `to` is unused, `probes` is per front door
   ProbeKind probe = ProbeKind::Connect;
   Source from;
   Target to;
@@ -279,6 +295,20 @@ std::chrono::milliseconds worst_case_duration(const Expectation& e);
 // pairs (the timeout and a second).
 std::chrono::milliseconds affinity_hold(const Expectation& e);
 std::chrono::milliseconds affinity_pause(const Expectation& e);
+
+// A sweep's front doors: one flow target each (where and how to send), with
+// the Service port it enters. Static: endpoint changes do not move doors.
+struct DoorTarget {
+  const Service* service = nullptr;
+  const ServicePort* port = nullptr;
+  FrontDoor door = FrontDoor::ClusterIP;
+  Ip address;
+  uint16_t dport = 0;     // the Service port, or the nodePort
+  std::string via_node;   // NodePort: the node whose address is probed
+};
+std::vector<DoorTarget> sweep_doors(const Cluster& c, const Sweep& s);
+// "ClusterIP 10.96.0.1:80/TCP of scale/svc-0" and the like.
+std::string describe(const DoorTarget& d);
 
 struct Case {
   std::string name;

@@ -54,15 +54,22 @@ json flow(const Flow& f) {
           {"via_node", f.via_node},    {"eligible", f.eligible}};
 }
 
+json sweep_json(const Sweep& s) {
+  json doors = json::array();
+  for (FrontDoor d : s.doors) doors.push_back(to_string(d));
+  return {{"namespace", s.ns}, {"name", s.name_pattern}, {"doors", doors}};
+}
+
 json expectation(const PlannedExpectation& pe, const CaseRun& run) {
   const Expectation& e = *pe.expectation;
   json j = {{"name", expectation_name(e)},
             {"where", fmt::format("{}:{}", e.where.file, e.where.line)},
             {"from", e.from.str()},
-            {"to", e.to.str()},
+            {"to", e.sweep ? "every front door" : e.to.str()},
             {"protocol", to_string(e.protocol)},
             {"probes_planned", e.probes},
             {"expected", expected(e, run)}};
+  if (e.sweep) j["sweep"] = sweep_json(*e.sweep);
   if (!pe.result) {
     j["status"] = to_string(Status::Skip);
     j["not_run"] = pe.not_run;

@@ -20,6 +20,7 @@
 #include "harness/traffic/echo_server.h"
 #include "harness/traffic/out_of_window.h"
 #include "harness/traffic/prober.h"
+#include "harness/verdict/sweep_check.h"
 #include "netns/netfilter.h"
 
 namespace harness {
@@ -248,7 +249,39 @@ class CaseRunner {
     if (!e.during.empty()) change_endpoints(e.during);
   }
 
+  // Every front door of the sweep in one batch of probes, judged door by door.
+  ExpectationRun probe_sweep(const Expectation& e) {
+    ExpectationRun er;
+    er.expectation = &e;
+    auto t = Clock::now();
+    if (!e.before.empty()) change_endpoints(e.before);
+    const auto doors = sweep_doors(cluster_, *e.sweep);
+    const auto flows = sweep_flows(cluster_, e, doors);
+    if (doors.empty()) throw kpath::Error("sweep '" + e.name + "' has no front door");  // the loader refuses those
+    Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
+    ProbeSpec spec;
+    spec.count = static_cast<int>(doors.size()) * e.probes;
+    spec.concurrency = options_.concurrency;
+    spec.timeout = probe_timeout(want);
+    for (const auto& d : doors) spec.targets.push_back({d.address, d.dport, d.port->protocol});
+    if (options_.expectation_timeout.count() > 0) spec.deadline = t + options_.expectation_timeout;
+    auto results = run_probes(topo_->ns(flows.front().from_ns), spec);
+    er.probes = static_cast<int>(results.size());
+    run_.probes += results.size();
+    if (options_.probes_sent) *options_.probes_sent += results.size();
+    er.counters = counters_->moved();
+    SweepCheck swept = check_sweep(cluster_, e, doors, flows, want, results);
+    er.check = std::move(swept.check);
+    er.flow = flows[swept.first_failure.value_or(0)];
+    if (static_cast<int>(results.size()) < spec.count) timed_out(er.check, results.size(), spec.count);
+    er.changes_in_force = in_force_;
+    if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er);
+    er.elapsed = since(t);
+    return er;
+  }
+
   ExpectationRun probe(const Expectation& e) {
+    if (e.sweep) return probe_sweep(e);
     ExpectationRun er;
     er.expectation = &e;
     auto t = Clock::now();

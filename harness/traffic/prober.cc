@@ -81,6 +81,7 @@ struct Slot {
   int index = -1;  // which probe, -1 when free
   uint32_t generation = 0;
   Clock::time_point started;
+  Protocol protocol = Protocol::TCP;
   std::string buffer;
 };
 
@@ -133,31 +134,33 @@ class Engine {
     slot.buffer.clear();
     slot.started = Clock::now();
     deadlines_.push_back({slot.started + spec_.timeout, s, slot.generation});
-    int type = spec_.protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
-    int proto = spec_.protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
-    slot.fd = kpath::Fd(::socket(spec_.target.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
+    const ProbeTarget target = target_of(slot.index);
+    slot.protocol = target.protocol;
+    int type = target.protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
+    int proto = target.protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
+    slot.fd = kpath::Fd(::socket(target.address.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto));
     if (!slot.fd.valid()) return finish(s, Outcome::Error, errno);
     // Queue ICMP errors with their sender, to tell a REJECT rule from a RST.
     int on = 1;
-    if (spec_.target.is_v4()) setsockopt(slot.fd.get(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+    if (target.address.is_v4()) setsockopt(slot.fd.get(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
     else setsockopt(slot.fd.get(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
     if (spec_.source || spec_.source_port) {
       int one = 1;
       setsockopt(slot.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      kpath::Ip any = kpath::Ip::from(spec_.target.is_v4() ? "0.0.0.0" : "::");
+      kpath::Ip any = kpath::Ip::from(target.address.is_v4() ? "0.0.0.0" : "::");
       auto local = make_sockaddr(spec_.source.value_or(any), spec_.source_port);
       if (::bind(slot.fd.get(), local.get(), local.len) != 0) return finish(s, Outcome::Error, errno);
     }
-    auto dst = make_sockaddr(spec_.target, spec_.port);
+    auto dst = make_sockaddr(target.address, target.port);
     if (::connect(slot.fd.get(), dst.get(), dst.len) != 0 && errno != EINPROGRESS) return failed(s, errno);
-    if (spec_.protocol == Protocol::UDP) {
+    if (target.protocol == Protocol::UDP) {
       static const char kHello[] = "kpath\n";
       if (::send(slot.fd.get(), kHello, sizeof kHello - 1, 0) < 0) return failed(s, errno);
     }
     // The server speaks first, so readability alone tells the story: data and
     // EOF on success, EPOLLERR (with SO_ERROR) when the connect failed. An
     // HTTP probe speaks first itself, once writable (connected).
-    bool http = !spec_.http_request.empty() && spec_.protocol == Protocol::TCP;
+    bool http = !spec_.http_request.empty() && target.protocol == Protocol::TCP;
     epoll_event ev{http ? uint32_t{EPOLLOUT} : uint32_t{EPOLLIN}, {.u32 = static_cast<uint32_t>(s)}};
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, slot.fd.get(), &ev);
   }
@@ -166,6 +169,11 @@ class Engine {
   void failed(size_t s, int err) {
     if (err == ECONNREFUSED) results_[slots_[s].index].refusal = read_refusal(slots_[s].fd.get());
     finish(s, classify(err), err);
+  }
+
+  ProbeTarget target_of(int index) const {
+    if (spec_.targets.empty()) return {spec_.target, spec_.port, spec_.protocol};
+    return spec_.targets[static_cast<size_t>(index) % spec_.targets.size()];
   }
 
   void on_event(uint32_t s, uint32_t events) {
@@ -197,7 +205,7 @@ class Engine {
       ssize_t got = ::recv(slot.fd.get(), buf, sizeof buf, 0);
       if (got > 0) {
         slot.buffer.append(buf, static_cast<size_t>(got));
-        if (spec_.protocol == Protocol::UDP) return complete(s);  // one datagram is the reply
+        if (slot.protocol == Protocol::UDP) return complete(s);  // one datagram is the reply
         continue;
       }
       if (got == 0) {  // TCP EOF: the server wrote and closed

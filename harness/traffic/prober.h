@@ -17,6 +17,13 @@
 
 namespace harness {
 
+// Where one probe goes.
+struct ProbeTarget {
+  kpath::Ip address;
+  uint16_t port = 0;
+  Protocol protocol = Protocol::TCP;
+};
+
 struct ProbeSpec {
   kpath::Ip target;
   uint16_t port = 0;
@@ -33,6 +40,9 @@ struct ProbeSpec {
   // No probe starts after this, and the ones still open then are dropped:
   // run_probes returns fewer results than `count`.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Many flows in one batch (a sweep): probe i goes to targets[i % size()],
+  // and target, port and protocol are unused. Empty: one flow.
+  std::vector<ProbeTarget> targets;
 };
 
 // Runs every probe of spec from namespace `from` and returns one result per

@@ -22,10 +22,10 @@ const Pod* pod_for_endpoint(const Cluster& c, const Endpoint& ep) {
 // kube-proxy's endpoint choice: ready endpoints; when none is ready, the
 // serving terminating ones; never non-serving ones. `local_to` keeps only
 // endpoints on that node (traffic policy Local).
-std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service& svc,
+std::map<std::string, double> eligible_endpoints(const Cluster& c, const std::vector<const EndpointSlice*>& slices,
                                                  const ServicePort& sp, const std::string& local_to) {
   std::vector<const Endpoint*> ready, terminating;
-  for (const EndpointSlice* slice : c.slices_for(svc)) {
+  for (const EndpointSlice* slice : slices) {
     bool has_port = std::any_of(slice->ports.begin(), slice->ports.end(), [&](const EndpointPort& p) {
       return p.name == sp.name && p.protocol == sp.protocol;
     });
@@ -79,10 +79,11 @@ std::vector<Ip> node_addresses(const Cluster& c) {
   return out;
 }
 
-Flow resolve_flow(const Cluster& c, const Expectation& e) {
+namespace {
+
+// Who sends: the namespace and its addresses.
+Flow source_flow(const Cluster& c, const Expectation& e) {
   Flow f;
-  f.protocol = e.protocol;
-  f.port = e.to.port;
   f.from_ns = e.from.name;
   f.from_localhost = e.from.localhost;
   switch (e.from.kind) {
@@ -91,17 +92,18 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
     case Source::Kind::External: f.from_ips = c.external(e.from.name)->ips; break;
   }
   if (f.from_localhost) f.from_ips = {Ip::from("127.0.0.1")};
-  f.target = c.address_of(e.to);
+  return f;
+}
 
+// The Service side of a flow that enters `hit`: which endpoints may answer.
+void enter_service(const Cluster& c, const Expectation& e, const ServiceHit& hit,
+                   const std::vector<const EndpointSlice*>& slices, Flow& f) {
+  f.kind = hit.kind;
+  f.via_node = hit.via_node;
+  f.service = hit.service->key();
+  f.service_port = hit.port->name;
+  const Service& svc = *hit.service;
   std::string source_node = c.node_of(e.from);
-  auto hit = c.service_port_at(f.target, f.port, f.protocol, source_node);
-  if (!hit) return f;
-  f.kind = hit->kind;
-  f.via_node = hit->via_node;
-  f.service = hit->service->key();
-  f.service_port = hit->port->name;
-  const Service& svc = *hit->service;
-  const ServicePort* service_port = hit->port;
   std::string local_to;
   if (f.kind == FlowKind::ClusterIP && svc.internal_traffic_policy == TrafficPolicy::Local) {
     // The node the traffic enters: the caller's own, or for a client outside
@@ -111,8 +113,48 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
   } else if (f.kind != FlowKind::ClusterIP && svc.external_traffic_policy == TrafficPolicy::Local) {
     local_to = external_local_node(c, e, f);
   }
-  f.eligible = eligible_endpoints(c, svc, *service_port, local_to);
+  f.eligible = eligible_endpoints(c, slices, *hit.port, local_to);
+}
+
+FlowKind flow_kind(FrontDoor d) {
+  switch (d) {
+    case FrontDoor::ClusterIP: return FlowKind::ClusterIP;
+    case FrontDoor::NodePort: return FlowKind::NodePort;
+    case FrontDoor::ExternalIP:
+    case FrontDoor::LoadBalancerIP: return FlowKind::External;
+  }
+  return FlowKind::Direct;
+}
+
+}  // namespace
+
+Flow resolve_flow(const Cluster& c, const Expectation& e) {
+  Flow f = source_flow(c, e);
+  f.protocol = e.protocol;
+  f.port = e.to.port;
+  f.target = c.address_of(e.to);
+  auto hit = c.service_port_at(f.target, f.port, f.protocol, c.node_of(e.from));
+  if (hit) enter_service(c, e, *hit, c.slices_for(*hit->service), f);
   return f;
+}
+
+std::vector<Flow> sweep_flows(const Cluster& c, const Expectation& e, const std::vector<DoorTarget>& doors) {
+  // Slices by Service, looked up once: a sweep may cross every Service of the cluster.
+  std::map<std::pair<std::string, std::string>, std::vector<const EndpointSlice*>> slices;
+  for (const auto& sl : c.slices) slices[{sl.ns, sl.service}].push_back(&sl);
+  const Flow source = source_flow(c, e);
+  std::vector<Flow> out;
+  out.reserve(doors.size());
+  for (const auto& d : doors) {
+    Flow f = source;
+    f.protocol = d.port->protocol;
+    f.port = d.dport;
+    f.target = d.address;
+    enter_service(c, e, ServiceHit{d.service, d.port, flow_kind(d.door), d.via_node},
+                  slices[{d.service->ns, d.service->name}], f);
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace harness

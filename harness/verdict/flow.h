@@ -33,6 +33,9 @@ struct Flow {
 };
 
 Flow resolve_flow(const Cluster& cluster, const Expectation& e);
+// The flow through each of a sweep's front doors (sweep_doors), as
+// resolve_flow would resolve an expectation to that door.
+std::vector<Flow> sweep_flows(const Cluster& cluster, const Expectation& sweep, const std::vector<DoorTarget>& doors);
 
 // The addresses of every node: a masqueraded source is one of these.
 std::vector<Ip> node_addresses(const Cluster& cluster);
