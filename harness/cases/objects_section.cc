@@ -432,9 +432,7 @@ void read_slice(const Reader& r, const MapReader& m, Cluster& c, const AddressBo
   sl.name = meta.name;
   sl.ns = meta.ns;
   sl.where = r.where(m.node());
-  for (const auto& other : c.slices)
-    if (other.ns == sl.ns && other.name == sl.name)
-      r.fail(m.need("metadata"), "duplicate EndpointSlice '" + sl.ns + "/" + sl.name + "'");
+  if (c.slice(sl.ns, sl.name)) r.fail(m.need("metadata"), "duplicate EndpointSlice '" + sl.ns + "/" + sl.name + "'");
   auto label = meta.labels.find(kServiceNameLabel);
   if (label == meta.labels.end())
     r.fail(m.need("metadata"), "EndpointSlice '" + sl.name + "' needs the label " +

@@ -70,9 +70,15 @@ const Pod* Cluster::pod(const std::string& name) const { return find_named(pods,
 const External* Cluster::external(const std::string& name) const { return find_named(externals, name); }
 
 const Service* Cluster::service(const std::string& ns, const std::string& name) const {
-  for (const auto& s : services)
-    if (s.ns == ns && s.name == name) return &s;
-  return nullptr;
+  auto found = service_index_.find(ns + "/" + name, services.size(),
+                                   [&](size_t i) { return services[i].ns + "/" + services[i].name; });
+  return found.empty() ? nullptr : &services[found.front()];
+}
+
+const EndpointSlice* Cluster::slice(const std::string& ns, const std::string& name) const {
+  auto found = slice_index_.find(ns + "/" + name, slices.size(),
+                                 [&](size_t i) { return slices[i].ns + "/" + slices[i].name; });
+  return found.empty() ? nullptr : &slices[found.front()];
 }
 
 const Service* Cluster::service_named(const std::string& ns_slash_name) const {
@@ -83,8 +89,9 @@ const Service* Cluster::service_named(const std::string& ns_slash_name) const {
 
 std::vector<const EndpointSlice*> Cluster::slices_for(const Service& s) const {
   std::vector<const EndpointSlice*> out;
-  for (const auto& sl : slices)
-    if (sl.ns == s.ns && sl.service == s.name) out.push_back(&sl);
+  for (size_t i : slices_by_service_.find(s.ns + "/" + s.name, slices.size(),
+                                          [&](size_t i) { return slices[i].ns + "/" + slices[i].service; }))
+    out.push_back(&slices[i]);
   return out;
 }
 

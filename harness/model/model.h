@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/ip.h"
@@ -143,6 +145,46 @@ struct ProxyOptions {
   int masquerade_bit = 14;  // mark 0x4000
 };
 
+// Finds elements of a vector by key in O(1) for Cluster's lookups, which large
+// cases (10,000 Services) make per Service while the loader appends to the
+// vectors. Positions are filed on first use and as the vector grows; a hit is
+// checked against the element itself (a renamed element costs a rebuild), a
+// miss is trusted unless the vector shrank. Copies start empty; lookups may
+// come from several threads.
+class KeyIndex {
+ public:
+  KeyIndex() = default;
+  KeyIndex(const KeyIndex&) {}
+  KeyIndex& operator=(const KeyIndex&) { return *this; }
+
+  // The positions filed under `key`; `key_of(i)` gives element i's key, `n` the size.
+  template <typename KeyOf>
+  std::vector<size_t> find(const std::string& key, size_t n, KeyOf key_of) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable size_t size_ = 0;  // elements filed so far
+  mutable std::unordered_map<std::string, std::vector<size_t>> positions_;
+};
+
+template <typename KeyOf>
+std::vector<size_t> KeyIndex::find(const std::string& key, size_t n, KeyOf key_of) const {
+  std::lock_guard lock(mutex_);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (n < size_ || attempt == 1) {
+      positions_.clear();
+      size_ = 0;
+    }
+    for (; size_ < n; ++size_) positions_[key_of(size_)].push_back(size_);
+    auto it = positions_.find(key);
+    if (it == positions_.end()) return {};
+    bool valid = true;
+    for (size_t i : it->second) valid = valid && key_of(i) == key;
+    if (valid) return it->second;
+  }
+  return {};
+}
+
 struct Cluster {
   Cidr pod_cidr;
   Cidr service_cidr;
@@ -161,6 +203,7 @@ struct Cluster {
   const Service* service(const std::string& ns, const std::string& name) const;
   const Service* service_named(const std::string& ns_slash_name) const;  // "ns/name"
   std::vector<const EndpointSlice*> slices_for(const Service& s) const;
+  const EndpointSlice* slice(const std::string& ns, const std::string& name) const;
   // The address a target names (a Service: its ClusterIP); the target must
   // name something of this cluster (the loader checks).
   Ip address_of(const struct Target& t) const;
@@ -171,6 +214,9 @@ struct Cluster {
   // node's (`source_node`).
   std::optional<struct ServiceHit> service_port_at(const Ip& ip, uint16_t port, Protocol protocol,
                                                    const std::string& source_node) const;
+
+ private:
+  KeyIndex service_index_, slice_index_, slices_by_service_;
 };
 
 // How traffic enters a Service.
