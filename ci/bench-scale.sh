@@ -48,15 +48,15 @@ echo "kpath scale benchmark: $(nproc) cores, $(uname -r), sizes: $SIZES"
 for n in $SIZES; do
   python3 tests/bench/scale_case.py --services "$n" --out "$work" >/dev/null
   for g in $GENERATORS; do point "$n" "$g"; done
-done | tee "$work/points" | python3 -c '
+done >"$work/points"
+python3 - "$work/points" <<'PY'
 import json, sys
-print(f"{\"services\":>8} {\"generator\":<14} {\"status\":<6} {\"wall s\":>7} {\"install s\":>9} {\"sweep s\":>8} {\"peak MB\":>8} {\"probes\":>7}")
-lines = []
-for line in sys.stdin:
-    p = json.loads(line)
-    lines.append(line.strip())
-    print(f"{p[\"services\"]:>8} {p[\"generator\"]:<14} {p[\"status\"]:<6} {p[\"wall_s\"]:>7} {p.get(\"install_s\", \"-\"):>9} "
-          f"{p.get(\"sweep_s\", \"-\"):>8} {p[\"peak_rss_mb\"]:>8} {p.get(\"probes\", \"-\"):>7}  {p[\"summary\"][:90]}")
+points = [json.loads(line) for line in open(sys.argv[1])]
+print(f"{'services':>8} {'generator':<14} {'status':<6} {'wall s':>7} {'install s':>9} {'sweep s':>8} {'peak MB':>8} {'probes':>7}")
+for p in points:
+    print(f"{p['services']:>8} {p['generator']:<14} {p['status']:<6} {p['wall_s']:>7} {p.get('install_s', '-'):>9} "
+          f"{p.get('sweep_s', '-'):>8} {p['peak_rss_mb']:>8} {p.get('probes', '-'):>7}  {p['summary'][:100]}")
 print()
-print("\n".join(lines))
-'
+for p in points:
+    print(json.dumps(p))
+PY
