@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <regex>
@@ -135,9 +136,13 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
       argv = {"nft", "-f", "/dev/stdin"};
       break;
   }
-  netns::ProcessResult r = netns::run_process(node, argv, rules.text, options.timeout);
+  // A big cluster's ruleset takes nft and iptables-restore a while (10,000
+  // Services: tens of MB); the timeout grows by a second per 256 KiB of it.
+  const auto timeout = std::max<std::chrono::milliseconds>(
+      options.timeout, std::chrono::seconds(static_cast<int64_t>(rules.text.size() >> 18)));
+  netns::ProcessResult r = netns::run_process(node, argv, rules.text, timeout);
   if (r.timed_out)
-    throw kpath::Error(fmt::format("{} did not finish within {} ms", tool, options.timeout.count()));
+    throw kpath::Error(fmt::format("{} did not finish within {} ms", tool, timeout.count()));
   if (r.exit_code != 0) {
     std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
     throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
