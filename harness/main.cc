@@ -344,12 +344,18 @@ int doctor(const std::string& iptables) {
     }
   }
   std::vector<std::string> needed = features_needed_by(cases);
+  if (!netns::has_net_admin()) {
+    // Every try would fail for want of the capability, not of the feature.
+    std::printf("%s", format_doctor(fingerprint(), FeatureReport{}, needed).c_str());
+    std::printf("  (not tried: building the scratch namespaces they are tried in needs CAP_NET_ADMIN;\n"
+                "   run kpath doctor as root, e.g. sudo build/kpath doctor)\n");
+    return kExitEnvironment;
+  }
   FeatureReport report = probe_all_features(parse_iptables_variant(iptables));
   std::printf("%s", format_doctor(fingerprint(), report, needed).c_str());
   std::string missing;
   for (const auto& name : needed)
     if (!report.has(name)) missing += (missing.empty() ? "" : ", ") + name;
-  if (!netns::has_net_admin()) std::printf("Without CAP_NET_ADMIN no feature can be tried: run kpath doctor as root.\n");
   if (!missing.empty()) {
     std::printf("The bundled cases need what is missing: %s.\n", missing.c_str());
     return 1;

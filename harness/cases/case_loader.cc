@@ -59,19 +59,33 @@ YAML::Node load_document(const Reader& r, const std::string& text) {
   return doc;
 }
 
-// A ruleset named by the case is read now, so a wrong file is reported at the
-// case's line before any topology is built.
+// The dumps a ruleset spec names are read now, so a wrong file is reported at
+// the case's line before any topology is built: each node's, for every node.
 void check_ruleset(const Reader& r, const YAML::Node& n, const std::string& what, const GeneratorSpec& spec,
-                   const std::string& written) {
-  try {
-    read_ruleset_file(spec.argument);
-  } catch (const kpath::Error& e) {
-    std::string relative;
-    if (fs::path(written.substr(written.find(':') + 1)).is_relative())
-      relative = "; a relative path is relative to the case file's folder, " +
-                 (spec.base.empty() ? std::string(".") : spec.base);
-    r.fail(n, what + ": " + e.what() + relative);
+                   const Cluster& c) {
+  auto fail = [&](const std::string& why) {
+    std::string hint;
+    if (n.IsScalar() && n.Scalar().find(":/") == std::string::npos && n.Scalar().find("=/") == std::string::npos)
+      hint = "; a relative path is relative to the case file's folder, " +
+             (spec.base.empty() ? std::string(".") : spec.base);
+    r.fail(n, what + ": " + why + hint);
+  };
+  for (const auto& [node, path] : spec.node_dumps)
+    if (!c.node(node)) r.fail(n, what + ": names node '" + node + "', which this case does not have");
+  int dumps = 0;
+  for (const auto& node : c.nodes) {
+    try {
+      std::string path = spec.dump_for(node.name, c.nodes.front().name);
+      if (path.empty()) continue;
+      read_ruleset_file(path);
+      ++dumps;
+    } catch (const kpath::Error& e) {
+      fail(e.what());
+    }
   }
+  if (dumps == 0 && !c.nodes.empty())
+    fail(spec.argument + " is a folder with no dump for any node of this case (it needs files named after the nodes, "
+         "such as " + c.nodes.front().name + ".iptables-save or " + c.nodes.front().name + ".nft)");
 }
 
 // A generator spec; relative paths in it are relative to the case file's folder.
@@ -83,7 +97,6 @@ GeneratorSpec generator_spec(const Reader& r, const YAML::Node& n, const std::st
   } catch (const kpath::Error& e) {
     r.fail(n, what + ": " + e.what());
   }
-  if (spec.kind == GeneratorSpec::Kind::Ruleset) check_ruleset(r, n, what, spec, g);
   return spec;
 }
 
@@ -99,10 +112,9 @@ Case build(const std::string& source, const std::string& file) {
   c.name = name(r, m.need("name"), "case 'name'");
   if (m.has("description")) c.description = free_text(r, m.need("description"), "'description'");
   if (m.has("behaviour")) {
-    c.behaviour = text(r, m.need("behaviour"), "'behaviour'");
-    if (c.behaviour.size() < 2 || c.behaviour[0] != 'B' ||
-        c.behaviour.find_first_not_of("0123456789", 1) != std::string::npos)
-      r.fail(m.need("behaviour"), "'behaviour' must name a catalogue entry such as B1, got '" + c.behaviour + "'");
+    // A catalogue entry (B1 ... B21) or a label of the user's own: both get a
+    // row in the behaviour table.
+    c.behaviour = name(r, m.need("behaviour"), "'behaviour'");
   }
   if (m.has("generator")) c.generator = generator_spec(r, m.need("generator"), "'generator'");
   if (m.has("generators")) {
@@ -119,6 +131,12 @@ Case build(const std::string& source, const std::string& file) {
   read_objects(r, m.get("objects"), c.cluster, book);
   manifests.read_pending(c.cluster, book);
   derive_slices(c.cluster);
+  if (c.generator && c.generator->kind == GeneratorSpec::Kind::Ruleset)
+    check_ruleset(r, m.need("generator"), "'generator'", *c.generator, c.cluster);
+  auto listed = m.has("generators") ? list(r, m.need("generators"), "'generators'") : std::vector<YAML::Node>{};
+  for (size_t i = 0; i < c.generators.size(); ++i)
+    if (c.generators[i].kind == GeneratorSpec::Kind::Ruleset)
+      check_ruleset(r, listed[i], "'generators' entry", c.generators[i], c.cluster);
   std::vector<GeneratorSpec> named = c.generators;
   if (c.generator) named.push_back(*c.generator);
   c.expect = read_expectations(r, m.need("expect"), c.cluster, named);

@@ -15,7 +15,7 @@ std::unique_ptr<Generator> make_generator(const GeneratorSpec& spec) {
       return std::make_unique<KubeIptablesGenerator>(options);
     }
     case GeneratorSpec::Kind::KubeNftables: return std::make_unique<KubeNftablesGenerator>();
-    case GeneratorSpec::Kind::Ruleset: return std::make_unique<RulesetFileGenerator>(spec.argument, spec.mode);
+    case GeneratorSpec::Kind::Ruleset: return std::make_unique<RulesetFileGenerator>(spec);
     case GeneratorSpec::Kind::Exec: return std::make_unique<ExecGenerator>(spec.argument, spec.base, spec.mode);
   }
   return nullptr;

@@ -108,22 +108,20 @@ RuleSet order_nft_declarations_first(const std::string& text, const std::string&
   return rs;
 }
 
-std::string RulesetFileGenerator::name() const {
-  return GeneratorSpec{GeneratorSpec::Kind::Ruleset, mode_, path_, {}}.name();
-}
+std::string RulesetFileGenerator::name() const { return spec_.name(); }
 
 RuleSet RulesetFileGenerator::generate(const Cluster& cluster, const std::string& node) const {
-  // A dump is what one node held: it goes on the case's first node; the
-  // others only route (their pods answer on their own addresses).
-  if (!cluster.nodes.empty() && node != cluster.nodes.front().name)
-    return RuleSet{RuleBackend::None, {}, path_, {}};
-  std::string text = read_ruleset_file(path_);  // never blocks on a FIFO; size-limited
+  if (!cluster.node(node)) throw kpath::Error("ruleset: no node '" + node + "' in the cluster");
+  // A node without a dump only routes (its pods answer on their own addresses).
+  std::string path = spec_.dump_for(node, cluster.nodes.front().name);
+  if (path.empty()) return RuleSet{RuleBackend::None, {}, spec_.argument, {}};
+  std::string text = read_ruleset_file(path);  // never blocks on a FIFO; size-limited
   auto lines = split_lines(text);
   if (looks_like_iptables_save(lines)) {
-    check_iptables_save(text, path_);
-    return RuleSet{RuleBackend::IptablesRestore, text, path_, {}};
+    check_iptables_save(text, path);
+    return RuleSet{RuleBackend::IptablesRestore, text, path, {}};
   }
-  return order_nft_declarations_first(text, path_);
+  return order_nft_declarations_first(text, path);
 }
 
 }  // namespace harness

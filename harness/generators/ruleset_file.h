@@ -1,7 +1,8 @@
-// Generator "ruleset:PATH": a static dump taken from a real node, an
-// iptables-save file or an nft script. It is checked line by line before any
-// installer sees it, so a broken dump is reported at its own line. A dump is
-// one node's rules: it is installed on the case's first node only.
+// Generator "ruleset:...": static dumps taken from real nodes, iptables-save
+// files or nft scripts. Each is checked line by line before any installer
+// sees it, so a broken dump is reported at its own line. A single dump is one
+// node's rules: it goes on the case's first node only; a folder or a
+// NODE=PATH list gives each node its own (nodes without one only route).
 #pragma once
 
 #include <string>
@@ -12,17 +13,19 @@ namespace harness {
 
 class RulesetFileGenerator : public Generator {
  public:
+  // A single dump (on the first node), from a path.
   explicit RulesetFileGenerator(std::string path, ProxyMode mode = ProxyMode::None)
-      : path_(std::move(path)), mode_(mode) {}
+      : spec_(GeneratorSpec{GeneratorSpec::Kind::Ruleset, mode, std::move(path), {}}) {}
+  // Any ruleset form.
+  explicit RulesetFileGenerator(GeneratorSpec spec) : spec_(std::move(spec)) {}
   std::string name() const override;
   // None unless declared (ruleset,mode=iptables:PATH): a dump may come from
   // any proxy, and only its author knows which kube-proxy mode it follows.
-  ProxyMode mode() const override { return mode_; }
+  ProxyMode mode() const override { return spec_.mode; }
   RuleSet generate(const Cluster& cluster, const std::string& node) const override;
 
  private:
-  std::string path_;
-  ProxyMode mode_;
+  GeneratorSpec spec_;
 };
 
 // Checks iptables-save text: tables opened with *name and closed by COMMIT,

@@ -1,5 +1,6 @@
 #include "harness/model/generator_spec.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/error.h"
@@ -33,6 +34,12 @@ const KindInfo& info(GeneratorSpec::Kind kind) {
 
 [[noreturn]] void reject(std::string_view text, const std::string& why) {
   throw kpath::Error("generator '" + std::string(text) + "': " + why + " (" + generator_forms() + ")");
+}
+
+// "NODE=PATH,NODE=PATH": an '=' before any '/' (a path may hold '=' later).
+bool is_node_map(std::string_view argument) {
+  size_t eq = argument.find('=');
+  return eq != std::string_view::npos && argument.substr(0, eq).find('/') == std::string_view::npos;
 }
 
 ProxyMode parse_mode(std::string_view text, std::string_view value) {
@@ -99,19 +106,68 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
     at = next == std::string_view::npos ? head.size() : next;
   }
   spec.argument = std::string(argument);
-  if (spec.kind == Kind::Ruleset) {
-    fs::path p(spec.argument);
+  if (spec.kind != Kind::Ruleset) return spec;
+  auto resolve = [&](std::string_view path) {
+    fs::path p(path);
     if (p.is_relative() && !base.empty()) p = fs::path(base) / p;
-    spec.argument = p.lexically_normal().string();
+    return p.lexically_normal().string();
+  };
+  if (is_node_map(argument)) {
+    for (size_t at = 0; at <= argument.size();) {
+      size_t comma = std::min(argument.find(',', at), argument.size());
+      std::string_view pair = argument.substr(at, comma - at);
+      size_t eq = pair.find('=');
+      if (eq == 0 || eq + 1 >= pair.size()) reject(text, "a per-node dump is NODE=PATH, got '" + std::string(pair) + "'");
+      spec.node_dumps.emplace_back(std::string(pair.substr(0, eq)), resolve(pair.substr(eq + 1)));
+      at = comma + 1;
+    }
+    std::string joined;
+    for (const auto& [node, path] : spec.node_dumps) joined += (joined.empty() ? "" : ",") + node + "=" + path;
+    spec.argument = joined;
+    return spec;
   }
+  spec.argument = resolve(argument);
   return spec;
+}
+
+std::string GeneratorSpec::dump_for(const std::string& node, const std::string& first_node) const {
+  if (!node_dumps.empty()) {
+    for (const auto& [n, path] : node_dumps)
+      if (n == node) return path;
+    return {};
+  }
+  std::error_code ec;
+  if (!fs::is_directory(argument, ec)) return node == first_node ? argument : std::string{};
+  // FOLDER/NODE or FOLDER/NODE.EXT (node-a.iptables-save, node-a.nft).
+  std::string found;
+  fs::directory_iterator it(argument, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.filename().string() != node && p.stem().string() != node) continue;
+    if (!found.empty())
+      throw kpath::Error("two dumps for node " + node + " in " + argument + ": " +
+                         fs::path(found).filename().string() + " and " + p.filename().string());
+    found = p.string();
+  }
+  if (ec) throw kpath::Error("cannot list " + argument + ": " + ec.message());
+  return found;
 }
 
 std::string GeneratorSpec::name() const {
   switch (kind) {
     case Kind::KubeIptables:
     case Kind::KubeNftables: return str();
-    case Kind::Ruleset: return "ruleset:" + fs::path(argument).filename().string();
+    case Kind::Ruleset: {
+      if (node_dumps.empty()) {
+        // A folder (FOLDER/NODE.*) shows as its own name with a slash.
+        fs::path p(argument);
+        return "ruleset:" + (p.has_filename() ? p.filename().string() : p.parent_path().filename().string() + "/");
+      }
+      std::string out = "ruleset:";
+      for (const auto& [node, path] : node_dumps)
+        out += (out.size() > 8 ? "," : "") + node + "=" + fs::path(path).filename().string();
+      return out;
+    }
     case Kind::Exec: return "exec:" + argument;
   }
   return "?";

@@ -2,7 +2,10 @@
 // and resolved in one place, so the loader, the runner and the reports agree.
 //
 //   kube-iptables | kube-nftables          the built-ins
-//   ruleset:PATH                           a dump taken from a node (iptables-save or nft)
+//   ruleset:PATH                           a dump taken from a node (iptables-save or nft),
+//                                          installed on the case's first node
+//   ruleset:FOLDER                         one dump per node: FOLDER/NODE.* for each node
+//   ruleset:NODE=PATH,NODE=PATH            one dump per node, named
 //   exec:COMMAND                           a program run on each node at every sync
 //   KIND,OPTION=VALUE,...:ARGUMENT         options before the colon, e.g.
 //                                          exec,mode=iptables:./my-generator
@@ -36,6 +39,9 @@ struct GeneratorSpec {
   std::string argument;  // ruleset: the resolved path; exec: the command
   std::string base;      // the folder relative paths resolve against
   bool pre_1_19_port_names = false;  // kube-iptables,port-names=pre-1.19
+  // ruleset:NODE=PATH,...: each node's dump (paths resolved); empty for the
+  // other forms.
+  std::vector<std::pair<std::string, std::string>> node_dumps;
 
   // Throws kpath::Error with a message that says what is accepted.
   static GeneratorSpec parse(std::string_view text, const std::string& base);
@@ -46,6 +52,11 @@ struct GeneratorSpec {
   // The spec that selects this generator again from `base` (paths resolved).
   std::string str() const;
   bool builtin() const { return kind == Kind::KubeIptables || kind == Kind::KubeNftables; }
+
+  // For a ruleset: the dump node `node` gets, or "" when it gets none (a
+  // single dump goes on `first_node` only). Throws kpath::Error when a folder
+  // holds two dumps for the node.
+  std::string dump_for(const std::string& node, const std::string& first_node) const;
 };
 
 // The built-in generators, by name: the default set a case runs against.

@@ -169,7 +169,26 @@ TEST(RulesetPath, LinkLoopAndDirectory) {
   fs::create_symlink("dump", dir.path() + "/dump");
   EXPECT_THAT(ruleset_error(dir, "dump"), HasSubstr("/dump: is a symbolic link loop, not a ruleset file"));
   fs::create_directory(dir.path() + "/d");
-  EXPECT_THAT(ruleset_error(dir, "d"), HasSubstr("/d: is a directory, not a ruleset file"));
+  EXPECT_THAT(ruleset_error(dir, "d"), HasSubstr("/d is a folder with no dump for any node of this case"));
+}
+
+// A folder of per-node dumps: NODE.EXT for each node that has one; two for
+// one node is ambiguous.
+TEST(RulesetPath, FolderOfPerNodeDumps) {
+  kpath_test::TempDir dir;
+  fs::create_directory(dir.path() + "/dumps");
+  dir.write("dumps/n1.nft", "table ip t {\n}\n");
+  EXPECT_EQ(ruleset_error(dir, "dumps/"), "(no error)");
+  dir.write("dumps/n1.iptables-save", "*nat\nCOMMIT\n");
+  EXPECT_THAT(ruleset_error(dir, "dumps"), HasSubstr("two dumps for node n1 in " + dir.path() + "/dumps: "));
+}
+
+TEST(RulesetPath, PerNodeListIsCheckedForEveryNode) {
+  kpath_test::TempDir dir;
+  dir.write("a.nft", "table ip t {\n}\n");
+  EXPECT_EQ(ruleset_error(dir, "n1=a.nft"), "(no error)");
+  EXPECT_THAT(ruleset_error(dir, "n1=a.nft,n7=a.nft"), HasSubstr("names node 'n7', which this case does not have"));
+  EXPECT_THAT(ruleset_error(dir, "n1=missing.nft"), HasSubstr("/missing.nft: no such ruleset file"));
 }
 
 TEST(RulesetPath, HugeDumpIsNotRead) {

@@ -47,6 +47,12 @@ INSTANTIATE_TEST_SUITE_P(
         Accepted{"ruleset:/abs/b.nft", Kind::Ruleset, ProxyMode::None, "/abs/b.nft", "ruleset:b.nft"},
         Accepted{"ruleset,mode=nftables:b.nft", Kind::Ruleset, ProxyMode::Nftables, "/suite/cases/b.nft",
                  "ruleset:b.nft"},
+        // One dump per node, named; each path relative to the base.
+        Accepted{"ruleset:node-a=a.nft,node-b=/abs/b.nft", Kind::Ruleset, ProxyMode::None,
+                 "node-a=/suite/cases/a.nft,node-b=/abs/b.nft", "ruleset:node-a=a.nft,node-b=b.nft"},
+        // A path with '=' after a '/' is a single dump, not a node map.
+        Accepted{"ruleset:dumps/x=y.nft", Kind::Ruleset, ProxyMode::None, "/suite/cases/dumps/x=y.nft",
+                 "ruleset:x=y.nft"},
         // An exec command keeps its colons and commas; it runs in the base folder.
         Accepted{"exec:./gen.sh --out=a,b:c", Kind::Exec, ProxyMode::None, "./gen.sh --out=a,b:c",
                  "exec:./gen.sh --out=a,b:c"},
@@ -76,6 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Rejected{"", "unknown generator kind ''"},
                       Rejected{"kube-ipvs", "unknown generator kind 'kube-ipvs'"},
                       Rejected{"ruleset:", "ruleset needs a path after the colon"},
+                      Rejected{"ruleset:node-a=", "a per-node dump is NODE=PATH, got 'node-a='"},
+                      Rejected{"ruleset:a=x.nft,,b=y.nft", "a per-node dump is NODE=PATH, got ''"},
                       Rejected{"exec:", "exec needs a command after the colon"},
                       Rejected{"kube-iptables:x", "kube-iptables takes no argument"},
                       Rejected{"kube-iptables,mode=nftables", "kube-iptables implements iptables mode already"},
@@ -83,6 +91,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejected{"exec,fast:x", "unknown option 'fast'"},
                       Rejected{"kube-nftables,port-names=pre-1.19", "unknown option 'port-names=pre-1.19'"},
                       Rejected{"kube-iptables,port-names=1.18", "port-names must be current or pre-1.19"}));
+
+TEST(GeneratorSpec, DumpForEachNode) {
+  GeneratorSpec single = GeneratorSpec::parse("ruleset:/d/a.nft", "");
+  EXPECT_EQ(single.dump_for("node-a", "node-a"), "/d/a.nft");
+  EXPECT_EQ(single.dump_for("node-b", "node-a"), "");
+  GeneratorSpec map = GeneratorSpec::parse("ruleset:node-b=/d/b.nft", "");
+  EXPECT_EQ(map.dump_for("node-a", "node-a"), "");
+  EXPECT_EQ(map.dump_for("node-b", "node-a"), "/d/b.nft");
+}
 
 TEST(GeneratorSpec, BuiltinsAreTheDefaultSet) {
   auto builtins = builtin_generators();

@@ -18,12 +18,14 @@ std::string describe(const CaseRun& run) {
   return s;
 }
 
-void expect_replay_passes(const std::string& file) {
-  Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/replay/" + file);
+const std::string kReplay = std::string(KPATH_SOURCE_DIR) + "/cases/replay/";
+
+void expect_replay_passes(const std::string& file, size_t expectations = 10) {
+  Case c = load_case(kReplay + file);
   ASSERT_TRUE(c.generator.has_value()) << "a replay case pins its ruleset";
   CaseRun run = run_case(c, *c.generator, RunOptions{});
   EXPECT_EQ(run.status, Status::Pass) << describe(run);
-  EXPECT_EQ(run.expectations.size(), 10u);
+  EXPECT_EQ(run.expectations.size(), expectations);
 }
 
 TEST(Replay, KubeProxyIptablesRulesetWorksOnTheKernel) {
@@ -34,6 +36,30 @@ TEST(Replay, KubeProxyIptablesRulesetWorksOnTheKernel) {
 TEST(Replay, KubeProxyNftablesRulesetWorksOnTheKernel) {
   KPATH_REQUIRE_NET_ADMIN();
   expect_replay_passes("kube-proxy-overall-nftables.yaml");
+}
+
+// Dumps taken from each node of a three-node cluster (externalTrafficPolicy
+// Local: each node's rules name its own endpoints) replay on every node, from
+// a folder of NODE.iptables-save files and from a NODE=PATH list of nft dumps.
+TEST(Replay, PerNodeDumpsGoToTheirNodes) {
+  KPATH_REQUIRE_NET_ADMIN();
+  expect_replay_passes("multi-node-etp-local-iptables.yaml", 4);
+  expect_replay_passes("multi-node-etp-local-nftables.yaml", 4);
+}
+
+// The same case with only node-a's dump (a single file goes on the first node)
+// fails through node-b and node-c: the per-node expectations really depend on
+// each node holding its own rules.
+TEST(Replay, OneDumpForThreeNodesFailsThroughTheOthers) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(kReplay + "multi-node-etp-local-iptables.yaml");
+  auto single = GeneratorSpec::parse("ruleset,mode=iptables:multi-node-etp-local/iptables/node-a.iptables-save",
+                                     kReplay);
+  CaseRun run = run_case(c, single, RunOptions{});
+  ASSERT_EQ(run.expectations.size(), 4u) << run.error;
+  EXPECT_EQ(run.expectations[0].check.status, Status::Fail) << describe(run);  // through node-b
+  EXPECT_EQ(run.expectations[1].check.status, Status::Fail) << describe(run);  // through node-c
+  EXPECT_EQ(run.expectations[2].check.status, Status::Pass) << describe(run);  // node-a drops
 }
 
 }  // namespace
