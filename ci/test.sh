@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 ci/build.sh
 cd build
 ctest --output-on-failure -j"$(nproc)" "$@"
+cd ..
+# The same kernel, without root: the bundled suite as user nobody (rootless mode).
+ci/rootless-suite.sh

@@ -38,6 +38,7 @@
 #include "base/error.h"
 #include "base/text.h"
 #include "netns/privileges.h"
+#include "netns/user_namespace.h"
 
 std::string version() { return fmt::format("kpath {} (commit {})", KPATH_VERSION, KPATH_COMMIT); }
 
@@ -69,7 +70,23 @@ struct RunArgs {
   bool strict = false;
   int jobs = 0;
   bool allow_skip = false;
+  bool rootless = false;
 };
+
+// Rootless mode, when asked for or when kpath may not build namespaces in the
+// host's: everything from here on happens inside a new user namespace in
+// which the caller is root. Must come before any thread starts.
+std::optional<int> enter_rootless(bool asked) {
+  if (!asked && netns::has_net_admin()) return std::nullopt;
+  try {
+    std::string mapping = netns::enter_user_namespace();
+    std::fprintf(stderr, "kpath: rootless: in a user namespace (%s)\n", mapping.c_str());
+  } catch (const kpath::Error& e) {
+    std::fprintf(stderr, "kpath: %s\n", e.what());
+    return harness::kExitEnvironment;
+  }
+  return std::nullopt;
+}
 
 // Loads every case file before any topology is built; a file that does not
 // load is reported and runs nothing. Warnings are printed first; under
@@ -222,9 +239,15 @@ std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, s
   std::atomic<uint64_t> probes_sent{0};
   options.probes_sent = &probes_sent;
   LiveProgress progress(stderr, tasks.size(), probes_sent, LiveProgress::is_terminal(stderr));
-  return run_all(tasks, options, jobs, [&](const CaseRun& r, size_t finished, size_t total) {
+  std::vector<CaseRun> runs = run_all(tasks, options, jobs, [&](const CaseRun& r, size_t finished, size_t total) {
     progress.run_done(progress_line(r, finished, total));
   });
+  if (netns::in_user_namespace())
+    for (auto& r : runs)
+      if (r.status == Status::Error)
+        r.error += "\n(rootless: this ran in a user namespace, where loading kernel modules and writing the host's "
+                   "sysctls are refused; a program that needs them needs root: run kpath as root)";
+  return runs;
 }
 
 int run(const RunArgs& args) {
@@ -242,6 +265,12 @@ int run(const RunArgs& args) {
   if (args.list) {
     std::printf("%s", kpath::escape_unprintable(list_plan(tasks)).c_str());
     return report.load_errors.empty() ? kExitPassed : kExitBadInput;
+  }
+  if (auto status = enter_rootless(args.rootless)) return *status;
+  if (args.keep && netns::in_user_namespace()) {
+    std::fprintf(stderr, "kpath: --keep is not available in rootless mode yet: pinning a namespace under /run/netns "
+                         "needs the host's root (run as root for --keep)\n");
+    return kExitBadInput;
   }
   report.env = describe_environment(version());
   if (args.explain_stats) {
@@ -274,6 +303,7 @@ int diff(const RunArgs& args) {
   if (!report.load_errors.empty()) return kExitBadInput;
   RunOptions options = run_options(args);
   std::vector<Task> tasks = plan(cases, options, selection(args));
+  if (auto status = enter_rootless(args.rootless)) return *status;
   if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
   if (auto status = over_budget(tasks, options, default_jobs(args.jobs))) return *status;
   std::vector<CaseRun> runs = execute(tasks, cases.size(), options, args.jobs);
@@ -315,6 +345,7 @@ int mutate(const MutateArgs& args) {
     std::printf("%s", kpath::escape_unprintable(list_mutants(tasks, declared)).c_str());
     return kExitPassed;
   }
+  if (auto status = enter_rootless(args.run.rootless)) return *status;
   if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
   FeatureProbe features(options.install.iptables);
   options.features = &features.report();
@@ -332,8 +363,11 @@ int mutate(const MutateArgs& args) {
   return mutation_exit_status(result);
 }
 
-// The environment and the kernel features; exit 0 when the bundled cases have what they need.
-int doctor(const std::string& iptables) {
+// The environment, rootless readiness and the kernel features; exit 0 when
+// the bundled cases have what they need. Without CAP_NET_ADMIN (or with
+// --rootless) the features are tried inside a user namespace, as kpath run
+// would run them.
+int doctor(const std::string& iptables, bool rootless) {
   using namespace harness;
   std::vector<Case> cases;
   for (const auto& file : find_case_files({KPATH_CASES_DIR})) {
@@ -344,15 +378,24 @@ int doctor(const std::string& iptables) {
     }
   }
   std::vector<std::string> needed = features_needed_by(cases);
-  if (!netns::has_net_admin()) {
-    // Every try would fail for want of the capability, not of the feature.
-    std::printf("%s", format_doctor(fingerprint(), FeatureReport{}, needed).c_str());
-    std::printf("  (not tried: building the scratch namespaces they are tried in needs CAP_NET_ADMIN;\n"
-                "   run kpath doctor as root, e.g. sudo build/kpath doctor)\n");
-    return kExitEnvironment;
+  const bool as_root = netns::has_net_admin();
+  Fingerprint fp = fingerprint();
+  RootlessReadiness readiness = rootless_readiness();
+  std::string mode = "root, in the host's namespaces";
+  if (rootless || !as_root) {
+    try {
+      mode = "rootless, in a user namespace (" + netns::enter_user_namespace() + ")";
+    } catch (const kpath::Error& e) {
+      std::printf("%s", format_doctor(fp, FeatureReport{}, needed).c_str());
+      std::printf("  (not tried: %s)\n", e.what());
+      std::printf("%s", format_rootless(readiness, as_root).c_str());
+      return kExitEnvironment;
+    }
   }
   FeatureReport report = probe_all_features(parse_iptables_variant(iptables));
-  std::printf("%s", format_doctor(fingerprint(), report, needed).c_str());
+  std::printf("%s", format_doctor(fp, report, needed).c_str());
+  std::printf("  (tried as: %s)\n", mode.c_str());
+  std::printf("%s", format_rootless(readiness, as_root).c_str());
   std::string missing;
   for (const auto& name : needed)
     if (!report.has(name)) missing += (missing.empty() ? "" : ", ") + name;
@@ -423,6 +466,8 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--allow-skip", args.allow_skip,
                     "under CI=true, a skipped run (missing kernel feature) does not fail the run");
   run_cmd->add_flag("--strict", args.strict, "treat case-file warnings as errors: such a case does not run");
+  run_cmd->add_flag("--rootless", args.rootless,
+                    "run inside a new user namespace even as root (the default without CAP_NET_ADMIN)");
   run_cmd->footer(kExitCodes);
 
   RunArgs diff_args;
@@ -435,6 +480,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nft", "legacy"}));
   diff_cmd->add_option("--focus", diff_args.focus, "compare only the expectations whose --list line matches REGEX");
   diff_cmd->add_option("--skip", diff_args.skip, "leave out the expectations whose --list line matches REGEX");
+  diff_cmd->add_flag("--rootless", diff_args.rootless, "run inside a new user namespace even as root");
   diff_cmd->add_option("-j,--jobs", diff_args.jobs, "runs in parallel (default: number of CPUs)")->check(CLI::Range(1, 1024));
   diff_cmd->footer(
       "Exit status of kpath diff: 0 no undeclared difference; 1 a difference the cases' except: entries do not\n"
@@ -472,6 +518,8 @@ int main(int argc, char** argv) {
   auto* doctor_cmd = app.add_subcommand("doctor", "print the environment and try the kernel features cases need");
   doctor_cmd->add_option("--iptables", doctor_iptables, "iptables variant to try: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
+  bool doctor_rootless = false;
+  doctor_cmd->add_flag("--rootless", doctor_rootless, "try the features inside a user namespace even as root");
 
   if (auto bad = unknown_command(argc, argv, app)) {
     std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, diff, mutate, doctor, cleanup; see kpath --help)\n",
@@ -492,7 +540,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return run(args);
     if (*diff_cmd) return diff(diff_args);
     if (*mutate_cmd) return mutate(mutate_args);
-    if (*doctor_cmd) return doctor(doctor_iptables);
+    if (*doctor_cmd) return doctor(doctor_iptables, doctor_rootless);
     if (*cleanup_cmd) {
       std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(harness::cleanup_pinned())).c_str());
       return 0;

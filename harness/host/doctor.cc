@@ -18,6 +18,7 @@
 #include "netns/netfilter.h"
 #include "netns/netlink.h"
 #include "netns/privileges.h"
+#include "netns/user_namespace.h"
 #include "netns/process.h"
 
 namespace harness {
@@ -223,6 +224,40 @@ std::string format_doctor(const Fingerprint& fp, const FeatureReport& report, co
     std::string state = f.ok ? "ok" : fmt::format("missing ({})", f.reason);
     out += fmt::format("  {:<28} {}{}\n", f.name, state, !f.ok && !is_needed ? "  [no bundled case needs it]" : "");
   }
+  return out;
+}
+
+RootlessReadiness rootless_readiness() {
+  RootlessReadiness r;
+  r.blockers = netns::user_namespace_blockers();
+  r.missing_modules = netns::missing_modules();
+  r.in_user_namespace = netns::in_user_namespace();
+  return r;
+}
+
+std::string format_rootless(const RootlessReadiness& r, bool as_root) {
+  std::string out = "Rootless readiness (kpath run without root, inside a user namespace):\n";
+  if (r.blockers.empty()) {
+    out += fmt::format("  {:<28} {}\n", "user namespaces", "allowed");
+  } else {
+    for (const auto& b : r.blockers) out += fmt::format("  {:<28} blocked: {}\n", "user namespaces", b);
+  }
+  if (r.missing_modules.empty()) {
+    out += fmt::format("  {:<28} {}\n", "kernel modules", "every module kpath uses is loaded or built in");
+  } else {
+    // A user namespace cannot load modules; root loads them once.
+    std::string list;
+    for (const auto& m : r.missing_modules) list += " " + m;
+    out += fmt::format("  {:<28} not loaded:{}\n", "kernel modules", list);
+    out += fmt::format("  {:<28} an administrator runs once: sudo modprobe -a{}\n", "", list);
+  }
+  out += fmt::format("  {:<28} {}\n", "iptables-legacy",
+                     "works inside (its lock file is the sandbox's private /run)");
+  out += fmt::format("  {:<28} {}\n", "mode",
+                     as_root ? "root: kpath runs in the host's namespaces; --rootless chooses a user namespace"
+                             : "not root: kpath run enters a user namespace by itself");
+  out += fmt::format("  {:<28} {}\n", "verdict",
+                     r.ready() ? "ready" : "not ready: see above");
   return out;
 }
 

@@ -66,4 +66,15 @@ FeatureReport probe_features();
 // marks the features the bundled cases need.
 std::string format_doctor(const Fingerprint& fp, const FeatureReport& report, const std::vector<std::string>& needed);
 
+// What rootless mode needs from this machine, found without creating anything.
+struct RootlessReadiness {
+  std::vector<std::string> blockers;         // sysctls that forbid user namespaces
+  std::vector<std::string> missing_modules;  // loadable but not loaded
+  bool in_user_namespace = false;            // already inside one
+  bool ready() const { return blockers.empty() && missing_modules.empty(); }
+};
+
+RootlessReadiness rootless_readiness();
+std::string format_rootless(const RootlessReadiness& r, bool as_root);
+
 }  // namespace harness
