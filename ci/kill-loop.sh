@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SIGKILLs `kpath run` at random moments, N times (default 20): while it builds
 # the topology, installs rules or sends traffic. After every kill nothing of
-# it may be left: no pinned kpath namespace, no process of its process group
-# (installers die with kpath), and the root namespace's links, addresses,
+# it may be left: no pinned kpath namespace, no process it started (the
+# programs it runs on nodes die with their sandbox), and the root namespace's links, addresses,
 # routes and rulesets as they were before the loop. Then one SIGINT: kpath
 # must stop with 130 and still write a JUnit file listing what ran.
 #   ci/kill-loop.sh [N] [CASES...]       (KPATH=path/to/kpath, default build/kpath)
@@ -20,11 +20,13 @@ trap 'rm -rf "$work"' EXIT
 
 now_ms() { date +%s%3N; }
 
-# Starts kpath as the leader of a new session, so pid = process group id and
-# anything it spawned can be found by group after it is gone. Sets $pid (not
-# a $(...) subshell: the shell must stay its parent to wait for it).
+# Starts kpath with a mark in its environment, which every process it starts
+# inherits, so leftovers are found after it is gone (the programs it runs on
+# nodes lead process groups of their own). Sets $pid (not a $(...) subshell:
+# the shell must stay its parent to wait for it).
 start_kpath() {  # args: extra kpath run arguments
-  setsid "$KPATH" run "$@" "${cases[@]}" >"$work/run.out" 2>"$work/run.err" &
+  mark="kpath-kill-loop-$$-$attempts"
+  KPATH_KILL_LOOP_MARK=$mark setsid "$KPATH" run "$@" "${cases[@]}" >"$work/run.out" 2>"$work/run.err" &
   pid=$!
 }
 
@@ -37,7 +39,8 @@ wait_until() {
   done
 }
 
-group_gone() { ! pgrep -g "$1" >/dev/null; }
+marked_pids() { grep -lzx "KPATH_KILL_LOOP_MARK=$mark" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true; }
+marked_gone() { [[ -z $(marked_pids) ]]; }
 no_pins_of() { ! compgen -G "/run/netns/kpath-$1-*" >/dev/null; }
 no_root_veth() { [[ -z $(ip -o link show type veth) ]]; }
 host_as_before() { host_snapshot >"$work/after" && cmp -s "$work/before" "$work/after"; }
@@ -81,7 +84,7 @@ while ((kills < n && attempts < 3 * n)); do
   kills=$((kills + 1))
   moments+=("$delay")
   problems=()
-  wait_until group_gone "$pid" || problems+=("processes left: $(pgrep -g "$pid" -a | tr '\n' ';' || true)")
+  wait_until marked_gone || problems+=("processes left: $(marked_pids | tr '\n' ' ')")
   no_pins_of "$pid" || problems+=("pinned namespaces left under /run/netns")
   ((veths_before > 0)) || no_root_veth || problems+=("veth in the root namespace")
   wait_until host_as_before || problems+=("root namespace changed: $(diff "$work/before" "$work/after" | head -20 || true)")

@@ -48,6 +48,9 @@ std::atomic<bool> g_stop{false};  // the one thing a signal handler may touch
 std::atomic<int> g_signal{0};
 
 void on_signal(int sig) {
+  // The second one: stop at once. Namespaces are fds and sandboxes watch a
+  // pipe, so both go with the process; only --keep's pins stay.
+  if (g_stop.load()) ::_exit(128 + sig);
   g_signal = sig;
   g_stop = true;
 }

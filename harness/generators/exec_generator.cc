@@ -35,7 +35,12 @@ Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, co
   std::string input = model_json(cluster, node).dump(2);
   // Relative paths in the command are relative to the spec's base folder.
   std::string script = base_.empty() ? command_ : "cd " + shell_quote(base_) + " && " + command_;
-  auto r = netns::run_process(node_ns, {"sh", "-c", script}, input, options.install.timeout);
+  netns::ProcessOptions run;
+  run.input = std::move(input);
+  run.timeout = options.install.timeout;
+  run.stop = options.install.stop;
+  auto r = netns::run_process(node_ns, {"sh", "-c", script}, run);
+  if (r.stopped) throw kpath::Error(fmt::format("generator '{}' interrupted", command_));
   const std::string err = r.err.empty() ? "(no message on stderr)" : r.err_tail();
   if (r.timed_out)
     throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed with everything it started): {}",

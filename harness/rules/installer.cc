@@ -140,9 +140,15 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
   // Services: tens of MB); the timeout grows by a second per 256 KiB of it.
   const auto timeout = std::max<std::chrono::milliseconds>(
       options.timeout, std::chrono::seconds(static_cast<int64_t>(rules.text.size() >> 18)));
-  netns::ProcessResult r = netns::run_process(node, argv, rules.text, timeout);
+  netns::ProcessOptions run;
+  run.input = rules.text;
+  run.timeout = timeout;
+  run.stop = options.stop;
+  netns::ProcessResult r = netns::run_process(node, argv, run);
+  if (r.stopped) throw kpath::Error(tool + " interrupted");
   if (r.timed_out)
-    throw kpath::Error(fmt::format("{} did not finish within {} ms", tool, timeout.count()));
+    throw kpath::Error(fmt::format("{} did not finish within {} ms: {}", tool, timeout.count(),
+                                   r.err.empty() ? "(no message on stderr)" : r.err_tail()));
   if (r.exit_code != 0) {
     std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
     throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,

@@ -4,6 +4,7 @@
 // own message and the failing rule line.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ std::string to_string(IptablesVariant v);
 struct InstallOptions {
   IptablesVariant iptables = IptablesVariant::Nft;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // SIGINT/SIGTERM: an installer or generator still running is killed (with
+  // everything it started) within 50 ms; the run then reports "interrupted".
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Prepares what kube-proxy prepares before it restores rules: the nfacct

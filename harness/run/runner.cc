@@ -47,6 +47,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   if (e.http_status != 0)
     spec.http_request = fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",
                                     flow.target.str(), flow.port);
+  spec.stop = options.stop;
   return spec;
 }
 
@@ -117,14 +118,17 @@ class CaseRunner {
   void run() {
     // Generate for every node first: a broken generator or dump costs no topology.
     auto rules = generate_all();
+    if (stopped()) return;
     auto t = Clock::now();
     topo_.emplace(Topology::build(cluster_));
     run_.build = since(t);
+    if (stopped()) return;
     if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id));
 
     t = Clock::now();
     install_all(std::move(rules), /*first=*/true);
     run_.install = since(t);
+    if (stopped()) return;
     counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
     counters_->rebase();
 
@@ -137,12 +141,14 @@ class CaseRunner {
 
     t = Clock::now();
     for (const auto& e : case_.expect) {
-      if (options_.stop && options_.stop->load()) break;
+      if (stopped()) break;
       if (!selected(e)) {
         skip_over(e);
         continue;
       }
-      run_.expectations.push_back(probe(e));
+      ExpectationRun er = probe(e);
+      if (stopped()) break;  // cut short: its verdict would be about the probes that made it
+      run_.expectations.push_back(std::move(er));
       if (run_.expectations.back().check.status != Status::Fail) continue;
       run_.status = Status::Fail;
       if (options_.fail_fast) break;
@@ -174,6 +180,8 @@ class CaseRunner {
     for (auto& h : health_counts_) h.count->store(local_ready_endpoints(cluster_, *h.service, h.node));
   }
 
+  bool stopped() const { return options_.stop && options_.stop->load(); }
+
   std::vector<RuleSet> generate_all() {
     std::vector<RuleSet> rules;
     for (const auto& node : cluster_.nodes) rules.push_back(generator_.generate(cluster_, node.name));
@@ -185,6 +193,7 @@ class CaseRunner {
   // policy another component set to DROP gets it again after each install.
   void install_all(std::vector<RuleSet> rules, bool first) {
     ApplyOptions apply{options_.install, first, options_.coverage};
+    apply.install.stop = options_.stop;
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
       const Node& node = cluster_.nodes[i];
       Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
@@ -293,7 +302,7 @@ class CaseRunner {
     std::vector<ProbeResult> results;
     if (e.probe == ProbeKind::OutOfWindow) {
       auto backend_ns = [&](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
-      for (int i = 0; i < spec.count && Clock::now() < spec.deadline; ++i)
+      for (int i = 0; i < spec.count && Clock::now() < spec.deadline && !stopped(); ++i)
         results.push_back(probe_out_of_window(topo_->ns(er.flow.from_ns), spec, backend_ns));
     } else if (e.affinity_expires) {
       results = probe_affinity_pairs(e, er.flow, spec);
@@ -450,6 +459,15 @@ CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& op
   } catch (const std::exception& err) {
     run.status = Status::Error;
     run.error = fmt::format("internal error: {}", err.what());
+  }
+  // A stop (SIGINT/SIGTERM) kills generators and installers mid-way: what
+  // that broke is the interruption, not an error of the run.
+  // A run stopped before any expectation ran reads as one that never started.
+  if (options.stop && options.stop->load() && (run.status == Status::Error || run.expectations.empty())) {
+    run.status = run.expectations.empty() ? Status::Skip : Status::Pass;
+    for (const auto& e : run.expectations)
+      if (e.check.status == Status::Fail) run.status = Status::Fail;
+    run.error = run.expectations.empty() ? "interrupted" : "";
   }
   run.total = since(start);
   return run;

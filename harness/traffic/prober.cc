@@ -97,18 +97,19 @@ class Engine {
   std::vector<ProbeResult> run() {
     for (size_t s = 0; s < slots_.size() && next_ < spec_.count; ++s) launch(s);
     epoll_event events[128];
-    while (done_ < spec_.count && Clock::now() < spec_.deadline) {
+    while (done_ < spec_.count && open()) {
       int wait_ms = -1;
       if (!deadlines_.empty()) wait_ms = ms_until(deadlines_.front().at);
       if (spec_.deadline != Clock::time_point::max())
         wait_ms = wait_ms < 0 ? ms_until(spec_.deadline) : std::min(wait_ms, ms_until(spec_.deadline));
+      if (spec_.stop) wait_ms = wait_ms < 0 ? kStopTickMs : std::min(wait_ms, kStopTickMs);
       int n = epoll_wait(epoll_.get(), events, 128, wait_ms);
       if (n < 0 && errno != EINTR) kpath::throw_errno("prober: epoll_wait");
       for (int i = 0; i < n; ++i) on_event(events[i].data.u32, events[i].events);
       expire();
     }
     if (done_ == spec_.count) return std::move(results_);
-    // The deadline passed: what is still open is dropped, unjudged.
+    // The deadline passed or a stop came: what is still open is dropped, unjudged.
     std::vector<ProbeResult> finished;
     for (int i = 0; i < spec_.count; ++i)
       if (finished_[i]) finished.push_back(std::move(results_[i]));
@@ -121,6 +122,11 @@ class Engine {
     size_t slot;
     uint32_t generation;
   };
+
+  static constexpr int kStopTickMs = 50;
+
+  // Whether probes may still start and run: before the deadline, no stop.
+  bool open() const { return Clock::now() < spec_.deadline && !(spec_.stop && spec_.stop->load()); }
 
   static int ms_until(Clock::time_point at) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - Clock::now());
@@ -249,7 +255,7 @@ class Engine {
     slot.generation++;
     ++done_;
     if (spec_.progress) spec_.progress->fetch_add(1);
-    if (next_ < spec_.count && Clock::now() < spec_.deadline) launch(s);
+    if (next_ < spec_.count && open()) launch(s);
   }
 
   // Deadlines are pushed in launch order with one timeout, so the queue stays sorted.

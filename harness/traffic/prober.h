@@ -43,10 +43,12 @@ struct ProbeSpec {
   // Many flows in one batch (a sweep): probe i goes to targets[i % size()],
   // and target, port and protocol are unused. Empty: one flow.
   std::vector<ProbeTarget> targets;
+  // SIGINT/SIGTERM: looked at every 50 ms; once set, the probes end as at the deadline.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Runs every probe of spec from namespace `from` and returns one result per
-// probe, in order; at spec.deadline, only the probes that finished.
+// probe, in order; at spec.deadline or a stop, only the probes that finished.
 std::vector<ProbeResult> run_probes(const netns::Namespace& from, const ProbeSpec& spec);
 
 }  // namespace harness

@@ -1,14 +1,19 @@
 // SIGKILL in the middle of a run leaves nothing behind: namespaces are held by
-// fd, installers die with kpath (PDEATHSIG), nothing is pinned without --keep.
+// fd, installers and generators die with kpath (their sandbox watches a pipe
+// only kpath holds), nothing is pinned without --keep. SIGINT and SIGTERM end
+// kpath within 1 s at any point, probes in flight or a hung generator
+// included; a second SIGINT ends it at once.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -117,6 +122,140 @@ TEST(Kill, SigintStopsCleanlyAndStillWritesJunit) {
   EXPECT_EQ(cases, kRuns * kExpectations);
   EXPECT_GE(skipped, kExpectations) << "with one job, at least the last run cannot have started";
   EXPECT_EQ(root.attribute("skipped").as_int(), skipped);
+}
+
+// A load balancer address that drops one client: every probe waits out its
+// 400 ms timeout, 128 at a time (the most probes the loader allows for `dropped`).
+const char* kDroppedCase = R"(apiVersion: kpath/v1
+kind: Case
+name: interrupt-dropped
+cluster:
+  podCIDR: 10.244.0.0/16
+  serviceCIDR: 10.96.0.0/16
+  nodes:
+    - name: node-a
+      ip: 192.168.10.1
+      pods:
+        - {name: web-a, ip: 10.244.0.10, labels: {app: web}, listen: [{port: 8080, protocol: TCP}]}
+  externals:
+    - {name: outsider, ip: 192.168.10.200}
+objects:
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: default}
+    spec:
+      type: LoadBalancer
+      clusterIP: 10.96.10.11
+      selector: {app: web}
+      loadBalancerSourceRanges: [192.168.10.96/28]
+      ports:
+        - {name: http, port: 80, targetPort: 8080, nodePort: 30080, protocol: TCP}
+    status:
+      loadBalancer:
+        ingress: [{ip: 198.51.100.10}]
+expect:
+  - name: the outsider is dropped, many times
+    from: outsider
+    to: 198.51.100.10:80
+    protocol: TCP
+    probes: 192000
+    result: dropped
+)";
+
+class Interrupt : public testing::Test {
+ protected:
+  void SetUp() override {
+    KPATH_REQUIRE_NET_ADMIN();
+    before_ = kpath_test::HostSnapshot::take();
+    case_ = ::testing::TempDir() + "kpath-interrupt-" + std::to_string(getpid()) + ".yaml";
+    std::ofstream(case_) << kDroppedCase;
+    junit_ = ::testing::TempDir() + "kpath-interrupt-" + std::to_string(getpid()) + ".xml";
+    unlink(junit_.c_str());
+  }
+  void TearDown() override {
+    unlink(case_.c_str());
+    unlink(junit_.c_str());
+  }
+
+  // Sockets kpath holds: the probes in flight once it has started probing.
+  static int sockets_of(pid_t pid) {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+      if (std::filesystem::read_symlink(fd.path(), ec).string().rfind("socket:", 0) == 0) ++n;
+    return n;
+  }
+
+  static bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds within) {
+    for (auto end = std::chrono::steady_clock::now() + within; std::chrono::steady_clock::now() < end;
+         std::this_thread::sleep_for(std::chrono::milliseconds(10)))
+      if (condition()) return true;
+    return false;
+  }
+
+  // Sends the signals (one after the other), returns how long kpath took to exit and its status.
+  std::pair<std::chrono::milliseconds, int> interrupt(pid_t pid, std::vector<int> signals) {
+    auto start = std::chrono::steady_clock::now();
+    for (int sig : signals) kill(pid, sig);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return {std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start), status};
+  }
+
+  // Nothing of kpath left: no process it started, no namespace, no pin.
+  void expect_nothing_left(pid_t pid) {
+    EXPECT_TRUE(wait_for([] { return marked_processes().empty(); }, std::chrono::seconds(2)))
+        << "processes left behind";
+    for (int t = 0; t < 100 && !(before_ == kpath_test::HostSnapshot::take()); ++t)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto after = kpath_test::HostSnapshot::take();
+    EXPECT_TRUE(before_ == after) << before_.difference(after);
+    EXPECT_FALSE(std::filesystem::exists("/run/netns/kpath-" + std::to_string(pid) + "-1-node-a"));
+  }
+
+  kpath_test::HostSnapshot before_;
+  std::string case_, junit_;
+};
+
+TEST_F(Interrupt, SigintWithProbesInFlightEndsKpathWithinOneSecond) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    pid_t pid = spawn_kpath({"run", "-g", "kube-iptables", "--junit", junit_, case_});
+    ASSERT_TRUE(wait_for([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)))
+        << "kpath never had its probes in flight";
+    auto [took, status] = interrupt(pid, {sig});
+    EXPECT_LT(took, std::chrono::seconds(1)) << "signal " << sig;
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_file(junit_.c_str())) << "no JUnit after the interruption";
+    auto tc = doc.child("testsuites").child("testsuite").child("testcase");
+    EXPECT_STREQ(tc.child("skipped").attribute("message").value(), "interrupted")
+        << "the cut-short expectation has no verdict";
+    expect_nothing_left(pid);
+  }
+}
+
+TEST_F(Interrupt, SigintWhileAGeneratorHangsEndsKpathAndTheGeneratorWithinOneSecond) {
+  const std::string marker = "1000." + std::to_string(getpid()) + "3";
+  pid_t pid = spawn_kpath({"run", "-g", "exec:sleep " + marker + " & sleep " + marker, case_});
+  ASSERT_TRUE(wait_for([&] { return marked_processes().size() >= 3; }, std::chrono::seconds(60)))
+      << "the generator never started";
+  auto [took, status] = interrupt(pid, {SIGINT});
+  EXPECT_LT(took, std::chrono::seconds(1));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  expect_nothing_left(pid);
+}
+
+TEST_F(Interrupt, SecondSigintEndsKpathAtOnce) {
+  pid_t pid = spawn_kpath({"run", "-g", "kube-iptables", "--junit", junit_, case_});
+  ASSERT_TRUE(wait_for([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)));
+  auto [took, status] = interrupt(pid, {SIGINT, SIGINT});
+  EXPECT_LT(took, std::chrono::seconds(1));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_FALSE(std::filesystem::exists(junit_)) << "the second SIGINT did not skip the reports";
+  expect_nothing_left(pid);
 }
 
 }  // namespace

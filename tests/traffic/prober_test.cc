@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "harness/traffic/echo_server.h"
 #include "harness/traffic/prober.h"
 #include "netns/address.h"
@@ -122,6 +125,30 @@ TEST_F(ProberTest, ConcurrencyIsBoundedAndEveryProbeIsAccounted) {
   auto results = run_probes(client_, s);
   EXPECT_EQ(results.size(), 3000u);
   EXPECT_EQ(std::count_if(results.begin(), results.end(), [](auto& r) { return r.outcome == Outcome::Reply; }), 3000);
+}
+
+// A stop (SIGINT) ends a batch of dropped probes within a tick, each of which
+// would otherwise wait out its timeout: only the finished ones come back.
+TEST_F(ProberTest, StopEndsProbesInFlightAtOnce) {
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"}, nft_input_rule("tcp dport 8080 drop"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = spec("198.18.0.2", 8080, Protocol::TCP, 1000000);
+  s.timeout = std::chrono::milliseconds(400);
+  s.concurrency = 128;
+  std::atomic<bool> stop{false};
+  s.stop = &stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    stop = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto results = run_probes(client_, s);
+  auto took = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  EXPECT_LT(took, std::chrono::milliseconds(1300));
+  EXPECT_GT(results.size(), 0u) << "the probes that timed out before the stop are kept";
+  EXPECT_LT(results.size(), 1000u);
+  for (const auto& p : results) EXPECT_EQ(p.outcome, Outcome::Timeout);
 }
 
 }  // namespace
