@@ -97,7 +97,7 @@ class Engine {
   std::vector<ProbeResult> run() {
     for (size_t s = 0; s < slots_.size() && next_ < spec_.count; ++s) launch(s);
     epoll_event events[128];
-    while (done_ < spec_.count && open()) {
+    while (done_ < spec_.count && may_probe()) {
       int wait_ms = -1;
       if (!deadlines_.empty()) wait_ms = ms_until(deadlines_.front().at);
       if (spec_.deadline != Clock::time_point::max())
@@ -126,7 +126,7 @@ class Engine {
   static constexpr int kStopTickMs = 50;
 
   // Whether probes may still start and run: before the deadline, no stop.
-  bool open() const { return Clock::now() < spec_.deadline && !(spec_.stop && spec_.stop->load()); }
+  bool may_probe() const { return Clock::now() < spec_.deadline && !(spec_.stop && spec_.stop->load()); }
 
   static int ms_until(Clock::time_point at) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - Clock::now());
@@ -255,7 +255,7 @@ class Engine {
     slot.generation++;
     ++done_;
     if (spec_.progress) spec_.progress->fetch_add(1);
-    if (next_ < spec_.count && open()) launch(s);
+    if (next_ < spec_.count && may_probe()) launch(s);
   }
 
   // Deadlines are pushed in launch order with one timeout, so the queue stays sorted.
