@@ -178,7 +178,7 @@ TEST(Keep, OnATerminalPodsAnswerUntilEnterAndCleanupSparesTheRunningKpath) {
   ASSERT_TRUE(waiting.started());
   ASSERT_TRUE(waiting.read_until("Press Enter", std::chrono::seconds(120))) << waiting.out();
   auto live = printed_pins(waiting.out());
-  ASSERT_EQ(live.size(), 5u) << waiting.out();
+  ASSERT_EQ(live.size(), 6u) << waiting.out();
 
   // Every printed name is what `ip netns exec` takes, the long pod's too.
   std::string client, long_pod;
@@ -202,7 +202,7 @@ TEST(Keep, OnATerminalPodsAnswerUntilEnterAndCleanupSparesTheRunningKpath) {
   std::string done = shell(kKpath + " run --keep -j1 -g kube-iptables " + kSeed + " </dev/null", &rc);
   ASSERT_EQ(rc, 0) << done;
   auto finished = printed_pins(done);
-  ASSERT_EQ(finished.size(), 5u) << done;
+  ASSERT_EQ(finished.size(), 6u) << done;
 
   std::string cleaned = shell(kKpath + " cleanup", &rc);
   EXPECT_EQ(rc, 0) << cleaned;
