@@ -15,6 +15,7 @@
 #include "harness/run/mutate.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/host_process.h"
 #include "support/privileges.h"
 
 namespace harness {
@@ -132,7 +133,7 @@ TEST(PlanMutants, TheSameRuleInTwoRunsIsOneMutantWithBothSites) {
 
 netns::ProcessResult kpath(std::vector<std::string> args) {
   args.insert(args.begin(), KPATH_BINARY);
-  return netns::run_process(netns::Namespace::current(), args, {}, std::chrono::seconds(300));
+  return kpath_test::run_on_host(netns::Namespace::current(), args, {}, std::chrono::seconds(300));
 }
 
 TEST(MutateCommand, ListsMutantsWithoutRunning) {
