@@ -182,6 +182,7 @@ ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& a
   spec.argv = resolved(argv, what);
   spec.env = environment({});
   spec.isolation = options.isolation;
+  spec.workdir = options.workdir;
   Pipe in = make_pipe(what), out = make_pipe(what), err = make_pipe(what);
   spec.stdio = {in.read.get(), out.write.get(), err.write.get()};
 

@@ -34,6 +34,7 @@ struct ProcessOptions {
   // Looked at every 50 ms: once true the sandbox is killed and the result is `stopped`.
   const std::atomic<bool>* stop = nullptr;
   Isolation isolation = Isolation::kSandbox;
+  std::string workdir;  // "" = inherit; under /tmp or /run it stays visible in the sandbox
 };
 
 // Runs argv[0] (searched in PATH) in a sandbox on ns; collects stdout and
@@ -49,7 +50,7 @@ ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& a
 struct DaemonOptions {
   std::vector<std::string> env;  // extra NAME=VALUE (replacing kpath's own of that NAME)
   std::string log_path;          // stdout+stderr appended here (created 0644)
-  std::string workdir;           // "" = inherit; must be visible in the sandbox (not under /tmp or /run)
+  std::string workdir;           // "" = inherit; under /tmp or /run it stays visible in the sandbox
 };
 
 // A long-running program in a sandbox on a node (a proxy under test). Stdin is

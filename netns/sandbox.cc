@@ -7,10 +7,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -54,6 +56,7 @@ enum Step : int32_t {
   kStepProcSysNet,
   kStepTmp,
   kStepRun,
+  kStepKeep,
   kStepFork,
   kStepChdir,
   kStepExec,
@@ -66,6 +69,11 @@ struct SetupReport {
 
 // Everything the child needs, prepared by the parent before the clone (the
 // child reads its own copy of this memory).
+// Host paths directly under /tmp or /run that stay visible in the sandbox: the
+// program's working directory, kpath's own and the program itself may live in
+// /tmp (a case in a clean clone under /tmp). At most this many.
+constexpr int kMaxKept = 4;
+
 struct ChildPlan {
   const char* path;
   char* const* argv;
@@ -74,6 +82,8 @@ struct ChildPlan {
   int source_fds[kFirstFree];  // kpath's fds that become 0..6 (-1: none)
   bool sandbox;
   pid_t parent;
+  const char* kept[kMaxKept];  // "/tmp/NAME" or "/run/NAME"; null: unused
+  bool keep_tmp, keep_run;     // the host's whole /tmp or /run (a workdir of /tmp itself)
 };
 
 [[noreturn]] void fail(Step step) {
@@ -130,7 +140,30 @@ void rebind(Step step, const char* path, bool read_only) {
 
 // The mount namespace of the sandbox (see sandbox.h). Nothing here propagates
 // to the host: / turns private first.
-void mount_sandbox() {
+// Binds the host's path (held by fd since before the tmpfs covered it) onto a
+// fresh mount point of the same name in the sandbox's tmpfs.
+void bind_kept(int fd, const char* path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) fail(kStepKeep);
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(path, 0755) != 0 && errno != EEXIST) fail(kStepKeep);
+  } else {
+    int made = ::open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (made < 0) fail(kStepKeep);
+    ::close(made);
+  }
+  char source[32] = "/proc/self/fd/";  // the new proc: this process is in it
+  char digits[12];
+  int n = 0;
+  for (int v = fd; v > 0 || n == 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  char* out = source + 14;
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+  must_mount(kStepKeep, source, path, nullptr, MS_BIND | MS_REC, nullptr);
+  ::close(fd);
+}
+
+void mount_sandbox(const ChildPlan& plan) {
   constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   must_mount(kStepPrivate, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
   // The sysfs of the network namespace this process is in (set before), as
@@ -146,8 +179,13 @@ void mount_sandbox() {
   must_mount(kStepProc, "proc", "/proc", "proc", kSafe, nullptr);
   rebind(kStepProcSys, "/proc/sys", true);
   rebind(kStepProcSysNet, "/proc/sys/net", false);
-  must_mount(kStepTmp, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  must_mount(kStepRun, "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  int kept_fds[kMaxKept];
+  for (int i = 0; i < kMaxKept; ++i)
+    kept_fds[i] = plan.kept[i] ? ::open(plan.kept[i], O_PATH | O_CLOEXEC) : -1;
+  if (!plan.keep_tmp) must_mount(kStepTmp, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  if (!plan.keep_run) must_mount(kStepRun, "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  for (int i = 0; i < kMaxKept; ++i)
+    if (kept_fds[i] >= 0) bind_kept(kept_fds[i], plan.kept[i]);
 }
 
 // clone3 used as fork: returns 0 in the child. pidfd may be null.
@@ -205,7 +243,7 @@ pid_t raw_fork(uint64_t flags, int* pidfd) {
   if (::setsid() < 0) fail(kStepSession);  // Ctrl-C on kpath's terminal is kpath's alone
   if (::setns(kNetnsFd, CLONE_NEWNET) != 0) fail(kStepSetns);
   ::close(kNetnsFd);
-  mount_sandbox();
+  mount_sandbox(plan);
   pid_t program = raw_fork(0, nullptr);
   if (program < 0) fail(kStepFork);
   if (program == 0) {
@@ -250,6 +288,7 @@ const char* step_text(int32_t step) {
     case kStepProcSysNet: return "make /proc/sys/net writable";
     case kStepTmp: return "mount tmpfs on /tmp";
     case kStepRun: return "mount tmpfs on /run";
+    case kStepKeep: return "keep the working directory under /tmp or /run visible";
     case kStepFork: return "fork the program";
     case kStepChdir: return "change to the working directory";
     case kStepExec: return "exec";
@@ -297,6 +336,39 @@ bool pidfd_readable(int fd, int timeout_ms) {
   return n > 0;
 }
 
+// The entry directly under /tmp or /run that holds path ("/tmp/x/y" ->
+// "/tmp/x"); "/tmp" for /tmp itself; "" elsewhere or for a relative path.
+std::string private_root_entry(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path[0] != '/') return "";
+  auto parts = fs::path(path).lexically_normal();
+  auto it = parts.begin();
+  if (it == parts.end() || ++it == parts.end()) return "";
+  if (*it != "tmp" && *it != "run") return "";
+  auto top = "/" + it->string();
+  return ++it == parts.end() || it->empty() ? top : top + "/" + it->string();
+}
+
+// What of the host's /tmp and /run the sandbox keeps (see ChildPlan::kept).
+struct Kept {
+  std::vector<std::string> entries;
+  bool tmp = false, run = false;
+};
+
+Kept kept_entries(const SandboxSpec& spec) {
+  Kept kept;
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  for (const std::string* path : std::initializer_list<const std::string*>{&spec.workdir, &cwd, &spec.argv[0]}) {
+    std::string entry = private_root_entry(*path);
+    if (entry == "/tmp") kept.tmp = true;
+    else if (entry == "/run") kept.run = true;
+    else if (!entry.empty() && std::find(kept.entries.begin(), kept.entries.end(), entry) == kept.entries.end())
+      kept.entries.push_back(entry);
+  }
+  return kept;
+}
+
 }  // namespace
 
 Sandbox Sandbox::start(const Namespace& ns, const SandboxSpec& spec) {
@@ -319,6 +391,11 @@ Sandbox Sandbox::start(const Namespace& ns, const SandboxSpec& spec) {
   plan.source_fds[kNetnsFd] = ns.fd();
   plan.sandbox = sandbox;
   plan.parent = ::getpid();
+  const Kept kept = kept_entries(spec);
+  static_assert(kMaxKept >= 3, "workdir, kpath's directory and the program");
+  for (size_t i = 0; i < kept.entries.size(); ++i) plan.kept[i] = kept.entries[i].c_str();
+  plan.keep_tmp = kept.tmp;
+  plan.keep_run = kept.run;
 
   int pidfd = -1;
   // UTS and IPC too: `hostname` or SysV IPC in a program must not reach the host.

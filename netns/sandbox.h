@@ -3,7 +3,9 @@
 // namespace: / is made private, /sys is a fresh sysfs of the node's network
 // namespace (read-only except the network devices, as `ip netns exec` mounts it
 // but narrower), /proc is a fresh proc of the new PID namespace (read-only
-// /proc/sys except /proc/sys/net), /tmp and /run are empty tmpfs. The init
+// /proc/sys except /proc/sys/net), /tmp and /run are empty tmpfs except for
+// the host's entries there that hold the working directory, kpath's own
+// directory or the program (so a case in /tmp/clone/cases still works). The init
 // forks the program into its own process group, forwards SIGTERM/SIGINT/SIGHUP
 // to everything in the sandbox and exits when the program exits; its exit ends
 // every other process of the PID namespace (the kernel's rule for a PID

@@ -10,16 +10,6 @@
 
 namespace harness {
 
-namespace {
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-}  // namespace
-
 RuleBackend classify_rules(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
@@ -33,13 +23,12 @@ RuleBackend classify_rules(const std::string& text) {
 Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
                              RuleSet, const ApplyOptions& options) const {
   std::string input = model_json(cluster, node).dump(2);
-  // Relative paths in the command are relative to the spec's base folder.
-  std::string script = base_.empty() ? command_ : "cd " + shell_quote(base_) + " && " + command_;
   netns::ProcessOptions run;
+  run.workdir = base_;  // relative paths in the command are relative to the spec's base folder
   run.input = std::move(input);
   run.timeout = options.install.timeout;
   run.stop = options.install.stop;
-  auto r = netns::run_process(node_ns, {"sh", "-c", script}, run);
+  auto r = netns::run_process(node_ns, {"sh", "-c", command_}, run);
   if (r.stopped) throw kpath::Error(fmt::format("generator '{}' interrupted", command_));
   const std::string err = r.err.empty() ? "(no message on stderr)" : r.err_tail();
   if (r.timed_out)

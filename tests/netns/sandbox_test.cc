@@ -190,6 +190,34 @@ TEST_F(Sandbox, TmpAndRunArePrivate) {
   EXPECT_FALSE(fs::exists("/run/mine"));
 }
 
+TEST_F(Sandbox, AWorkingDirectoryUnderTmpStaysVisible) {
+  const std::string dir = "/tmp/kpath-sandbox-workdir-" + std::to_string(getpid());
+  const std::string other = "/tmp/kpath-sandbox-other-" + std::to_string(getpid());
+  fs::create_directories(dir + "/cases");
+  std::ofstream(dir + "/gen.sh") << "echo generated\n";
+  std::ofstream(other) << "x";
+  netns::ProcessOptions options;
+  options.workdir = dir + "/cases";
+  auto r = netns::run_process(ns_, {"sh", "-c", "pwd; sh ../gen.sh; test -e " + other + " || echo other-hidden; "
+                                    "touch ../made && stat -f -c %T /run"}, options);
+  bool made = fs::exists(dir + "/made");
+  fs::remove_all(dir);
+  fs::remove(other);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, dir + "/cases\ngenerated\nother-hidden\ntmpfs\n");
+  EXPECT_TRUE(made) << "the kept directory is the host's, not a copy";
+}
+
+TEST_F(Sandbox, AProgramUnderTmpRuns) {
+  const std::string program = "/tmp/kpath-sandbox-program-" + std::to_string(getpid());
+  std::ofstream(program) << "#!/bin/sh\necho ran\n";
+  fs::permissions(program, fs::perms::owner_all);
+  auto r = netns::run_process(ns_, {program});
+  fs::remove(program);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ran\n");
+}
+
 // Every writable /proc/sys setting outside net/ (counters such as file-nr are
 // read-only; ns_last_pid moves with every fork on the host).
 std::map<std::string, std::string> host_sysctls() {
