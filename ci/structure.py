@@ -19,7 +19,7 @@ LAYERS = {
     "harness/model": ["base"],
     "harness/cases": ["harness/model"],
     "harness/rules": ["harness/model", "netns"],
-    "harness/generators": ["harness/rules"],
+    "harness/generators": ["harness/rules", "harness/apiserver"],
     "harness/topology": ["harness/model", "netns"],
     "harness/traffic": ["harness/model", "netns"],
     "harness/apiserver": ["harness/model", "netns"],

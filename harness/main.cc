@@ -74,6 +74,8 @@ struct RunArgs {
   int jobs = 0;
   bool allow_skip = false;
   bool rootless = false;
+  std::string artifacts;
+  double converge_timeout = 60;
 };
 
 // Rootless mode, when asked for or when kpath may not build namespaces in the
@@ -123,6 +125,8 @@ harness::RunOptions run_options(const RunArgs& args) {
   options.run_id = std::to_string(getpid());
   options.stop = &g_stop;
   options.expectation_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.expectation_timeout * 1000));
+  options.artifacts_dir = args.artifacts;
+  options.converge_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.converge_timeout * 1000));
   return options;
 }
 
@@ -440,7 +444,8 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
   run_cmd->add_option("paths", args.paths, "case files or folders");
   run_cmd->add_option("-g,--generator", args.generators,
-                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND, options as KIND,mode=iptables:ARG (repeatable)")
+                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND | proxy:COMMAND, options as "
+                      "KIND,mode=iptables,version=1.20.2:ARG (repeatable)")
       ->allow_extra_args(false);  // parsed (and checked) by GeneratorSpec::parse
   run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
   run_cmd->add_option("--json", args.json, "write every run and expectation as JSON (schema kpath.report/v1) to FILE");
@@ -468,6 +473,10 @@ int main(int argc, char** argv) {
                     "print the distribution assertions and the run's combined false-failure rate first");
   run_cmd->add_flag("--allow-skip", args.allow_skip,
                     "under CI=true, a skipped run (missing kernel feature) does not fail the run");
+  run_cmd->add_option("--artifacts", args.artifacts, "keep each running proxy's log under DIR/CASE/GENERATOR/NODE.log");
+  run_cmd->add_option("--converge-timeout", args.converge_timeout,
+                      "a proxy: generator whose rules have not settled after SECONDS is an ERROR (default 60)")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_flag("--strict", args.strict, "treat case-file warnings as errors: such a case does not run");
   run_cmd->add_flag("--rootless", args.rootless,
                     "run inside a new user namespace even as root (the default without CAP_NET_ADMIN)");

@@ -9,6 +9,7 @@
 #include "harness/cases/document_checks.h"
 #include "harness/cases/manifest_files.h"
 #include "harness/cases/sections.h"
+#include "harness/model/proxy_features.h"
 #include "harness/model/ruleset_text.h"
 
 namespace harness {
@@ -100,11 +101,27 @@ GeneratorSpec generator_spec(const Reader& r, const YAML::Node& n, const std::st
   return spec;
 }
 
+// `requires:`: proxy features by the names of the one table (proxy_features.h).
+std::vector<std::string> required_features(const Reader& r, const YAML::Node& n) {
+  std::vector<std::string> out;
+  for (const auto& item : list(r, n, "'requires'")) {
+    std::string name = text(r, item, "a 'requires' entry");
+    if (!find_proxy_feature(name)) {
+      std::string known;
+      for (const auto& f : proxy_features()) known += (known.empty() ? "" : ", ") + std::string(f.name);
+      r.fail(item, "unknown proxy feature '" + name + "' in 'requires' (known: " + known + ")");
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) r.fail(item, "'" + name + "' appears twice in 'requires'");
+    out.push_back(name);
+  }
+  return out;
+}
+
 Case build(const std::string& source, const std::string& file) {
   Reader r(file);
   YAML::Node root = load_document(r, source);
   MapReader m(r, root, "case", {"apiVersion", "kind", "name", "description", "behaviour", "generator",
-                                "generators", "proxy", "cluster", "objects", "objectsFrom", "expect"});
+                                "generators", "requires", "proxy", "cluster", "objects", "objectsFrom", "expect"});
   choice(r, m.need("apiVersion"), "'apiVersion'", {"kpath/v1"});
   choice(r, m.need("kind"), "'kind'", {"Case"});
   Case c;
@@ -124,6 +141,7 @@ Case build(const std::string& source, const std::string& file) {
                                    "against the built-in generators");
     for (const auto& g : specs) c.generators.push_back(generator_spec(r, g, "'generators' entry"));
   }
+  if (m.has("requires")) c.required_features = required_features(r, m.need("requires"));
   AddressBook book;
   read_cluster(r, m.need("cluster"), c.cluster, book);
   read_proxy(r, m.get("proxy"), c.cluster);

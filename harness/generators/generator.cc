@@ -15,6 +15,10 @@ Applied Generator::apply(const Cluster&, const std::string&, const netns::Namesp
   return install_node_rules(node_ns, std::move(rules), options);
 }
 
+std::unique_ptr<LiveGenerator> Generator::start(const Cluster&, const NamespaceOf&, const StartOptions&) const {
+  return nullptr;
+}
+
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {
   switch (mode) {
     case ProxyMode::None: return {};

@@ -3,6 +3,9 @@
 // from a GeneratorSpec.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,42 @@ struct ApplyOptions {
 struct Applied {
   RuleSet rules;
   std::vector<std::string> additions;
+};
+
+// How long one model change took to show on the nodes, and how kpath saw it.
+struct Convergence {
+  std::chrono::microseconds elapsed{0};
+  // "rules stable": the ruleset changed and then held still; "rules unchanged":
+  // it did not change within the quiet bound (the change needed no new rules).
+  std::string how;
+};
+
+// What a generator that keeps programs running is given at the start of a run.
+struct StartOptions {
+  InstallOptions install;  // the iptables variant (for reading a node's rules) and the installer timeout
+  std::chrono::milliseconds converge_timeout{std::chrono::seconds(60)};
+  std::string scratch_root = "/var/tmp";  // a per-run scratch directory is made under it
+};
+
+// A node or pod namespace by name (the topology's), for generators that need more than a node's.
+using NamespaceOf = std::function<const netns::Namespace&(const std::string& name)>;
+
+// A generator's programs kept running through one run (proxy:): started once
+// the topology and kpath's own preparations are there, told of every model
+// change, stopped when it is destroyed, which the runner does before the
+// topology goes. Every wait is bounded: kpath::Error when a node does not
+// converge.
+class LiveGenerator {
+ public:
+  virtual ~LiveGenerator() = default;
+  // Waits until every node has programmed the model it was started with.
+  virtual Convergence converge() = 0;
+  // Delivers a new model (as watch events, not a restart) and waits until every node has programmed it.
+  virtual Convergence changed(const Cluster& cluster) = 0;
+  // The tail of each node's program log, for a failure or an ERROR.
+  virtual std::string log_tails() const = 0;
+  // Copies the logs into dir (created); returns the files written.
+  virtual std::vector<std::string> keep_logs(const std::string& dir) const = 0;
 };
 
 class Generator {
@@ -58,6 +97,12 @@ class Generator {
   // generator that programs the node itself overrides this.
   virtual Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
                         RuleSet rules, const ApplyOptions& options) const;
+
+  // A generator that is a long-running program starts it on every node here,
+  // after the first apply(); endpoint changes then go to the returned object
+  // instead of apply(). nullptr (the default): a rule writer, applied at every sync.
+  virtual std::unique_ptr<LiveGenerator> start(const Cluster& cluster, const NamespaceOf& ns,
+                                               const StartOptions& options) const;
 };
 
 // The kernel features kube-proxy's rules need in a mode, for this cluster.

@@ -3,6 +3,7 @@
 #include "harness/generators/exec_generator.h"
 #include "harness/generators/kube_iptables.h"
 #include "harness/generators/kube_nftables.h"
+#include "harness/generators/proxy_generator.h"
 #include "harness/generators/ruleset_file.h"
 
 namespace harness {
@@ -17,6 +18,7 @@ std::unique_ptr<Generator> make_generator(const GeneratorSpec& spec) {
     case GeneratorSpec::Kind::KubeNftables: return std::make_unique<KubeNftablesGenerator>();
     case GeneratorSpec::Kind::Ruleset: return std::make_unique<RulesetFileGenerator>(spec);
     case GeneratorSpec::Kind::Exec: return std::make_unique<ExecGenerator>(spec.argument, spec.base, spec.mode);
+    case GeneratorSpec::Kind::Proxy: return std::make_unique<ProxyGenerator>(spec.argument, spec.base, spec.mode);
   }
   return nullptr;
 }

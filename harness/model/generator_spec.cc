@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "harness/model/proxy_features.h"
 
 namespace harness {
 
@@ -24,6 +25,7 @@ constexpr KindInfo kKinds[] = {
     {"kube-nftables", GeneratorSpec::Kind::KubeNftables, ProxyMode::Nftables, false},
     {"ruleset", GeneratorSpec::Kind::Ruleset, ProxyMode::None, true},
     {"exec", GeneratorSpec::Kind::Exec, ProxyMode::None, true},
+    {"proxy", GeneratorSpec::Kind::Proxy, ProxyMode::None, true},
 };
 
 const KindInfo& info(GeneratorSpec::Kind kind) {
@@ -55,13 +57,17 @@ void apply_option(GeneratorSpec& spec, const KindInfo& kind, std::string_view te
   if (key == "mode" && !value.empty()) {
     if (!kind.takes_argument) reject(text, std::string(kind.word) + " implements " + to_string(kind.mode) + " mode already");
     spec.mode = parse_mode(text, value);
+  } else if (key == "version" && (spec.kind == GeneratorSpec::Kind::Exec || spec.kind == GeneratorSpec::Kind::Proxy)) {
+    if (!parse_version(value)) reject(text, "version must be MAJOR.MINOR[.PATCH], got '" + std::string(value) + "'");
+    spec.version = std::string(value);
   } else if (key == "port-names" && spec.kind == GeneratorSpec::Kind::KubeIptables) {
     if (value != "pre-1.19" && value != "current")
       reject(text, "port-names must be current or pre-1.19, got '" + std::string(value) + "'");
     spec.pre_1_19_port_names = value == "pre-1.19";
   } else {
     reject(text, "unknown option '" + std::string(option) +
-                     "' (options: mode=iptables|nftables|none; kube-iptables: port-names=pre-1.19)");
+                     "' (options: mode=iptables|nftables|none; exec, proxy: version=1.20.2; "
+                     "kube-iptables: port-names=pre-1.19)");
   }
 }
 
@@ -77,7 +83,7 @@ std::string to_string(ProxyMode m) {
 }
 
 std::string generator_forms() {
-  return "expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND, with options as "
+  return "expected kube-iptables, kube-nftables, ruleset:PATH, exec:COMMAND or proxy:COMMAND, with options as "
          "KIND,mode=iptables:ARGUMENT";
 }
 
@@ -92,7 +98,7 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
     if (word == k.word) kind = &k;
   if (!kind) reject(text, "unknown generator kind '" + std::string(word) + "'");
   if (kind->takes_argument && argument.empty())
-    reject(text, std::string(kind->word) + " needs " + (kind->kind == Kind::Exec ? "a command" : "a path") + " after the colon");
+    reject(text, std::string(kind->word) + " needs " + (kind->kind == Kind::Ruleset ? "a path" : "a command") + " after the colon");
   if (!kind->takes_argument && colon != std::string_view::npos)
     reject(text, std::string(kind->word) + " takes no argument");
 
@@ -169,6 +175,7 @@ std::string GeneratorSpec::name() const {
       return out;
     }
     case Kind::Exec: return "exec:" + argument;
+    case Kind::Proxy: return "proxy:" + argument;
   }
   return "?";
 }
@@ -177,6 +184,7 @@ std::string GeneratorSpec::str() const {
   const KindInfo& k = info(kind);
   if (!k.takes_argument) return std::string(k.word) + (pre_1_19_port_names ? ",port-names=pre-1.19" : "");
   std::string options = mode == k.mode ? "" : ",mode=" + to_string(mode);
+  if (!version.empty()) options += ",version=" + version;
   return k.word + options + ":" + argument;
 }
 

@@ -7,6 +7,8 @@
 //   ruleset:FOLDER                         one dump per node: FOLDER/NODE.* for each node
 //   ruleset:NODE=PATH,NODE=PATH            one dump per node, named
 //   exec:COMMAND                           a program run on each node at every sync
+//   proxy:COMMAND                          a proxy daemon started once per node, watching
+//                                          kpath's API server (docs/proxies.md)
 //   KIND,OPTION=VALUE,...:ARGUMENT         options before the colon, e.g.
 //                                          exec,mode=iptables:./my-generator
 //
@@ -14,7 +16,9 @@
 // generator implements (built-ins imply theirs); `except:` verdicts and the
 // kernel features a run needs follow from it. kube-iptables takes
 // port-names=pre-1.19: chain names and comments of an unnamed Service port as
-// kube-proxy wrote them before 1.19 ("ns/name:" with the colon).
+// kube-proxy wrote them before 1.19 ("ns/name:" with the colon). exec and
+// proxy take version=X.Y[.Z]: the kube-proxy version whose features the
+// program implements; a case that `requires:` a later feature is skipped.
 //
 // Relative paths resolve against one base: the folder of the case file the
 // spec is written in, or the current directory for --generator. A ruleset
@@ -32,7 +36,7 @@ enum class ProxyMode { None, Iptables, Nftables };
 std::string to_string(ProxyMode m);  // "none", "iptables", "nftables"
 
 struct GeneratorSpec {
-  enum class Kind { KubeIptables, KubeNftables, Ruleset, Exec };
+  enum class Kind { KubeIptables, KubeNftables, Ruleset, Exec, Proxy };
 
   Kind kind = Kind::KubeIptables;
   ProxyMode mode = ProxyMode::Iptables;
@@ -42,12 +46,13 @@ struct GeneratorSpec {
   // ruleset:NODE=PATH,...: each node's dump (paths resolved); empty for the
   // other forms.
   std::vector<std::pair<std::string, std::string>> node_dumps;
+  std::string version;  // exec/proxy,version=1.20.2; empty: implements every feature
 
   // Throws kpath::Error with a message that says what is accepted.
   static GeneratorSpec parse(std::string_view text, const std::string& base);
 
   // For reports and `except:` keys: the built-in's name, "ruleset:FILE" with
-  // the dump's file name only, or "exec:COMMAND".
+  // the dump's file name only, "exec:COMMAND" or "proxy:COMMAND".
   std::string name() const;
   // The spec that selects this generator again from `base` (paths resolved).
   std::string str() const;

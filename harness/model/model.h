@@ -363,6 +363,9 @@ struct Case {
   std::string file;
   std::optional<GeneratorSpec> generator;  // pinned ("ruleset:PATH"): the case runs only against it
   std::vector<GeneratorSpec> generators;   // generators the case runs against; empty: the built-ins
+  // Proxy features the case needs (proxy_features.h), by name; a generator
+  // declaring an older kube-proxy version skips it.
+  std::vector<std::string> required_features;  // the `requires:` key
   Cluster cluster;
   std::vector<Expectation> expect;
   std::vector<Warning> warnings;  // in file order

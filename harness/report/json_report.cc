@@ -92,6 +92,9 @@ json expectation(const PlannedExpectation& pe, const CaseRun& run) {
 json run_json(const CaseRun& run) {
   json expectations = json::array();
   for (const auto& pe : planned_expectations(run)) expectations.push_back(expectation(pe, run));
+  json convergence = json::array();
+  for (const auto& c : run.convergence)
+    convergence.push_back({{"change", c.change}, {"seconds", seconds(c.elapsed)}, {"how", c.how}});
   return {{"case", run.case_name},
           {"file", run.file},
           {"behaviour", run.behaviour},
@@ -104,6 +107,8 @@ json run_json(const CaseRun& run) {
           {"timings_s",
            {{"build", seconds(run.build)}, {"install", seconds(run.install)}, {"traffic", seconds(run.traffic)},
             {"total", seconds(run.total)}}},
+          {"convergence", convergence},
+          {"artifacts", run.artifacts},
           {"expectations", expectations}};
 }
 

@@ -152,6 +152,7 @@ std::string summary(const Report& report, bool verbose) {
   for (const auto& run : report.runs)
     for (const auto& a : run.additions) added += fmt::format("  {} ({}): {}\n", run.case_name, run.generator, a);
   if (!added.empty()) out += "\nAdded by kpath, not written by the generator:\n" + added;
+  out += convergence_report(report);
 
   int pass = 0, fail = 0, error = 0, skip = 0;
   for (const auto& run : report.runs) {
@@ -177,6 +178,19 @@ std::string summary(const Report& report, bool verbose) {
   out += fmt::format("\n{} runs, {} probes: {} passed, {} failed, {} errors, {} skipped{}\n", report.runs.size(),
                      report.probes(), pass, fail, error, skip, report.interrupted ? " (interrupted)" : "");
   return kpath::escape_unprintable(out);
+}
+
+std::string convergence_report(const Report& report) {
+  std::string out;
+  for (const auto& run : report.runs) {
+    if (run.convergence.empty() && run.artifacts.empty()) continue;
+    out += fmt::format("  {} ({}):\n", run.case_name, run.generator);
+    for (const auto& c : run.convergence)
+      out += fmt::format("    {:7.3f} s  {} ({})\n", std::chrono::duration<double>(c.elapsed).count(), c.change, c.how);
+    for (const auto& a : run.artifacts) out += fmt::format("    kept {}\n", a);
+  }
+  if (out.empty()) return out;
+  return "\nConvergence of running proxies (event to rules stable):\n" + out;
 }
 
 std::string coverage_report(const Report& report) {

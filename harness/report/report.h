@@ -76,6 +76,9 @@ std::string progress_line(const CaseRun& run, size_t index, size_t total);
 // The table of every expectation run, then details of failures and errors.
 // `verbose`: PASS rows also give the replies per backend.
 std::string summary(const Report& report, bool verbose = false);
+// Per run of a running proxy (proxy:): the convergence time of its start and
+// of each endpoint change, and the logs kept under --artifacts.
+std::string convergence_report(const Report& report);
 // Per run: how many generated rules were hit, and the ones never hit.
 std::string coverage_report(const Report& report);
 void write_file(const std::string& path, const std::string& text);

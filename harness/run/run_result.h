@@ -31,6 +31,14 @@ struct ExpectationRun {
   std::string changes_in_force;
 };
 
+// How long a running proxy (proxy:) took to program the model: at its start
+// and after each before:/during: change, measured as rules-stable time.
+struct ConvergenceRun {
+  std::string change;  // "start", or "before: web-a deleted (expectation NAME)"
+  std::chrono::microseconds elapsed{0};
+  std::string how;  // "rules stable", or "rules unchanged for 3 s"
+};
+
 struct CaseRun {
   std::string case_name;
   std::string behaviour;  // the catalogue entry the case covers, if any
@@ -50,6 +58,10 @@ struct CaseRun {
   // --keep with RunOptions::keep_serving: the run's echo servers, still
   // answering in the pinned pods while this is held.
   std::shared_ptr<EchoServers> serving;
+  // A running proxy's convergence, in order (empty for rule writers).
+  std::vector<ConvergenceRun> convergence;
+  // Files kept under --artifacts (the proxies' logs).
+  std::vector<std::string> artifacts;
   // With coverage: every rule seen on every node, with the packets probes moved through it.
   std::vector<RuleCounter> coverage;
   std::chrono::microseconds build{0}, install{0}, traffic{0}, total{0};

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
 #include <future>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "base/error.h"
 #include "harness/generators/registry.h"
+#include "harness/model/proxy_features.h"
 #include "harness/run/counter_watch.h"
 #include "harness/run/needs.h"
 #include "harness/topology/topology.h"
@@ -115,7 +117,23 @@ class CaseRunner {
   CaseRunner(const Case& c, const Generator& generator, const RunOptions& options, CaseRun& run)
       : case_(c), options_(options), run_(run), cluster_(c.cluster), generator_(generator) {}
 
+  // The run, and on the way out (error or not) a running proxy's logs kept
+  // and, for an error, their tails in its message; the proxies stop before
+  // the topology goes.
   void run() {
+    try {
+      run_steps();
+    } catch (const kpath::Error& e) {
+      if (!live_) throw;
+      std::string tails = live_->log_tails();
+      finish_live();
+      throw kpath::Error(std::string(e.what()) + "\n" + tails);
+    }
+    finish_live();
+  }
+
+ private:
+  void run_steps() {
     // Generate for every node first: a broken generator or dump costs no topology.
     auto rules = generate_all();
     if (stopped()) return;
@@ -127,6 +145,7 @@ class CaseRunner {
 
     t = Clock::now();
     install_all(std::move(rules), /*first=*/true);
+    start_live();
     run_.install = since(t);
     if (stopped()) return;
     counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
@@ -136,7 +155,7 @@ class CaseRunner {
     for (const auto& pod : cluster_.pods)
       for (const auto& port : pod.listen) servers->listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
     for (const auto& [port, protocol] : sink_ports(case_)) servers->listen(topo_->sink(), kSinkBackend, port, protocol);
-    if (!generator_.serves_health_checks()) stand_in_for_health_checks(*servers);
+    if (!live_ && !generator_.serves_health_checks()) stand_in_for_health_checks(*servers);
     servers->start();
 
     t = Clock::now();
@@ -162,7 +181,6 @@ class CaseRunner {
     run_.diagnosis = counters_->trouble();
   }
 
- private:
   // kube-proxy answers a Service's health-check node port on every node; for
   // a rule writer kpath stands in for it, from the endpoints in force.
   void stand_in_for_health_checks(EchoServers& servers) {
@@ -181,6 +199,36 @@ class CaseRunner {
   }
 
   bool stopped() const { return options_.stop && options_.stop->load(); }
+
+  // A generator that runs programs (proxy:) starts them once kpath's own
+  // preparations are on the nodes, then must converge.
+  void start_live() {
+    StartOptions start{options_.install, options_.converge_timeout, options_.scratch_root};
+    live_ = generator_.start(cluster_, [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); },
+                             start);
+    if (!live_) return;
+    Convergence c = live_->converge();
+    run_.convergence.push_back({"start", c.elapsed, c.how});
+  }
+
+  void finish_live() {
+    if (!live_) return;
+    if (!options_.artifacts_dir.empty()) {
+      try {
+        run_.artifacts = live_->keep_logs(artifact_dir());
+      } catch (const std::exception& e) {
+        run_.diagnosis += fmt::format("the proxy logs could not be kept: {}\n", e.what());
+      }
+    }
+    live_.reset();
+  }
+
+  // DIR/<case>/<generator>, the generator's name made a file name.
+  std::string artifact_dir() const {
+    std::string g;
+    for (char c : generator_.name().substr(0, 60)) g += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+    return options_.artifacts_dir + "/" + case_.name + "/" + g;
+  }
 
   std::vector<RuleSet> generate_all() {
     std::vector<RuleSet> rules;
@@ -215,11 +263,21 @@ class CaseRunner {
   // Applies endpoint changes to the model, re-applies every node's rules and,
   // like kube-proxy, deletes the UDP conntrack entries of endpoints that
   // stopped serving (without that a UDP client keeps reaching them).
-  void change_endpoints(const std::vector<EndpointChange>& changes) {
+  // A running proxy gets the new model as watch events and is waited for;
+  // the conntrack entries are then its own job.
+  void change_endpoints(const std::vector<EndpointChange>& changes, const std::string& when = {}) {
     auto serving_before = udp_endpoint_ips();
+    std::string these;
     for (const auto& change : changes) {
       apply_endpoint_change(cluster_, change);
-      in_force_ += fmt::format("{}{} {}", in_force_.empty() ? "" : ", ", change.pod, to_string(change.state));
+      these += fmt::format("{}{} {}", these.empty() ? "" : ", ", change.pod, to_string(change.state));
+    }
+    in_force_ += (in_force_.empty() ? "" : ", ") + these;
+    if (live_) {
+      Convergence c = live_->changed(cluster_);
+      run_.convergence.push_back({when.empty() ? these : when + ": " + these, c.elapsed, c.how});
+      counters_->rebase();
+      return;
     }
     install_all(generate_all(), /*first=*/false);
     update_health_counts();
@@ -254,8 +312,8 @@ class CaseRunner {
   // An expectation left out by --focus/--skip: its endpoint changes still
   // happen, so the ones after it see the cluster they were written for.
   void skip_over(const Expectation& e) {
-    if (!e.before.empty()) change_endpoints(e.before);
-    if (!e.during.empty()) change_endpoints(e.during);
+    if (!e.before.empty()) change_endpoints(e.before, "before '" + e.name + "'");
+    if (!e.during.empty()) change_endpoints(e.during, "during '" + e.name + "'");
   }
 
   // Every front door of the sweep in one batch of probes, judged door by door.
@@ -294,7 +352,7 @@ class CaseRunner {
     ExpectationRun er;
     er.expectation = &e;
     auto t = Clock::now();
-    if (!e.before.empty()) change_endpoints(e.before);
+    if (!e.before.empty()) change_endpoints(e.before, "before '" + e.name + "'");
     er.flow = resolve_flow(cluster_, e);
     Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
     ProbeSpec spec = probe_spec(e, er.flow, want, options_);
@@ -316,7 +374,7 @@ class CaseRunner {
       while (done.load() < spec.count / 3 && future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
       }
       er.counters = counters_->moved(/*name_now=*/true);  // before the re-apply replaces these rules
-      change_endpoints(e.during);
+      change_endpoints(e.during, "during '" + e.name + "'");
       results = future.get();
     }
     er.probes = static_cast<int>(results.size());
@@ -327,7 +385,7 @@ class CaseRunner {
     const int planned = e.affinity_expires ? 2 * spec.count : spec.count;
     if (static_cast<int>(results.size()) < planned) timed_out(er.check, results.size(), planned);
     er.changes_in_force = in_force_;
-    if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er);
+    if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er) + (live_ ? live_->log_tails() : "");
     if (e.probe == ProbeKind::OutOfWindow)
       for (const auto& r : results)
         if (r.outcome == Outcome::Reply) {
@@ -389,6 +447,7 @@ class CaseRunner {
   const Generator& generator_;
   std::optional<Topology> topo_;
   std::optional<CounterWatch> counters_;
+  std::unique_ptr<LiveGenerator> live_;  // after topo_: destroyed first, while the namespaces exist
   std::string in_force_;  // the endpoint changes applied so far
   struct HealthCount {
     const Service* service;
@@ -474,6 +533,14 @@ CaseRun run_case(const Case& c, const Generator& generator, const RunOptions& op
 }
 
 CaseRun run_case(const Case& c, const GeneratorSpec& spec, const RunOptions& options) {
+  // A proxy older than a feature the case requires cannot pass it: a skip, with the reason.
+  if (auto why = missing_proxy_feature(c.required_features, spec.version)) {
+    CaseRun run = new_run(c, spec.name(), spec.mode);
+    if (!options.selected.empty()) run.planned = options.selected;
+    run.status = Status::Skip;
+    run.error = *why;
+    return run;
+  }
   return run_case(c, *make_generator(spec), options);
 }
 

@@ -40,6 +40,12 @@ struct RunOptions {
   // Wall-clock bound on one expectation (endpoint changes and probes); when it
   // passes the probes stop and the expectation fails. Zero: none.
   std::chrono::milliseconds expectation_timeout{0};
+  // --artifacts: a running proxy's logs are copied under DIR/<case>/<generator>/. Empty: not kept.
+  std::string artifacts_dir;
+  // A running proxy (proxy:) that has not converged after this long is an ERROR.
+  std::chrono::milliseconds converge_timeout{std::chrono::seconds(60)};
+  // Where a running proxy's per-run scratch directory is made.
+  std::string scratch_root = "/var/tmp";
   // Kernel features found (kpath doctor); a run needing a missing one is
   // skipped with the reason. nullptr: assume everything is there.
   const FeatureReport* features = nullptr;

@@ -1,0 +1,63 @@
+#include "harness/model/proxy_features.h"
+
+#include <charconv>
+
+namespace harness {
+
+std::string KubeVersion::str() const {
+  std::string s = std::to_string(major) + "." + std::to_string(minor);
+  return patch ? s + "." + std::to_string(patch) : s;
+}
+
+std::optional<KubeVersion> parse_version(std::string_view text) {
+  if (text.starts_with('v')) text.remove_prefix(1);
+  int parts[3] = {0, 0, 0};
+  int n = 0;
+  while (n < 3) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parts[n]);
+    if (ec != std::errc() || end == text.data() || parts[n] < 0) return std::nullopt;
+    ++n;
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    if (text.empty()) break;
+    if (text.front() != '.') return std::nullopt;
+    text.remove_prefix(1);
+  }
+  if (n < 2 || !text.empty()) return std::nullopt;
+  return KubeVersion{parts[0], parts[1], parts[2]};
+}
+
+const std::vector<ProxyFeature>& proxy_features() {
+  // Versions are kube-proxy's: the release whose proxier first implements the
+  // behaviour (KEP feature gates: alpha counts, since a test runs with gates on).
+  static const std::vector<ProxyFeature> table = {
+      {"endpointSlices", {1, 19, 0}, "reads EndpointSlices (discovery.k8s.io) by default, not Endpoints"},
+      {"internalTrafficPolicy", {1, 21, 0}, "spec.internalTrafficPolicy: Local (KEP-2086)"},
+      {"terminatingEndpoints", {1, 22, 0}, "falls back to serving terminating endpoints when none is ready (KEP-1669)"},
+      {"discoveryV1", {1, 21, 0}, "reads EndpointSlices from discovery.k8s.io/v1 (1.20 reads v1beta1)"},
+      {"nftablesMode", {1, 29, 0}, "--proxy-mode=nftables (KEP-3866)"},
+  };
+  return table;
+}
+
+const ProxyFeature* find_proxy_feature(std::string_view name) {
+  for (const auto& f : proxy_features())
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::optional<std::string> missing_proxy_feature(const std::vector<std::string>& needs, const std::string& version) {
+  if (version.empty()) return std::nullopt;
+  auto have = parse_version(version);
+  if (!have) return "the generator's version '" + version + "' is no kube-proxy version";
+  std::string missing;
+  for (const auto& name : needs) {
+    const ProxyFeature* f = find_proxy_feature(name);
+    if (!f || f->since <= *have) continue;
+    missing += (missing.empty() ? "" : "; ") + std::string(f->name) + " (kube-proxy " + f->since.str() +
+               "+: " + std::string(f->what) + ")";
+  }
+  if (missing.empty()) return std::nullopt;
+  return "needs " + missing + "; the generator declares kube-proxy " + version;
+}
+
+}  // namespace harness
