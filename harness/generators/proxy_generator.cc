@@ -79,6 +79,20 @@ bool proxy_tables_filled(const std::string& text, ProxyMode mode) {
 constexpr const char* kModprobeStub =
     "#!/bin/sh\necho \"kpath: modprobe $* refused (kernel modules are host-global)\" >&2\nexit 1\n";
 
+// KPATH_KUBE_PROXY_FLAGS: the case's `proxy:` section as kube-proxy flags
+// (those kube-proxy 1.20 has), for a command line to pass on unquoted.
+std::string kube_proxy_flags(const ProxyOptions& p) {
+  std::string out;
+  auto add = [&](const std::string& flag) { out += (out.empty() ? "" : " ") + flag; };
+  if (p.cluster_cidr) add("--cluster-cidr=" + p.cluster_cidr->str());
+  if (p.masquerade_all) add("--masquerade-all");
+  std::string cidrs;
+  for (const auto& c : p.node_port_addresses) cidrs += (cidrs.empty() ? "" : ",") + c.str();
+  if (!cidrs.empty()) add("--nodeport-addresses=" + cidrs);
+  add("--iptables-masquerade-bit=" + std::to_string(p.masquerade_bit));
+  return out;
+}
+
 struct NodeProxy {
   std::string name;
   const netns::Namespace* ns = nullptr;
@@ -159,6 +173,8 @@ class ProxyRun : public LiveGenerator {
                    "KPATH_SCRATCH=" + scratch_.path().string(),
                    "KPATH_MODEL=" + model.string(),
                    "KPATH_IPTABLES=" + to_string(options_.install.iptables),
+                   "KPATH_CLUSTER_CIDR=" + (cluster.proxy.cluster_cidr ? cluster.proxy.cluster_cidr->str() : ""),
+                   "KPATH_KUBE_PROXY_FLAGS=" + kube_proxy_flags(cluster.proxy),
                    "PATH=" + (scratch_.path() / "bin").string() + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
     options.log_path = n.log.string();
     options.workdir = base.empty() ? fs::current_path().string() : base;

@@ -59,7 +59,7 @@ expect:
     to: default/web:80
     probes: 100
     backends: {one-of: [web-b]}
-    before: [{pod: web-a, state: deleted}]
+    before: {web-a: deleted}
 )";
 
 // A fresh directory for the run's scratch space, so the test can see it emptied.
