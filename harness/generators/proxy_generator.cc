@@ -252,15 +252,18 @@ class ProxyRun : public LiveGenerator {
 
 }  // namespace
 
-std::string kubelet_chains() {
+int kubelet_drop_bit(int masquerade_bit) { return masquerade_bit == 15 ? 16 : 15; }
+
+std::string kubelet_chains(int drop_bit) {
+  const std::string mark = fmt::format("{:#x}/{:#x}", 1u << drop_bit, 1u << drop_bit);
   return "*nat\n"
          ":KUBE-MARK-DROP - [0:0]\n"
-         "-A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000\n"
+         "-A KUBE-MARK-DROP -j MARK --set-xmark " + mark + "\n"
          "COMMIT\n"
          "*filter\n"
          ":KUBE-FIREWALL - [0:0]\n"
          "-A KUBE-FIREWALL -m comment --comment \"kubernetes firewall for dropping marked packets\" "
-         "-m mark --mark 0x8000/0x8000 -j DROP\n"
+         "-m mark --mark " + mark + " -j DROP\n"
          "-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment \"block incoming localnet "
          "connections\" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\n"
          "-I INPUT -j KUBE-FIREWALL\n"
@@ -285,17 +288,20 @@ std::string node_ruleset_text(const netns::Namespace& node_ns, IptablesVariant v
   return std::regex_replace(text, dated, "");
 }
 
-Applied ProxyGenerator::apply(const Cluster&, const std::string&, const netns::Namespace& node_ns, RuleSet,
+Applied ProxyGenerator::apply(const Cluster& cluster, const std::string&, const netns::Namespace& node_ns, RuleSet,
                               const ApplyOptions& options) const {
   Applied applied;
   if (!options.first) return applied;
   applied.additions.push_back("a modprobe that refuses, first in the proxy's PATH (kernel modules are host-global)");
   if (mode_ != ProxyMode::Iptables) return applied;
-  install_rules(node_ns, RuleSet{RuleBackend::IptablesRestore, kubelet_chains(), "kubelet's chains (added by kpath)", {}},
+  int drop_bit = kubelet_drop_bit(cluster.proxy.masquerade_bit);
+  install_rules(node_ns,
+                RuleSet{RuleBackend::IptablesRestore, kubelet_chains(drop_bit), "kubelet's chains (added by kpath)", {}},
                 options.install, /*noflush=*/true);
-  applied.additions.push_back(
-      "kubelet's KUBE-MARK-DROP (nat) and KUBE-FIREWALL (filter, from INPUT and OUTPUT) chains, which kube-proxy's "
-      "iptables rules jump to and leave to kubelet");
+  applied.additions.push_back(fmt::format(
+      "kubelet's KUBE-MARK-DROP (nat) and KUBE-FIREWALL (filter, from INPUT and OUTPUT) chains with drop mark "
+      "{:#x}, which kube-proxy's iptables rules jump to and leave to kubelet",
+      1u << drop_bit));
   return applied;
 }
 

@@ -40,8 +40,12 @@ class ProxyGenerator : public Generator {
 
 // kubelet's chains that kube-proxy 1.20's iptables rules jump to and never
 // create: KUBE-MARK-DROP (nat) and KUBE-FIREWALL (filter, jumped to from INPUT
-// and OUTPUT), as kubelet 1.20 writes them. iptables-restore --noflush input.
-std::string kubelet_chains();
+// and OUTPUT), as kubelet 1.20 writes them, marking with bit `drop_bit`.
+// iptables-restore --noflush input.
+std::string kubelet_chains(int drop_bit);
+// kubelet's --iptables-drop-bit (15), moved to 16 when the case's masquerade
+// bit is 15: an operator must set them apart, or masqueraded traffic is dropped.
+int kubelet_drop_bit(int masquerade_bit);
 
 // A node's rules as text that changes only when rules change: `nft -s list
 // ruleset` (no counters; covers iptables-nft), plus iptables-legacy-save

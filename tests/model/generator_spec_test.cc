@@ -58,7 +58,16 @@ INSTANTIATE_TEST_SUITE_P(
                  "exec:./gen.sh --out=a,b:c"},
         Accepted{"exec,mode=iptables:my-proxy", Kind::Exec, ProxyMode::Iptables, "my-proxy", "exec:my-proxy"},
         Accepted{"kube-iptables,port-names=pre-1.19", Kind::KubeIptables, ProxyMode::Iptables, "",
-                 "kube-iptables,port-names=pre-1.19"}));
+                 "kube-iptables,port-names=pre-1.19"},
+        // A running proxy: the command keeps its $VARIABLES for sh; version is kept for requires:.
+        Accepted{"proxy,mode=iptables,version=1.20.2:kube-proxy --master=$KPATH_API", Kind::Proxy,
+                 ProxyMode::Iptables, "kube-proxy --master=$KPATH_API", "proxy:kube-proxy --master=$KPATH_API"}));
+
+TEST(GeneratorSpec, ProxyVersionSurvivesStr) {
+  GeneratorSpec s = GeneratorSpec::parse("proxy,version=v1.20.2:kp", "/c");
+  EXPECT_EQ(s.version, "v1.20.2");
+  EXPECT_EQ(GeneratorSpec::parse(s.str(), "/c").version, "v1.20.2");
+}
 
 struct Rejected {
   const char* text;
@@ -73,7 +82,7 @@ TEST_P(SpecRejected, SaysWhy) {
     FAIL() << "accepted " << GetParam().text;
   } catch (const kpath::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr(GetParam().message));
-    EXPECT_THAT(e.what(), HasSubstr("expected kube-iptables, kube-nftables, ruleset:PATH or exec:COMMAND"));
+    EXPECT_THAT(e.what(), HasSubstr("expected kube-iptables, kube-nftables, ruleset:PATH, exec:COMMAND or proxy:COMMAND"));
   }
 }
 
@@ -90,7 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejected{"exec,mode=ipvs:x", "mode must be iptables, nftables or none, got 'ipvs'"},
                       Rejected{"exec,fast:x", "unknown option 'fast'"},
                       Rejected{"kube-nftables,port-names=pre-1.19", "unknown option 'port-names=pre-1.19'"},
-                      Rejected{"kube-iptables,port-names=1.18", "port-names must be current or pre-1.19"}));
+                      Rejected{"kube-iptables,port-names=1.18", "port-names must be current or pre-1.19"},
+                      Rejected{"proxy:", "proxy needs a command after the colon"},
+                      Rejected{"proxy,version=one:x", "version must be MAJOR.MINOR[.PATCH], got 'one'"},
+                      Rejected{"kube-iptables,version=1.20", "unknown option 'version=1.20'"}));
 
 TEST(GeneratorSpec, DumpForEachNode) {
   GeneratorSpec single = GeneratorSpec::parse("ruleset:/d/a.nft", "");
