@@ -99,7 +99,7 @@ struct NodeProxy {
   fs::path log;
   std::string rules;  // the last ruleset text seen
   Clock::time_point changed_at;
-  netns::Daemon daemon;
+  netns::Daemon daemon;  // last: started once the rest is known
 };
 
 class ProxyRun : public LiveGenerator {
@@ -155,11 +155,8 @@ class ProxyRun : public LiveGenerator {
  private:
   void start_node(const std::string& name, const netns::Namespace& ns, const Cluster& cluster,
                   const std::string& base) {
-    NodeProxy n;
-    n.name = name;
-    n.ns = &ns;
-    n.log = scratch_.path() / (name + ".log");
-    n.rules = node_ruleset_text(ns, options_.install.iptables);
+    fs::path log = scratch_.path() / (name + ".log");
+    std::string rules = node_ruleset_text(ns, options_.install.iptables);
     std::string url = server_.listen(ns);
     fs::path kubeconfig = scratch_.path() / (name + ".kubeconfig");
     write_text(kubeconfig, apiserver::ApiServer::kubeconfig(url));
@@ -176,11 +173,10 @@ class ProxyRun : public LiveGenerator {
                    "KPATH_CLUSTER_CIDR=" + (cluster.proxy.cluster_cidr ? cluster.proxy.cluster_cidr->str() : ""),
                    "KPATH_KUBE_PROXY_FLAGS=" + kube_proxy_flags(cluster.proxy),
                    "PATH=" + (scratch_.path() / "bin").string() + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
-    options.log_path = n.log.string();
+    options.log_path = log.string();
     options.workdir = base.empty() ? fs::current_path().string() : base;
-    n.daemon = netns::Daemon::start(ns, {"sh", "-c", command_}, std::move(options));
-    n.changed_at = Clock::now();
-    nodes_.push_back(std::move(n));
+    nodes_.push_back(NodeProxy{name, &ns, log, std::move(rules), Clock::now(),
+                               netns::Daemon::start(ns, {"sh", "-c", command_}, std::move(options))});
   }
 
   // Polls every node's rules until each has changed from what it had at `t`

@@ -62,21 +62,29 @@ expect:
     before: {web-a: deleted}
 )";
 
-// A fresh directory for the run's scratch space, so the test can see it emptied.
+// A fresh directory for the run's scratch space, so the test can see it
+// emptied; not under /tmp, which the proxy's sandbox replaces with its own.
 std::string scratch_root(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "kpath-proxy-test-" + std::to_string(::getpid()) + "-" + name;
+  std::string dir = "/var/tmp/kpath-proxy-test-" + std::to_string(::getpid()) + "-" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
 }
 
-RunOptions options_for(const std::string& name) {
+// Run options with a scratch root and an artifacts folder of their own,
+// removed when the test ends.
+struct ProxyRunOptions {
   RunOptions options;
-  options.scratch_root = scratch_root(name);
-  options.artifacts_dir = options.scratch_root + "-artifacts";
-  fs::remove_all(options.artifacts_dir);
-  return options;
-}
+  explicit ProxyRunOptions(const std::string& name) {
+    options.scratch_root = scratch_root(name);
+    options.artifacts_dir = options.scratch_root + "-artifacts";
+    fs::remove_all(options.artifacts_dir);
+  }
+  ~ProxyRunOptions() {
+    fs::remove_all(options.scratch_root);
+    fs::remove_all(options.artifacts_dir);
+  }
+};
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path);
@@ -106,7 +114,8 @@ TEST(ProxyGenerator, StartsOnceAndGetsEndpointChangesAsWatchEvents) {
   KPATH_REQUIRE_NET_ADMIN();
   auto before = kpath_test::HostSnapshot::take();
   Case c = parse_case(kCase, "fake-proxy.yaml");
-  RunOptions options = options_for("watch");
+  ProxyRunOptions scratch("watch");
+  RunOptions& options = scratch.options;
   CaseRun run = run_case(c, GeneratorSpec::parse("proxy:" + kFake, ""), options);
   ASSERT_EQ(run.status, Status::Pass) << describe(run);
 
@@ -137,7 +146,8 @@ TEST(ProxyGenerator, StartsOnceAndGetsEndpointChangesAsWatchEvents) {
 TEST(ProxyGenerator, NeverConvergingIsAnErrorWithTheLogTail) {
   KPATH_REQUIRE_NET_ADMIN();
   Case c = parse_case(kCase, "fake-proxy.yaml");
-  RunOptions options = options_for("idle");
+  ProxyRunOptions scratch("idle");
+  RunOptions& options = scratch.options;
   options.converge_timeout = std::chrono::seconds(2);
   CaseRun run = run_case(c, GeneratorSpec::parse("proxy:" + kFake + " --idle", ""), options);
   EXPECT_EQ(run.status, Status::Error);
@@ -151,7 +161,8 @@ TEST(ProxyGenerator, NeverConvergingIsAnErrorWithTheLogTail) {
 TEST(ProxyGenerator, AProxyThatExitsIsAnErrorWithTheLogTail) {
   KPATH_REQUIRE_NET_ADMIN();
   Case c = parse_case(kCase, "fake-proxy.yaml");
-  RunOptions options = options_for("exits");
+  ProxyRunOptions scratch("exits");
+  RunOptions& options = scratch.options;
   CaseRun run = run_case(c, GeneratorSpec::parse("proxy:echo cannot reach $KPATH_API; exit 1", ""), options);
   EXPECT_EQ(run.status, Status::Error);
   EXPECT_THAT(run.error, HasSubstr("exited before its rules converged"));
@@ -161,7 +172,8 @@ TEST(ProxyGenerator, AProxyThatExitsIsAnErrorWithTheLogTail) {
 TEST(ProxyGenerator, AProxyThatForksAndIgnoresSigtermLeavesNothing) {
   KPATH_REQUIRE_NET_ADMIN();
   Case c = parse_case(kCase, "fake-proxy.yaml");
-  RunOptions options = options_for("fork");
+  ProxyRunOptions scratch("fork");
+  RunOptions& options = scratch.options;
   // A child that ignores SIGTERM and outlives its parent's exec, and the proxy itself ignoring SIGTERM.
   const std::string token = "kpath-stubborn-" + std::to_string(::getpid());
   std::string command = "trap '' TERM; (trap '' TERM; exec -a " + token + " sleep 1000) & exec " + kFake;
