@@ -174,12 +174,17 @@ TEST(ProxyGenerator, AProxyThatForksAndIgnoresSigtermLeavesNothing) {
   Case c = parse_case(kCase, "fake-proxy.yaml");
   ProxyRunOptions scratch("fork");
   RunOptions& options = scratch.options;
-  // A child that ignores SIGTERM and outlives its parent's exec, and the proxy itself ignoring SIGTERM.
-  const std::string token = "kpath-stubborn-" + std::to_string(::getpid());
-  std::string command = "trap '' TERM; (trap '' TERM; exec -a " + token + " sleep 1000) & exec " + kFake;
+  // A child in a session of its own that ignores SIGTERM and says it runs
+  // (its sleep's unusual duration finds it afterwards), and the proxy itself
+  // ignoring SIGTERM.
+  const std::string token = "sleep 7" + std::to_string(::getpid());
+  std::string command = "trap '' TERM; setsid sh -c \"trap '' TERM; echo stubborn child running; exec " + token +
+                        "\" & exec " + kFake;
   auto t = std::chrono::steady_clock::now();
   CaseRun run = run_case(c, GeneratorSpec::parse("proxy:" + command, ""), options);
   EXPECT_EQ(run.status, Status::Pass) << describe(run);
+  ASSERT_EQ(run.artifacts.size(), 1u);
+  EXPECT_THAT(read_all(run.artifacts[0]), HasSubstr("stubborn child running"));
   EXPECT_THAT(processes_with(token), ::testing::IsEmpty());
   EXPECT_THAT(processes_with(kFake), ::testing::IsEmpty());
   EXPECT_LT(std::chrono::steady_clock::now() - t, std::chrono::seconds(30));
