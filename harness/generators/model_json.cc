@@ -22,6 +22,19 @@ std::string type(ServiceType t) {
   return "?";
 }
 
+std::string family(const Ip& ip) { return ip.is_v4() ? "IPv4" : "IPv6"; }
+
+// A Service's families as the API server serves them: its ClusterIP's (IPv4
+// for a headless Service), one family (the model is single-stack).
+json ip_families(const Service& s) { return json::array({s.cluster_ip ? family(*s.cluster_ip) : "IPv4"}); }
+
+// A slice's addressType: its first endpoint address's family (IPv4 when empty).
+std::string address_type(const EndpointSlice& sl) {
+  for (const auto& e : sl.endpoints)
+    if (!e.addresses.empty()) return family(e.addresses.front());
+  return "IPv4";
+}
+
 json service(const Service& s) {
   json ports = json::array();
   for (const auto& p : s.ports)
@@ -42,7 +55,12 @@ json service(const Service& s) {
           {"internalTrafficPolicy", policy(s.internal_traffic_policy)},
           {"sessionAffinity", s.session_affinity_client_ip ? "ClientIP" : "None"},
           {"sessionAffinityTimeoutSeconds", s.session_affinity_timeout},
-          {"healthCheckNodePort", s.health_check_node_port}};
+          {"healthCheckNodePort", s.health_check_node_port},
+          {"ipFamilies", ip_families(s)},
+          {"ipFamilyPolicy", "SingleStack"},
+          // The model carries none yet; present so programs need not special-case them.
+          {"labels", json::object()},
+          {"annotations", json::object()}};
 }
 
 json slice(const EndpointSlice& sl) {
@@ -55,14 +73,22 @@ json slice(const EndpointSlice& sl) {
                    {"pod", e.pod_name},
                    {"zone", e.zone},
                    {"conditions", {{"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}}}});
-  return {{"namespace", sl.ns}, {"name", sl.name}, {"service", sl.service}, {"ports", ports}, {"endpoints", eps}};
+  return {{"namespace", sl.ns},   {"name", sl.name},   {"service", sl.service},
+          {"addressType", address_type(sl)}, {"ports", ports}, {"endpoints", eps}};
 }
+
+// A node's labels as kpath's API server serves them.
+json node_labels(const Node& n) { return {{"kubernetes.io/hostname", n.name}, {"kubernetes.io/os", "linux"}}; }
 
 }  // namespace
 
-json model_json(const Cluster& c, const std::string& node) {
+json model_json(const Cluster& c, const std::string& node, const RunContext& context) {
   json nodes = json::array();
-  for (const auto& n : c.nodes) nodes.push_back({{"name", n.name}, {"ips", ips(n.ips)}});
+  for (const auto& n : c.nodes)
+    nodes.push_back({{"name", n.name},
+                     {"ips", ips(n.ips)},
+                     {"podCIDRs", n.pod_cidr ? json::array({n.pod_cidr->str()}) : json::array()},
+                     {"labels", node_labels(n)}});
   json services = json::array();
   for (const auto& s : c.services) services.push_back(service(s));
   json slices = json::array();
@@ -71,6 +97,8 @@ json model_json(const Cluster& c, const std::string& node) {
   for (const auto& r : c.proxy.node_port_addresses) cidrs.push_back(r.str());
   return {{"schema", "kpath.model/v1"},
           {"node", node},
+          {"iptables", context.iptables},
+          {"scratch", context.scratch},
           {"podCIDR", c.pod_cidr.str()},
           {"serviceCIDR", c.service_cidr.str()},
           {"nodes", nodes},

@@ -9,6 +9,12 @@
 
 namespace harness {
 
-nlohmann::json model_json(const Cluster& cluster, const std::string& node);
+// What exists only while a run does, for the programs it starts.
+struct RunContext {
+  std::string iptables;  // "nft" | "legacy": the --iptables variant in use
+  std::string scratch;   // a per-run scratch directory; empty: none
+};
+
+nlohmann::json model_json(const Cluster& cluster, const std::string& node, const RunContext& context = {});
 
 }  // namespace harness

@@ -161,7 +161,8 @@ class ProxyRun : public LiveGenerator {
     fs::path kubeconfig = scratch_.path() / (name + ".kubeconfig");
     write_text(kubeconfig, apiserver::ApiServer::kubeconfig(url));
     fs::path model = scratch_.path() / (name + ".model.json");
-    write_text(model, model_json(cluster, name).dump(2));
+    write_text(model, model_json(cluster, name, RunContext{to_string(options_.install.iptables), scratch_.path().string()})
+                          .dump(2));
     const char* path = std::getenv("PATH");
     netns::DaemonOptions options;
     options.env = {"KPATH_API=" + url,
