@@ -183,6 +183,7 @@ ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& a
   spec.env = environment({});
   spec.isolation = options.isolation;
   spec.workdir = options.workdir;
+  spec.held = options.held;
   Pipe in = make_pipe(what), out = make_pipe(what), err = make_pipe(what);
   spec.stdio = {in.read.get(), out.write.get(), err.write.get()};
 
@@ -246,6 +247,7 @@ Daemon Daemon::start(const Namespace& ns, const std::vector<std::string>& argv, 
   spec.argv = resolved(argv, what);
   spec.env = environment(options.env);
   spec.workdir = options.workdir;
+  spec.held = options.held;
   Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null.valid()) kpath::throw_errno(what + ": open /dev/null");
   Fd log(::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));

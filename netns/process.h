@@ -35,6 +35,7 @@ struct ProcessOptions {
   const std::atomic<bool>* stop = nullptr;
   Isolation isolation = Isolation::kSandbox;
   std::string workdir;  // "" = inherit; under /tmp or /run it stays visible in the sandbox
+  std::vector<int> held;  // namespace fds the program opens as held_fd_path(i) (sandbox.h)
 };
 
 // Runs argv[0] (searched in PATH) in a sandbox on ns; collects stdout and
@@ -51,6 +52,7 @@ struct DaemonOptions {
   std::vector<std::string> env;  // extra NAME=VALUE (replacing kpath's own of that NAME)
   std::string log_path;          // stdout+stderr appended here (created 0644)
   std::string workdir;           // "" = inherit; under /tmp or /run it stays visible in the sandbox
+  std::vector<int> held;         // namespace fds the program opens as held_fd_path(i) (sandbox.h)
 };
 
 // A long-running program in a sandbox on a node (a proxy under test). Stdin is

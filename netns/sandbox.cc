@@ -84,6 +84,11 @@ struct ChildPlan {
   pid_t parent;
   const char* kept[kMaxKept];  // "/tmp/NAME" or "/run/NAME"; null: unused
   bool keep_tmp, keep_run;     // the host's whole /tmp or /run (a workdir of /tmp itself)
+  // SandboxSpec::held: kpath's fds the init keeps at kFirstFree.. (close-on-exec,
+  // so the program does not get them), with room for their temporary copies.
+  const int* held;
+  int* held_high;
+  int held_count;
 };
 
 [[noreturn]] void fail(Step step) {
@@ -93,23 +98,31 @@ struct ChildPlan {
   ::_exit(127);
 }
 
-// Moves the plan's fds onto 0..6 and closes every other one (other sandboxes'
-// pipes included, whose EOF would otherwise wait for this process). Two
-// steps, since a source may sit where another one's target is.
+// Moves the plan's fds onto 0..6 and the held ones after them, and closes
+// every other one (other sandboxes' pipes included, whose EOF would otherwise
+// wait for this process). Two steps, since a source may sit where another
+// one's target is.
 void arrange_fds(const ChildPlan& plan) {
+  const int floor = kFirstFree + plan.held_count > 64 ? kFirstFree + plan.held_count : 64;
   int high[kFirstFree];
   for (int i = 0; i < kFirstFree; ++i) {
     high[i] = -1;
     if (plan.source_fds[i] < 0) continue;
-    high[i] = ::fcntl(plan.source_fds[i], F_DUPFD_CLOEXEC, 64);
+    high[i] = ::fcntl(plan.source_fds[i], F_DUPFD_CLOEXEC, floor);
     if (high[i] < 0) fail(kStepFds);
+  }
+  for (int i = 0; i < plan.held_count; ++i) {
+    plan.held_high[i] = ::fcntl(plan.held[i], F_DUPFD_CLOEXEC, floor);
+    if (plan.held_high[i] < 0) fail(kStepFds);
   }
   for (int i = 0; i < kFirstFree; ++i) {
     if (high[i] < 0) continue;
     // stdio survives exec; the sandbox's own pipes do not reach the program.
     if (::dup3(high[i], i, i < 3 ? 0 : O_CLOEXEC) < 0) fail(kStepFds);
   }
-  if (::syscall(SYS_close_range, kFirstFree, ~0U, 0) != 0) fail(kStepFds);
+  for (int i = 0; i < plan.held_count; ++i)
+    if (::dup3(plan.held_high[i], kFirstFree + i, O_CLOEXEC) < 0) fail(kStepFds);
+  if (::syscall(SYS_close_range, kFirstFree + plan.held_count, ~0U, 0) != 0) fail(kStepFds);
 }
 
 // Default handlers, everything blocked: the init reads its signals from a
@@ -371,6 +384,10 @@ Kept kept_entries(const SandboxSpec& spec) {
 
 }  // namespace
 
+std::string held_fd_path(std::size_t index) {
+  return "/proc/1/fd/" + std::to_string(kFirstFree + static_cast<int>(index));
+}
+
 Sandbox Sandbox::start(const Namespace& ns, const SandboxSpec& spec) {
   if (spec.argv.empty()) throw kpath::Error("sandbox: empty command");
   std::vector<char*> argv = c_strings(spec.argv), envp = c_strings(spec.env);
@@ -396,6 +413,10 @@ Sandbox Sandbox::start(const Namespace& ns, const SandboxSpec& spec) {
   for (size_t i = 0; i < kept.entries.size(); ++i) plan.kept[i] = kept.entries[i].c_str();
   plan.keep_tmp = kept.tmp;
   plan.keep_run = kept.run;
+  std::vector<int> held_high(spec.held.size());
+  plan.held = sandbox ? spec.held.data() : nullptr;
+  plan.held_high = held_high.data();
+  plan.held_count = sandbox ? static_cast<int>(spec.held.size()) : 0;
 
   int pidfd = -1;
   // UTS and IPC too: `hostname` or SysV IPC in a program must not reach the host.

@@ -38,7 +38,14 @@ struct SandboxSpec {
   std::string workdir;            // "" = inherit
   std::array<int, 3> stdio{-1, -1, -1};  // kpath's fds that become 0, 1, 2
   Isolation isolation = Isolation::kSandbox;
+  // kSandbox: fds (network namespaces of the case) the sandbox's init holds
+  // for the program, which opens them as held_fd_path(i) (a CNI-style netns
+  // path, without a mount in the host). Ignored for kNetworkOnly.
+  std::vector<int> held;
 };
+
+// Inside a kSandbox: the path of SandboxSpec::held[index].
+std::string held_fd_path(std::size_t index);
 
 // One started sandbox. Destroying it kills everything in it and reaps it.
 class Sandbox {

@@ -22,9 +22,13 @@ RuleBackend classify_rules(const std::string& text) {
 
 Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
                              RuleSet, const ApplyOptions& options) const {
-  std::string input = model_json(cluster, node, RunContext{to_string(options.install.iptables), {}}).dump(2);
+  HeldNamespaces held = held_namespaces(cluster, options.namespaces);
+  std::string input =
+      model_json(cluster, node, RunContext{to_string(options.install.iptables), options.scratch, std::move(held.paths)})
+          .dump(2);
   netns::ProcessOptions run;
   run.workdir = base_;  // relative paths in the command are relative to the spec's base folder
+  run.held = std::move(held.fds);
   run.input = std::move(input);
   run.timeout = options.install.timeout;
   run.stop = options.install.stop;

@@ -17,6 +17,7 @@ class ExecGenerator : public Generator {
 
   std::string name() const override { return "exec:" + command_; }
   ProxyMode mode() const override { return mode_; }
+  bool wants_scratch() const override { return true; }
   // The command can only run inside the node's namespace: see apply().
   RuleSet generate(const Cluster&, const std::string&) const override { return {RuleBackend::None, {}, name(), {}}; }
   // Runs the command in `node_ns` and installs what it printed.

@@ -5,6 +5,7 @@
 #include "harness/generators/kube_iptables.h"
 #include "harness/rules/counters.h"
 #include "harness/rules/features.h"
+#include "netns/sandbox.h"
 
 namespace harness {
 
@@ -17,6 +18,19 @@ Applied Generator::apply(const Cluster&, const std::string&, const netns::Namesp
 
 std::unique_ptr<LiveGenerator> Generator::start(const Cluster&, const NamespaceOf&, const StartOptions&) const {
   return nullptr;
+}
+
+HeldNamespaces held_namespaces(const Cluster& cluster, const NamespaceOf& ns) {
+  HeldNamespaces held;
+  if (!ns) return held;
+  auto hold = [&](const std::string& name) {
+    held.paths[name] = netns::held_fd_path(held.fds.size());
+    held.fds.push_back(ns(name).fd());
+  };
+  for (const auto& n : cluster.nodes) hold(n.name);
+  for (const auto& p : cluster.pods) hold(p.name);
+  for (const auto& e : cluster.externals) hold(e.name);
+  return held;
 }
 
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,13 +18,29 @@
 
 namespace harness {
 
+// A node or pod namespace by name (the topology's), for generators that need more than a node's.
+using NamespaceOf = std::function<const netns::Namespace&(const std::string& name)>;
+
 struct ApplyOptions {
   InstallOptions install;
   // The first install of a run, or a later sync after endpoint changes.
   bool first = true;
   // Give every nft rule a counter (coverage), where the rules carry none.
   bool nft_counters = false;
+  // For generators that run a program (wants_scratch()): the run's namespaces
+  // and its scratch directory, kept from one sync to the next. Null/empty
+  // where a caller has none (kpath mutate, diff).
+  NamespaceOf namespaces;
+  std::string scratch;
 };
+
+// The case's namespaces (nodes, pods, external clients) for a program's
+// sandbox to hold, and the path each has inside it (netns::held_fd_path).
+struct HeldNamespaces {
+  std::vector<int> fds;
+  std::map<std::string, std::string> paths;
+};
+HeldNamespaces held_namespaces(const Cluster& cluster, const NamespaceOf& ns);
 
 // What went onto a node: the rules as installed, and what kpath added on its
 // own (nfacct objects, sysctls, base-chain jumps), one line each, so a run can
@@ -47,9 +64,6 @@ struct StartOptions {
   std::chrono::milliseconds converge_timeout{std::chrono::seconds(60)};
   std::string scratch_root = "/var/tmp";  // a per-run scratch directory is made under it
 };
-
-// A node or pod namespace by name (the topology's), for generators that need more than a node's.
-using NamespaceOf = std::function<const netns::Namespace&(const std::string& name)>;
 
 // A generator's programs kept running through one run (proxy:): started once
 // the topology and kpath's own preparations are there, told of every model
@@ -87,6 +101,9 @@ class Generator {
   // kube-proxy answers each health-check node port itself; false: kpath
   // stands in for it (rule writers that are not a running proxy).
   virtual bool serves_health_checks() const { return false; }
+  // A generator that runs a program at every sync gets a scratch directory
+  // for the run (ApplyOptions::scratch).
+  virtual bool wants_scratch() const { return false; }
 
   // The rules for node `node` of the cluster, made before any namespace
   // exists (a broken generator costs no topology). RuleBackend::None: nothing.

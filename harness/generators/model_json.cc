@@ -1,5 +1,7 @@
 #include "harness/generators/model_json.h"
 
+#include "harness/model/links.h"
+
 namespace harness {
 namespace {
 
@@ -80,6 +82,38 @@ json slice(const EndpointSlice& sl) {
 // A node's labels as kpath's API server serves them.
 json node_labels(const Node& n) { return {{"kubernetes.io/hostname", n.name}, {"kubernetes.io/os", "linux"}}; }
 
+json labels(const std::map<std::string, std::string>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+// The namespace path of name, or null when the run gives none.
+json netns_path(const RunContext& context, const std::string& name) {
+  auto it = context.netns.find(name);
+  return it == context.netns.end() ? json(nullptr) : json(it->second);
+}
+
+json pods(const Cluster& c, const RunContext& context) {
+  const auto links = pod_node_links(c);
+  json out = json::array();
+  for (const auto& p : c.pods)
+    out.push_back({{"name", p.name},
+                   {"node", p.node},
+                   {"ips", ips(p.ips)},
+                   {"labels", labels(p.labels)},
+                   {"links", {{"node", links.at(p.name)}, {"pod", kPodLink}}},
+                   {"netns", netns_path(context, p.name)}});
+  return out;
+}
+
+json externals(const Cluster& c, const RunContext& context) {
+  json out = json::array();
+  for (const auto& e : c.externals)
+    out.push_back({{"name", e.name}, {"ips", ips(e.ips)}, {"netns", netns_path(context, e.name)}});
+  return out;
+}
+
 }  // namespace
 
 json model_json(const Cluster& c, const std::string& node, const RunContext& context) {
@@ -88,7 +122,8 @@ json model_json(const Cluster& c, const std::string& node, const RunContext& con
     nodes.push_back({{"name", n.name},
                      {"ips", ips(n.ips)},
                      {"podCIDRs", n.pod_cidr ? json::array({n.pod_cidr->str()}) : json::array()},
-                     {"labels", node_labels(n)}});
+                     {"labels", node_labels(n)},
+                     {"netns", netns_path(context, n.name)}});
   json services = json::array();
   for (const auto& s : c.services) services.push_back(service(s));
   json slices = json::array();
@@ -102,6 +137,8 @@ json model_json(const Cluster& c, const std::string& node, const RunContext& con
           {"podCIDR", c.pod_cidr.str()},
           {"serviceCIDR", c.service_cidr.str()},
           {"nodes", nodes},
+          {"pods", pods(c, context)},
+          {"externals", externals(c, context)},
           {"services", services},
           {"endpointSlices", slices},
           {"proxy",

@@ -2,6 +2,7 @@
 // (documented in docs/generators.md).
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -13,6 +14,9 @@ namespace harness {
 struct RunContext {
   std::string iptables;  // "nft" | "legacy": the --iptables variant in use
   std::string scratch;   // a per-run scratch directory; empty: none
+  // Each node's, pod's and external client's network namespace as a path the
+  // program can open (netns::held_fd_path); empty: not given.
+  std::map<std::string, std::string> netns;
 };
 
 nlohmann::json model_json(const Cluster& cluster, const std::string& node, const RunContext& context = {});

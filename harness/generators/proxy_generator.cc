@@ -10,6 +10,7 @@
 
 #include "base/errno.h"
 #include "base/error.h"
+#include "base/scratch_dir.h"
 #include "harness/apiserver/apiserver.h"
 #include "harness/generators/model_json.h"
 #include "netns/process.h"
@@ -42,26 +43,6 @@ void write_text(const fs::path& path, const std::string& text, fs::perms perms =
   if (!out.flush()) throw kpath::Error("cannot write " + path.string());
   fs::permissions(path, perms);
 }
-
-// A directory made for one run and removed with everything in it.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& root) {
-    std::string pattern = (fs::path(root) / "kpath-proxy-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) kpath::throw_errno("mkdtemp " + pattern);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Whether the proxy's own tables hold rules yet: kube-proxy creates its
 // chains before its first full sync, and an empty KUBE-SERVICES (iptables) or
@@ -106,7 +87,8 @@ class ProxyRun : public LiveGenerator {
  public:
   ProxyRun(const std::string& command, const std::string& base, ProxyMode mode, const Cluster& cluster,
            const NamespaceOf& ns_of, const StartOptions& options)
-      : command_(command), mode_(mode), options_(options), scratch_(options.scratch_root), server_(cluster) {
+      : command_(command), mode_(mode), options_(options), scratch_(options.scratch_root, "kpath-proxy"), server_(cluster) {
+    held_ = held_namespaces(cluster, ns_of);
     fs::create_directories(scratch_.path() / "bin");
     write_text(scratch_.path() / "bin" / "modprobe", kModprobeStub, fs::perms::owner_all);
     for (const auto& node : cluster.nodes) start_node(node.name, ns_of(node.name), cluster, base);
@@ -161,7 +143,8 @@ class ProxyRun : public LiveGenerator {
     fs::path kubeconfig = scratch_.path() / (name + ".kubeconfig");
     write_text(kubeconfig, apiserver::ApiServer::kubeconfig(url));
     fs::path model = scratch_.path() / (name + ".model.json");
-    write_text(model, model_json(cluster, name, RunContext{to_string(options_.install.iptables), scratch_.path().string()})
+    write_text(model, model_json(cluster, name,
+                                 RunContext{to_string(options_.install.iptables), scratch_.path().string(), held_.paths})
                           .dump(2));
     const char* path = std::getenv("PATH");
     netns::DaemonOptions options;
@@ -175,6 +158,7 @@ class ProxyRun : public LiveGenerator {
                    "KPATH_KUBE_PROXY_FLAGS=" + kube_proxy_flags(cluster.proxy),
                    "PATH=" + (scratch_.path() / "bin").string() + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
     options.log_path = log.string();
+    options.held = held_.fds;
     options.workdir = base.empty() ? fs::current_path().string() : base;
     nodes_.push_back(NodeProxy{name, &ns, log, std::move(rules), Clock::now(),
                                netns::Daemon::start(ns, {"sh", "-c", command_}, std::move(options))});
@@ -242,7 +226,8 @@ class ProxyRun : public LiveGenerator {
   std::string command_;
   ProxyMode mode_;
   StartOptions options_;
-  ScratchDir scratch_;
+  kpath::ScratchDir scratch_;
+  HeldNamespaces held_;  // the case's namespaces, held in each proxy's sandbox
   apiserver::ApiServer server_;
   std::vector<NodeProxy> nodes_;  // last: the proxies stop before the server and the scratch dir go
 };
@@ -285,11 +270,21 @@ std::string node_ruleset_text(const netns::Namespace& node_ns, IptablesVariant v
   return std::regex_replace(text, dated, "");
 }
 
-Applied ProxyGenerator::apply(const Cluster& cluster, const std::string&, const netns::Namespace& node_ns, RuleSet,
-                              const ApplyOptions& options) const {
+Applied ProxyGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+                              RuleSet, const ApplyOptions& options) const {
   Applied applied;
   if (!options.first) return applied;
   applied.additions.push_back("a modprobe that refuses, first in the proxy's PATH (kernel modules are host-global)");
+  // A restrictive node (inputPolicy: DROP) still lets loopback in, as every
+  // real node's firewall does: the proxy reaches kpath's API server on 127.0.0.1.
+  const Node* n = cluster.node(node);
+  if (n && n->input_policy_drop) {
+    install_rules(node_ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n-I INPUT -i lo -j ACCEPT\nCOMMIT\n",
+                                   "loopback accepted (added by kpath)", {}},
+                  options.install, /*noflush=*/true);
+    applied.additions.push_back("filter INPUT accepts loopback (-i lo), so the proxy reaches kpath's API server "
+                                "through inputPolicy: DROP");
+  }
   if (mode_ != ProxyMode::Iptables) return applied;
   int drop_bit = kubelet_drop_bit(cluster.proxy.masquerade_bit);
   install_rules(node_ns,

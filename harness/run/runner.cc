@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "base/scratch_dir.h"
 #include "harness/generators/registry.h"
 #include "harness/model/proxy_features.h"
 #include "harness/run/counter_watch.h"
@@ -242,6 +243,11 @@ class CaseRunner {
   void install_all(std::vector<RuleSet> rules, bool first) {
     ApplyOptions apply{options_.install, first, options_.coverage};
     apply.install.stop = options_.stop;
+    if (generator_.wants_scratch()) {
+      if (!scratch_) scratch_.emplace(options_.scratch_root, "kpath-exec");
+      apply.scratch = scratch_->path().string();
+      apply.namespaces = [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
+    }
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
       const Node& node = cluster_.nodes[i];
       Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
@@ -448,6 +454,7 @@ class CaseRunner {
   std::optional<Topology> topo_;
   std::optional<CounterWatch> counters_;
   std::unique_ptr<LiveGenerator> live_;  // after topo_: destroyed first, while the namespaces exist
+  std::optional<kpath::ScratchDir> scratch_;  // a program generator's, for the whole run
   std::string in_force_;  // the endpoint changes applied so far
   struct HealthCount {
     const Service* service;

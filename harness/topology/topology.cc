@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "harness/model/links.h"
 #include "netns/rtnl.h"
 #include "netns/sysctl.h"
 
@@ -99,8 +100,8 @@ std::vector<Ip> fabric_peers(const Cluster& c, const std::vector<Ip>& self) {
 }
 
 void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
-  std::string node_end = fmt::format("veth{}", index);
-  node.rt.create_veth(node_end, pod_ns.ns, "eth0");
+  std::string node_end = pod_node_link(index);
+  node.rt.create_veth(node_end, pod_ns.ns, kPodLink);
   node.rt.set_up(node_end);
   // The node answers the pod's ARP for its gateway (169.254.1.1) by proxy ARP;
   // it proxies only addresses it has a route to through another device.
@@ -259,7 +260,7 @@ Topology Topology::build(const Cluster& c) {
   fabric.wait_until_up(ports);
   for (const auto& node : c.nodes) {
     std::vector<std::string> links{"eth0"};
-    for (int i = 0; i < pods_on_node[node.name]; ++i) links.push_back(fmt::format("veth{}", i));
+    for (int i = 0; i < pods_on_node[node.name]; ++i) links.push_back(pod_node_link(i));
     handles.at(node.name).wait_until_up(links);
   }
   for (const auto& pod : c.pods) handles.at(pod.name).wait_until_up({"eth0"});

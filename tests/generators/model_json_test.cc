@@ -31,6 +31,32 @@ TEST(ModelJson, WithoutAContextTheFieldsAreThereAndEmpty) {
   auto j = model_json(c, c.nodes[0].name);
   EXPECT_EQ(j["iptables"], "");
   EXPECT_EQ(j["scratch"], "");
+  EXPECT_TRUE(j["nodes"][0]["netns"].is_null());
+}
+
+TEST(ModelJson, PodsCarryTheirLinksAndNamespacePaths) {
+  Cluster c;
+  c.nodes = {Node{"node-a"}, Node{"node-b"}};
+  for (auto [pod, node] : {std::pair{"p1", "node-a"}, {"p2", "node-b"}, {"p3", "node-a"}}) {
+    Pod p;
+    p.name = pod;
+    p.node = node;
+    c.pods.push_back(p);
+  }
+  c.externals = {External{"client"}};
+  RunContext context;
+  context.netns = {{"node-a", "/proc/1/fd/7"}, {"p3", "/proc/1/fd/11"}, {"client", "/proc/1/fd/12"}};
+  auto j = model_json(c, "node-a", context);
+  ASSERT_EQ(j["pods"].size(), 3u);
+  // veth<N> counts each node's pods in the case's order.
+  EXPECT_EQ(j["pods"][0]["links"], nlohmann::json({{"node", "veth0"}, {"pod", "eth0"}}));
+  EXPECT_EQ(j["pods"][1]["links"]["node"], "veth0");
+  EXPECT_EQ(j["pods"][2]["links"]["node"], "veth1");
+  EXPECT_EQ(j["pods"][2]["node"], "node-a");
+  EXPECT_EQ(j["pods"][2]["netns"], "/proc/1/fd/11");
+  EXPECT_TRUE(j["pods"][0]["netns"].is_null());
+  EXPECT_EQ(j["nodes"][0]["netns"], "/proc/1/fd/7");
+  EXPECT_EQ(j["externals"][0]["netns"], "/proc/1/fd/12");
 }
 
 }  // namespace

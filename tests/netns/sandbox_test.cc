@@ -208,6 +208,20 @@ TEST_F(Sandbox, AWorkingDirectoryUnderTmpStaysVisible) {
   EXPECT_TRUE(made) << "the kept directory is the host's, not a copy";
 }
 
+TEST_F(Sandbox, HeldNamespacesOpenAtTheirPathsAndAreNotInherited) {
+  Namespace pod = Namespace::create(), other = Namespace::create();
+  netns::ProcessOptions options;
+  options.held = {pod.fd(), other.fd()};
+  ASSERT_EQ(netns::held_fd_path(1), "/proc/1/fd/8");
+  // nsenter as a CNI plugin or an eBPF loader would use the path; fd 7 is the
+  // init's, not the program's.
+  auto r = netns::run_process(ns_, {"sh", "-c", "nsenter --net=" + netns::held_fd_path(0) +
+                                    " readlink /proc/self/ns/net; readlink " + netns::held_fd_path(1) +
+                                    "; test -e /proc/self/fd/7 || echo not-inherited"}, options);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "net:[" + std::to_string(pod.id()) + "]\nnet:[" + std::to_string(other.id()) + "]\nnot-inherited\n");
+}
+
 TEST_F(Sandbox, AProgramUnderTmpRuns) {
   const std::string program = "/tmp/kpath-sandbox-program-" + std::to_string(getpid());
   std::ofstream(program) << "#!/bin/sh\necho ran\n";

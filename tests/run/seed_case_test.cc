@@ -146,6 +146,15 @@ TEST(SeedCase, ExecGeneratorPrintingTheDumpPasses) {
   EXPECT_EQ(run.status, Status::Pass) << describe(run);
 }
 
+TEST(SeedCase, ExecGeneratorGetsNamespacePathsLinksAndAScratchDirectory) {
+  KPATH_REQUIRE_NET_ADMIN();
+  const std::string src = KPATH_SOURCE_DIR;
+  CaseRun run = run_seed("exec:python3 " + src + "/tests/run/exec_contract.py " + src +
+                         "/cases/seed/webapp1-nodeport.iptables-save");
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+  EXPECT_EQ(run.error, "");
+}
+
 TEST(SeedCase, ExecGeneratorInstallingItselfPasses) {
   KPATH_REQUIRE_NET_ADMIN();
   // Like a real proxy: installs the rules on its own and prints nothing.
