@@ -43,11 +43,11 @@ expect:
      before: {web-b: deleted}}
 )";
 
-// Writes only a filter table; once web-b is gone from the model it adds a DROP
+// Writes only a filter table; once web-b is no longer an endpoint it adds a DROP
 // in the built-in INPUT chain.
 const std::string kGenerator =
     "exec:m=$(cat); printf '*filter\\n:INPUT ACCEPT [0:0]\\n'; "
-    "printf '%s' \"$m\" | grep -q 10.244.0.11 || printf -- '-A INPUT -p tcp --dport 30999 -j DROP\\n'; "
+    "printf '%s' \"$m\" | grep -q '\"pod\": \"web-b\"' || printf -- '-A INPUT -p tcp --dport 30999 -j DROP\\n'; "
     "printf 'COMMIT\\n'";
 
 TEST(Reapply, RulesInBuiltInChainsAreInstalledAtEverySync) {
