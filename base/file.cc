@@ -116,17 +116,34 @@ std::string read_regular_file(const std::string& path, uint64_t max_bytes, const
     now.kind = kind_of(st.st_mode);
     check_regular(path, now, what);
   }
-  std::string text;
+  FdText r = read_to_end(fd.get(), max_bytes);
+  if (r.error) fail(path, "cannot read the " + what + ": " + error_text(r.error));
+  if (r.text.size() > max_bytes) too_large(r.text.size());  // it grew while we read
+  return std::move(r.text);
+}
+
+FdText read_to_end(int fd, uint64_t max_bytes) {
+  FdText r;
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  while (r.text.size() <= max_bytes) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path, "cannot read the " + what + ": " + error_text(errno));
+    if (n < 0) {
+      r.error = errno;
+      break;
+    }
     if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > max_bytes) too_large(text.size());  // it grew while we read
+    r.text.append(buf, static_cast<size_t>(n));
   }
-  return text;
+  return r;
+}
+
+std::optional<std::string> read_file_if_present(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return std::nullopt;
+  FdText r = read_to_end(fd.get());
+  if (r.error) return std::nullopt;
+  return std::move(r.text);
 }
 
 }  // namespace kpath

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kpath {
@@ -36,5 +37,18 @@ std::string human_size(uint64_t bytes);
 // Anything else throws kpath::Error(path, 0, 0, ...) saying what the path is
 // instead; `what` names the file's role in messages ("case file").
 std::string read_regular_file(const std::string& path, uint64_t max_bytes, const std::string& what);
+
+// What a read of `fd` to its end got: the text (it stops once that is longer
+// than `max_bytes`) and, when a read failed, its errno. EINTR is retried.
+struct FdText {
+  std::string text;
+  int error = 0;
+};
+FdText read_to_end(int fd, uint64_t max_bytes = UINT64_MAX);
+
+// The content of a file whose kind kpath knows (/proc, /sys, one it wrote
+// itself), or nullopt when it cannot be opened or read. Not for paths from a
+// user: read_regular_file looks at those first.
+std::optional<std::string> read_file_if_present(const std::string& path);
 
 }  // namespace kpath

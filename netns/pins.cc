@@ -13,6 +13,7 @@
 #include "base/errno.h"
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/file.h"
 
 namespace netns {
 
@@ -166,10 +167,9 @@ std::vector<PinMarker> read_markers(const PinDirs& dirs) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dirs.markers, ec)) {
     if (!entry.is_regular_file(ec)) continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    if (auto m = PinMarker::parse(entry.path().filename().string(), text.str())) out.push_back(std::move(*m));
+    auto text = kpath::read_file_if_present(entry.path());
+    if (!text) continue;
+    if (auto m = PinMarker::parse(entry.path().filename().string(), *text)) out.push_back(std::move(*m));
   }
   return out;
 }

@@ -513,8 +513,8 @@ pid_t Sandbox::find_program_pid() const {
     std::ifstream in(entry.path() / "status");
     std::string line, ppid, nspid;
     while (std::getline(in, line)) {
-      if (line.rfind("PPid:", 0) == 0) ppid = line.substr(5);
-      if (line.rfind("NSpid:", 0) == 0) nspid = line.substr(6);
+      if (line.starts_with("PPid:")) ppid = line.substr(5);
+      if (line.starts_with("NSpid:")) nspid = line.substr(6);
     }
     std::istringstream p(ppid), ns(nspid);
     pid_t parent = 0, outer = 0, inner = 0;

@@ -3,9 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/errno.h"
 #include "base/error.h"
 #include "base/fd.h"
-#include "base/errno.h"
+#include "base/file.h"
 #include "netns/detail.h"
 
 namespace netns {
@@ -31,18 +32,6 @@ void write_all(int fd, const std::string& text, const std::string& what) {
   }
 }
 
-std::string read_all(int fd, const std::string& what) {
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) kpath::throw_errno(what);
-    if (n == 0) return text;
-    text.append(buf, static_cast<size_t>(n));
-  }
-}
-
 }  // namespace
 
 // /proc/sys/net resolves to the namespace of the opening thread, hence run().
@@ -62,7 +51,9 @@ std::string get_sysctl(const Namespace& ns, const std::string& key) {
   std::string text = ns.run([&] {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) kpath::throw_errno(what);
-    return read_all(fd.get(), what);
+    kpath::FdText r = kpath::read_to_end(fd.get());
+    if (r.error) kpath::throw_errno(what, r.error);
+    return std::move(r.text);
   });
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;

@@ -11,6 +11,8 @@
 
 #include "base/errno.h"
 #include "base/error.h"
+#include "base/file.h"
+#include "base/strings.h"
 
 namespace netns {
 
@@ -20,10 +22,8 @@ namespace fs = std::filesystem;
 
 // The first line of a small /proc or /sys file, or "" when it is absent.
 std::string first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  std::string text = kpath::read_file_if_present(path).value_or("");
+  return text.substr(0, text.find('\n'));
 }
 
 // /proc/self/setgroups, uid_map, gid_map: each written once, in one write.
@@ -35,8 +35,7 @@ void write_proc(const std::string& path, const std::string& text) {
 }
 
 int threads_of_this_process() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);)
+  for (const auto& line : kpath::split_lines(kpath::read_file_if_present("/proc/self/status").value_or("")))
     if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
   return 0;
 }
@@ -45,13 +44,6 @@ int threads_of_this_process() {
 bool module_present(const std::string& name, const std::string& builtin_list) {
   if (fs::exists("/sys/module/" + name)) return true;
   return builtin_list.find("/" + name + ".ko") != std::string::npos;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -117,8 +109,8 @@ std::vector<std::string> missing_modules() {
   utsname u{};
   ::uname(&u);
   const std::string dir = std::string("/lib/modules/") + u.release;
-  const std::string builtin = read_all(dir + "/modules.builtin");
-  const std::string available = read_all(dir + "/modules.dep");
+  const std::string builtin = kpath::read_file_if_present(dir + "/modules.builtin").value_or("");
+  const std::string available = kpath::read_file_if_present(dir + "/modules.dep").value_or("");
   std::vector<std::string> out;
   for (const auto& m : modules_used()) {
     if (module_present(m, builtin)) continue;

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "base/strings.h"
+
 namespace harness::apiserver {
 
 namespace {
@@ -23,17 +25,11 @@ std::vector<Column> columns_for(const std::string& plural) {
   return {{"Name"}, {"Age"}};
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep = ",") {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
 // The first three, then "+ N more...", as kubectl's printers shorten lists.
 std::string first_three(const std::vector<std::string>& v, const std::string& none) {
   if (v.empty()) return none;
-  if (v.size() <= 3) return join(v);
-  return join({v.begin(), v.begin() + 3}) + " + " + std::to_string(v.size() - 3) + " more...";
+  if (v.size() <= 3) return kpath::join(v, ",");
+  return kpath::join({v.begin(), v.begin() + 3}, ",") + " + " + std::to_string(v.size() - 3) + " more...";
 }
 
 std::vector<std::string> string_list(const Json& j) {
@@ -50,7 +46,7 @@ std::string service_external_ip(const Json& spec, const Json& status) {
     for (const auto& i : status["loadBalancer"]["ingress"]) ips.push_back(i.value("ip", i.value("hostname", "")));
   for (const auto& ip : string_list(spec.value("externalIPs", Json::array()))) ips.push_back(ip);
   if (ips.empty()) return type == "LoadBalancer" ? "<pending>" : "<none>";
-  return join(ips);
+  return kpath::join(ips, ",");
 }
 
 std::string service_ports(const Json& spec) {
@@ -60,14 +56,14 @@ std::string service_ports(const Json& spec) {
     if (p.contains("nodePort")) s += ":" + std::to_string(p["nodePort"].get<int>());
     out.push_back(s + "/" + p.value("protocol", "TCP"));
   }
-  return out.empty() ? "<none>" : join(out);
+  return out.empty() ? "<none>" : kpath::join(out, ",");
 }
 
 std::string selector_string(const Json& spec) {
   std::vector<std::string> out;
   Json selector = spec.value("selector", Json::object());
   for (const auto& [k, v] : selector.items()) out.push_back(k + "=" + v.get<std::string>());
-  return out.empty() ? "<none>" : join(out);
+  return out.empty() ? "<none>" : kpath::join(out, ",");
 }
 
 Json service_cells(const Json& o, const std::string& age) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
 
@@ -78,8 +79,9 @@ void check_service_port(const Reader& r, const YAML::Node& n, const Service& s, 
     ports.push_back(std::to_string(sp.port) + "/" + to_string(sp.protocol));
   }
   r.fail(n, "Service '" + s.key() + "' has no port " + std::to_string(port) + "/" + to_string(protocol) +
-                " (its ports: " + join(ports) + "); to probe a port the Service does not define on purpose, write "
-                "its ClusterIP: " + Target{Target::Kind::Address, s.cluster_ip->str(), *s.cluster_ip, port}.str());
+                " (its ports: " + kpath::join(ports, ", ") +
+                "); to probe a port the Service does not define on purpose, write its ClusterIP: " +
+                Target{Target::Kind::Address, s.cluster_ip->str(), *s.cluster_ip, port}.str());
 }
 
 Target read_to(const Reader& r, const YAML::Node& n, const Source& from, Protocol protocol, const Cluster& c) {

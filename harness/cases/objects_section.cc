@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
 
@@ -206,7 +207,7 @@ Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string&
     r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() +
                   " is inside podCIDR or serviceCIDR");
   const std::string* owner = book.owner(ip);
-  if (owner && owner->rfind("node ", 0) != 0)
+  if (owner && !owner->starts_with("node "))
     r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() + " is already used by " + *owner);
   return ip;
 }
@@ -422,8 +423,8 @@ void check_slice_port(const Reader& r, const YAML::Node& at, const EndpointPort&
     ports.push_back("'" + sp.name + "'/" + to_string(sp.protocol));
   }
   r.warn(at, "EndpointSlice port '" + ep.name + "'/" + to_string(ep.protocol) + " matches no port of Service '" +
-                 s.key() + "' (by name and protocol: " + join(ports) + "): kube-proxy ignores it, so the slice's "
-                 "endpoints serve no Service port through it");
+                 s.key() + "' (by name and protocol: " + kpath::join(ports, ", ") +
+                 "): kube-proxy ignores it, so the slice's endpoints serve no Service port through it");
 }
 
 void read_slice(const Reader& r, const MapReader& m, Cluster& c, const AddressBook& book) {

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include "base/strings.h"
 #include "harness/cases/sections.h"
 
 namespace harness::cases {
@@ -130,7 +131,7 @@ void check_listeners(const Reader& r, const Cluster& c) {
       if (deaf.empty() || !warned.insert({ep.where.line, ep.where.column, ep.port, ep.protocol}).second) continue;
       std::string where = std::to_string(ep.port) + "/" + to_string(ep.protocol);
       r.warn(ep.where, "Service '" + s->key() + "' port " + std::to_string(sp->port) + " sends to " + where +
-                           ", where " + (deaf.size() == 1 ? "pod " : "pods ") + join(deaf) +
+                           ", where " + (deaf.size() == 1 ? "pod " : "pods ") + kpath::join(deaf, ", ") +
                            (deaf.size() == 1 ? " does" : " do") + " not listen: connections " +
                            (deaf.size() == 1 ? "to it" : "to them") + " are refused (add " + where +
                            " to the pod's listen list if that is not what the case tests)");

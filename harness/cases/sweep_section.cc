@@ -3,6 +3,7 @@
 #include <regex>
 #include <set>
 
+#include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
 
@@ -76,7 +77,7 @@ std::map<std::string, Verdict> read_except(const Reader& r, const YAML::Node& ex
 std::string door_names(const Sweep& s) {
   std::vector<std::string> d;
   for (FrontDoor f : s.doors) d.push_back(to_string(f));
-  return join(d);
+  return kpath::join(d, ", ");
 }
 
 // Every probe of every door waiting out its timeout must fit in kMaxExpectationSeconds.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "base/text.h"
 #include "harness/cases/case_loader.h"
 
@@ -55,7 +56,7 @@ std::string checked_text(const Reader& r, const YAML::Node& n, const std::string
 }  // namespace
 
 std::string shown_tag(const std::string& tag) {
-  if (tag.rfind(kCoreTag, 0) == 0) return "!!" + tag.substr(kCoreTag.size());
+  if (tag.starts_with(kCoreTag)) return "!!" + tag.substr(kCoreTag.size());
   return kpath::escaped_prefix(tag, 40);
 }
 
@@ -100,12 +101,6 @@ std::string describe(const YAML::Node& n) {
   return "'" + kpath::escaped_prefix(n.Scalar(), 60) + "'";
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-  return out;
-}
-
 MapReader::MapReader(const Reader& r, const YAML::Node& node, std::string what,
                      std::vector<std::string> allowed)
     : r_(r), node_(node), what_(std::move(what)) {
@@ -115,7 +110,7 @@ MapReader::MapReader(const Reader& r, const YAML::Node& node, std::string what,
     if (!k.IsScalar()) r.fail(k, "keys in " + what_ + " must be strings, got " + describe(k));
     const std::string& key = k.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      r.fail(k, "unknown key '" + key + "' in " + what_ + " (expected one of: " + join(allowed) + ")");
+      r.fail(k, "unknown key '" + key + "' in " + what_ + " (expected one of: " + kpath::join(allowed, ", ") + ")");
     if (values_.count(key))
       r.fail(k, "duplicate key '" + key + "' in " + what_ + " (first at line " +
                     std::to_string(values_[key].first.Mark().line + 1) + ")");
@@ -181,8 +176,7 @@ double number(const Reader& r, const YAML::Node& n, const std::string& what) {
 
 bool boolean(const Reader& r, const YAML::Node& n, const std::string& what) {
   if (plain_or(n, {"bool"})) {
-    std::string s = n.Scalar();
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string s = kpath::ascii_lower(n.Scalar());
     if (s == "true") return true;
     if (s == "false") return false;
   }
@@ -220,7 +214,7 @@ std::string choice(const Reader& r, const YAML::Node& n, const std::string& what
                    const std::vector<std::string>& allowed) {
   if (n.IsScalar() && std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end())
     return n.Scalar();
-  r.fail(n, what + " must be one of " + join(allowed, ", ") + ", got " + describe(n));
+  r.fail(n, what + " must be one of " + kpath::join(allowed, ", ") + ", got " + describe(n));
 }
 
 std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::string& what) {

@@ -95,6 +95,4 @@ std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node&
 // letter or digit.
 std::string name(const Reader& r, const YAML::Node& n, const std::string& what);
 
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
-
 }  // namespace harness::cases

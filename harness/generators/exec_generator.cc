@@ -2,20 +2,18 @@
 
 #include <fmt/format.h>
 
-#include <sstream>
-
 #include "harness/generators/model_json.h"
 #include "base/error.h"
+#include "base/strings.h"
 #include "netns/process.h"
 
 namespace harness {
 
 RuleBackend classify_rules(const std::string& text) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
-    return line[b] == '*' ? RuleBackend::IptablesRestore : RuleBackend::Nft;
+  for (const auto& line : kpath::split_lines(text)) {
+    std::string_view l = kpath::trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    return l[0] == '*' ? RuleBackend::IptablesRestore : RuleBackend::Nft;
   }
   return RuleBackend::AppliedItself;
 }

@@ -1,36 +1,23 @@
 #include "harness/generators/ruleset_file.h"
 
-#include <sstream>
-
 #include "base/error.h"
+#include "base/strings.h"
 #include "base/text.h"
 #include "harness/model/ruleset_text.h"
 
 namespace harness {
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+using kpath::split_lines;
+using kpath::starts_with_any;
+using kpath::trim;
 
 // A dump line in a message: short and escaped (a dump may hold anything).
 std::string shown(const std::string& line) { return kpath::escaped_prefix(line, 60); }
 
 bool looks_like_iptables_save(const std::vector<std::string>& lines) {
   for (const auto& raw : lines) {
-    std::string l = trim(raw);
+    std::string l(trim(raw));
     if (l.empty() || l[0] == '#') continue;
     return l[0] == '*' || l[0] == ':' || l[0] == '-' || l == "COMMIT";
   }
@@ -45,7 +32,7 @@ void check_iptables_save(const std::string& text, const std::string& file) {
   int table_line = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     int n = static_cast<int>(i) + 1;
-    std::string l = trim(lines[i]);
+    std::string l(trim(lines[i]));
     if (l.empty() || l[0] == '#') continue;
     if (l[0] == '*') {
       if (!table.empty())
@@ -77,20 +64,16 @@ RuleSet order_nft_declarations_first(const std::string& text, const std::string&
   // Rank: table, then chains/sets/maps/other objects, then flushes and
   // deletes, then rules and elements, which may refer to any declaration.
   auto rank = [](const std::string& l) {
-    if (starts_with(l, "add table") || starts_with(l, "table")) return 0;
-    if (starts_with(l, "add chain") || starts_with(l, "add set") || starts_with(l, "add map") ||
-        starts_with(l, "add counter") || starts_with(l, "add quota") || starts_with(l, "add flowtable"))
-      return 1;
-    if (starts_with(l, "flush") || starts_with(l, "delete")) return 2;
+    if (starts_with_any(l, {"add table", "table"})) return 0;
+    if (starts_with_any(l, {"add chain", "add set", "add map", "add counter", "add quota", "add flowtable"})) return 1;
+    if (starts_with_any(l, {"flush", "delete"})) return 2;
     return 3;
   };
   bool transaction_style = true;
   for (const auto& raw : lines) {
-    std::string l = trim(raw);
+    std::string l(trim(raw));
     if (l.empty() || l[0] == '#') continue;
-    if (!starts_with(l, "add ") && !starts_with(l, "flush ") && !starts_with(l, "delete ") &&
-        !starts_with(l, "insert ") && !starts_with(l, "replace "))
-      transaction_style = false;
+    if (!starts_with_any(l, {"add ", "flush ", "delete ", "insert ", "replace "})) transaction_style = false;
   }
   RuleSet rs{RuleBackend::Nft, {}, file, {}};
   if (!transaction_style) {  // a structured nft script: keep it as written
@@ -99,7 +82,7 @@ RuleSet order_nft_declarations_first(const std::string& text, const std::string&
   }
   for (int r = 0; r <= 3; ++r) {
     for (size_t i = 0; i < lines.size(); ++i) {
-      std::string l = trim(lines[i]);
+      std::string l(trim(lines[i]));
       if (l.empty() || l[0] == '#' || rank(l) != r) continue;
       rs.text += lines[i] + "\n";
       rs.origin_lines.push_back(static_cast<int>(i) + 1);

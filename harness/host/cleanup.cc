@@ -17,7 +17,7 @@ std::vector<std::string> unexplained(const netns::PinDirs& dirs, const std::set<
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dirs.pins, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.rfind("kpath-", 0) == 0 && !marked.count(name)) out.push_back(name);
+    if (name.starts_with("kpath-") && !marked.count(name)) out.push_back(name);
   }
   return out;
 }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "base/strings.h"
+
 namespace harness {
 
 std::string to_string(Protocol p) {
@@ -15,11 +17,7 @@ std::string to_string(Protocol p) {
   return "?";
 }
 
-std::string lower(Protocol p) {
-  std::string s = to_string(p);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+std::string lower(Protocol p) { return kpath::ascii_lower(to_string(p)); }
 
 std::optional<Protocol> parse_protocol(const std::string& s) {
   std::string u = s;

@@ -4,17 +4,12 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/strings.h"
 #include "base/text.h"
 
 namespace harness {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
 
 bool iptables_save_line(std::string_view l) { return l[0] == '*' || l[0] == ':' || l[0] == '-' || l == "COMMIT"; }
 
@@ -39,7 +34,7 @@ std::string read_ruleset_file(const std::string& path) {
   for (size_t at = 0; at < text.size();) {
     size_t end = text.find('\n', at);
     if (end == std::string::npos) end = text.size();
-    std::string_view l = trim(std::string_view(text).substr(at, end - at));
+    std::string_view l = kpath::trim(std::string_view(text).substr(at, end - at));
     ++line;
     at = end + 1;
     if (l.empty() || l[0] == '#') continue;

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "netns/nftables.h"
 #include "netns/process.h"
 
@@ -106,9 +107,7 @@ std::vector<RuleCounter> parse_nft_counters(const std::string& dump, const std::
     if (!std::regex_search(line, m, counter_re)) continue;
     uint64_t packets = std::stoull(m[1]);
     std::string rule = std::regex_replace(line, counter_re, "");
-    auto b = rule.find_first_not_of(" \t");
-    auto e = rule.find_last_not_of(" \t");
-    out.push_back({node, table, chain, b == std::string::npos ? rule : rule.substr(b, e - b + 1), packets, handle});
+    out.push_back({node, table, chain, std::string(kpath::trim(rule)), packets, handle});
   }
   return out;
 }

@@ -7,10 +7,10 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "harness/generators/registry.h"
 
 namespace harness {
@@ -29,23 +29,11 @@ std::vector<size_t> Mutant::tasks() const {
 
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using kpath::split_lines;
+using kpath::starts_with_any;
 
-std::string trimmed(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
-bool starts_with_any(const std::string& s, std::initializer_list<const char*> prefixes) {
-  return std::any_of(prefixes.begin(), prefixes.end(), [&](const char* p) { return s.starts_with(p); });
-}
+// A line or list item without its surrounding blanks, as a string of its own.
+std::string trimmed(std::string_view s) { return std::string(kpath::trim(s)); }
 
 enum class LineKind { Other, Rule, Elements };
 

@@ -65,7 +65,7 @@ Refusal read_refusal(int fd) {
 
 // "HTTP/1.1 503 Service Unavailable\r\n...\r\n\r\nBODY": the status and body.
 bool parse_http(const std::string& text, int& status, std::string& body) {
-  if (text.rfind("HTTP/1.", 0) != 0) return false;
+  if (!text.starts_with("HTTP/1.")) return false;
   auto sp = text.find(' ');
   if (sp == std::string::npos || text.size() < sp + 4) return false;
   auto [end, ec] = std::from_chars(text.data() + sp + 1, text.data() + sp + 4, status);

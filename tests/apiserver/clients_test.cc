@@ -98,7 +98,7 @@ class Clients : public testing::Test {
   size_t watch_requests(const std::string& agent) {
     size_t n = 0;
     for (const auto& r : server_->requests())
-      if (r.user_agent.rfind(agent, 0) == 0 &&
+      if (r.user_agent.starts_with(agent) &&
           (r.query.find("watch=true") != std::string::npos || r.query.find("watch=True") != std::string::npos))
         ++n;
     return n;

@@ -24,9 +24,9 @@ BadCase read_header(const std::string& file) {
   BadCase b{file, "", 0};
   std::ifstream in(file);
   std::string l;
-  while (std::getline(in, l) && l.rfind("#", 0) == 0) {
-    if (l.rfind("# expect: ", 0) == 0) b.expect = l.substr(10);
-    if (l.rfind("# line: ", 0) == 0) b.line = std::stoi(l.substr(8));
+  while (std::getline(in, l) && l.starts_with("#")) {
+    if (l.starts_with("# expect: ")) b.expect = l.substr(10);
+    if (l.starts_with("# line: ")) b.line = std::stoi(l.substr(8));
   }
   return b;
 }

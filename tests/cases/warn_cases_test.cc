@@ -24,9 +24,9 @@ WarnCase read_header(const std::string& file) {
   WarnCase w{file, "", 0};
   std::ifstream in(file);
   std::string l;
-  while (std::getline(in, l) && l.rfind("#", 0) == 0) {
-    if (l.rfind("# warn: ", 0) == 0) w.warn = l.substr(8);
-    if (l.rfind("# line: ", 0) == 0) w.line = std::stoi(l.substr(8));
+  while (std::getline(in, l) && l.starts_with("#")) {
+    if (l.starts_with("# warn: ")) w.warn = l.substr(8);
+    if (l.starts_with("# line: ")) w.line = std::stoi(l.substr(8));
   }
   return w;
 }

@@ -93,7 +93,7 @@ TEST(KubeIptables, Pre119PortNamesAreTheSeedDumpsNames) {
   auto service_chains = [](const kpath_test::IptablesDump& x) {
     std::set<std::string> out;
     for (const auto& c : x.declared.at("nat"))
-      if (c.rfind("KUBE-SVC-", 0) == 0 || c.rfind("KUBE-SEP-", 0) == 0) out.insert(c);
+      if (c.starts_with("KUBE-SVC-") || c.starts_with("KUBE-SEP-")) out.insert(c);
     return out;
   };
   EXPECT_EQ(service_chains(d),

@@ -52,15 +52,16 @@ TEST(KubeNftables, DeclarationsComeFirstAndReplaceTable) {
   Cluster c = small_cluster();
   c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
   std::string text = KubeNftablesGenerator().generate(c, "n1").text;
-  EXPECT_EQ(text.rfind("add table ip kube-proxy\ndelete table ip kube-proxy\nadd table ip kube-proxy {", 0), 0u);
+  EXPECT_TRUE(text.starts_with("add table ip kube-proxy\ndelete table ip kube-proxy\nadd table ip kube-proxy {"))
+      << text;
   size_t last_decl = 0, first_body = std::string::npos, pos = 0;
   int line_no = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     std::string l = text.substr(pos, nl - pos);
-    if (l.rfind("add rule", 0) == 0 || l.rfind("add element", 0) == 0) {
+    if (l.starts_with("add rule") || l.starts_with("add element")) {
       if (first_body == std::string::npos) first_body = line_no;
-    } else if (l.rfind("add ", 0) == 0) {
+    } else if (l.starts_with("add ")) {
       last_decl = line_no;
     }
     ++line_no;

@@ -2,25 +2,19 @@
 
 #include <sstream>
 
+#include "base/strings.h"
+
 namespace kpath_test {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
+// The lines that hold something: trimmed, without blanks and comments.
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) {
-    l = trim(l);
+  for (const auto& line : kpath::split_lines(text)) {
+    std::string_view l = kpath::trim(line);
     if (l.empty() || l[0] == '#') continue;
-    out.push_back(l);
+    out.emplace_back(l);
   }
   return out;
 }
@@ -55,7 +49,7 @@ IptablesDump parse_iptables_restore(const std::string& text) {
       d.declared[table];
     } else if (l[0] == ':') {
       d.declared[table].insert(l.substr(1, l.find(' ') - 1));
-    } else if (l.rfind("-A ", 0) == 0) {
+    } else if (l.starts_with("-A ")) {
       std::string rest = l.substr(3);
       size_t sp = rest.find(' ');
       std::string chain = rest.substr(0, sp);
@@ -73,7 +67,7 @@ NftDump parse_nft(const std::string& text) {
   NftDump d;
   const std::string prefix = "add rule ip kube-proxy ";
   for (const auto& l : lines_of(text)) {
-    if (l.rfind(prefix, 0) == 0) {
+    if (l.starts_with(prefix)) {
       std::string rest = l.substr(prefix.size());
       size_t sp = rest.find(' ');
       d.rules[rest.substr(0, sp)].push_back(sp == std::string::npos ? "" : rest.substr(sp + 1));

@@ -31,7 +31,7 @@ int open_sockets() {
   while (dirent* e = ::readdir(dir)) {
     char target[64] = {};
     std::string path = std::string("/proc/self/fd/") + e->d_name;
-    if (::readlink(path.c_str(), target, sizeof target - 1) > 0 && std::string(target).rfind("socket:", 0) == 0)
+    if (::readlink(path.c_str(), target, sizeof target - 1) > 0 && std::string_view(target).starts_with("socket:"))
       ++count;
   }
   ::closedir(dir);

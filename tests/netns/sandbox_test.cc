@@ -20,7 +20,10 @@
 #include <thread>
 
 #include "base/error.h"
+#include "support/eventually.h"
+#include "support/files.h"
 #include "support/privileges.h"
+#include "support/processes.h"
 
 namespace {
 
@@ -37,30 +40,11 @@ std::string marker() {
   return "1000." + std::to_string(getpid()) + std::to_string(++n);
 }
 
+using kpath_test::eventually;
+using kpath_test::read_file;
+
 // Pids of processes whose command line holds text.
-std::vector<std::string> processes_with(const std::string& text) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    std::string pid = entry.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find(text) != std::string::npos) found.push_back(pid);
-  }
-  return found;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within = 3s) {
-  for (auto end = Clock::now() + within; Clock::now() < end; std::this_thread::sleep_for(20ms))
-    if (condition()) return true;
-  return condition();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::vector<std::string> processes_with(const std::string& text) { return kpath_test::processes_with("cmdline", text); }
 
 std::string scratch(const std::string& name) {
   // Not under /tmp: that is the sandbox's own tmpfs.
@@ -241,7 +225,7 @@ std::map<std::string, std::string> host_sysctls() {
        it.increment(ec)) {
     if (ec) break;
     const std::string path = it->path().string();
-    if (path.rfind("/proc/sys/net", 0) == 0) {
+    if (path.starts_with("/proc/sys/net")) {
       it.disable_recursion_pending();
       continue;
     }

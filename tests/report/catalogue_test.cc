@@ -4,24 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "harness/cases/case_loader.h"
+#include "support/files.h"
 
 namespace harness {
 namespace {
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(Catalogue, DocTableIsTheCatalogue) {
-  std::string doc = read(KPATH_SOURCE_DIR "/docs/behaviours-catalogue.md");
+  std::string doc = kpath_test::read_file(KPATH_SOURCE_DIR "/docs/behaviours-catalogue.md");
   std::string table = catalogue_markdown();
   EXPECT_NE(doc.find(table), std::string::npos)
       << "docs/behaviours-catalogue.md's table differs from harness/report/catalogue.cc; the table is:\n"

@@ -23,7 +23,9 @@
 #include "netns/namespace.h"
 #include "netns/pins.h"
 #include "netns/process.h"
+#include "support/files.h"
 #include "support/privileges.h"
+#include "support/processes.h"
 
 namespace {
 
@@ -37,7 +39,7 @@ std::set<std::string> kpath_pins() {
   std::set<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/run/netns", ec))
-    if (e.path().filename().string().rfind("kpath-", 0) == 0) out.insert(e.path().string());
+    if (e.path().filename().string().starts_with("kpath-")) out.insert(e.path().string());
   return out;
 }
 
@@ -69,13 +71,7 @@ class PtyKpath {
  public:
   explicit PtyKpath(const std::vector<std::string>& args) {
     pid_ = forkpty(&master_, nullptr, nullptr, nullptr);
-    if (pid_ == 0) {
-      std::vector<char*> argv{const_cast<char*>(kKpath.c_str())};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(kKpath.c_str(), argv.data());
-      _exit(127);
-    }
+    if (pid_ == 0) kpath_test::exec_or_exit(kKpath, args);
   }
   ~PtyKpath() {
     if (pid_ > 0) {
@@ -105,7 +101,7 @@ class PtyKpath {
     // Drain what is left so kpath never blocks on a full terminal.
     while (waitpid(pid_, &status, WNOHANG) == 0) read_until("\x01never\x01", std::chrono::seconds(0));
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return kpath_test::exit_code_of(status);
   }
   const std::string& out() const { return out_; }
 
@@ -118,10 +114,7 @@ class PtyKpath {
 // The seed case with its first pod renamed to the longest name the loader
 // takes (63 characters): its pin name has to be shortened.
 std::string long_name_case(const std::string& pod) {
-  std::ifstream in(kSeed);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = std::regex_replace(text.str(), std::regex("webapp1-nodeport-deployment-785989576b-cjc5b"), pod);
+  std::string s = std::regex_replace(kpath_test::read_file(kSeed), std::regex("webapp1-nodeport-deployment-785989576b-cjc5b"), pod);
   std::string path = fs::temp_directory_path() / ("kpath-keep-long-" + std::to_string(getpid()) + ".yaml");
   std::ofstream(path) << s;
   return path;

@@ -13,54 +13,38 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <random>
 #include <thread>
 
 #include <pugixml.hpp>
 
+#include "support/eventually.h"
 #include "support/host_snapshot.h"
 #include "support/privileges.h"
+#include "support/processes.h"
 
 namespace {
 
 // Every process the spawned kpath starts inherits this mark in its
 // environment, so leftovers are found without confusing them with the
 // installers of other tests running at the same time.
-std::string mark() { return "KPATH_KILL_TEST=" + std::to_string(getpid()); }
+std::string mark() { return kpath_test::env_mark("KPATH_KILL_TEST"); }
 
 pid_t spawn_kpath(const std::vector<std::string>& args) {
-  std::string env = mark();  // before the fork: in the child getpid() is kpath's pid, not this test's
+  std::string env = mark();
   pid_t pid = fork();
   if (pid == 0) {
     putenv(env.data());
-    std::vector<char*> argv;
-    std::string bin = KPATH_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     dup2(devnull, 2);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    kpath_test::exec_or_exit(KPATH_BINARY, args);
   }
   return pid;
 }
 
 // Processes (other than this test) whose environment carries the mark.
-std::vector<std::string> marked_processes() {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string pid = entry.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(getpid())) continue;
-    std::ifstream env(entry.path() / "environ");
-    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
-    if (all.find(mark()) != std::string::npos) found.push_back(pid);
-  }
-  return found;
-}
+std::vector<std::string> marked_processes() { return kpath_test::processes_with("environ", mark()); }
 
 TEST(Kill, SigkillMidRunLeavesNothingBehind) {
   KPATH_REQUIRE_NET_ADMIN();
@@ -72,14 +56,10 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
     pid_t pid = spawn_kpath({"run", "-g", "kube-iptables", seed});
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    // The kernel frees namespaces asynchronously after the last fd closes.
-    for (int t = 0; t < 50 && !(before == kpath_test::HostSnapshot::take()); ++t)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto after = kpath_test::HostSnapshot::take();
+    kpath_test::wait_exit(pid);
+    auto after = kpath_test::HostSnapshot::settled_to(before);
     EXPECT_TRUE(before == after) << "leftovers after kill #" << i << ":\n" << before.difference(after);
-    for (int t = 0; t < 50 && !marked_processes().empty(); ++t) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    kpath_test::eventually([] { return marked_processes().empty(); }, std::chrono::seconds(1));
     EXPECT_EQ(marked_processes(), std::vector<std::string>{}) << "processes left after kill #" << i;
   }
 }
@@ -183,15 +163,8 @@ class Interrupt : public testing::Test {
     int n = 0;
     std::error_code ec;
     for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
-      if (std::filesystem::read_symlink(fd.path(), ec).string().rfind("socket:", 0) == 0) ++n;
+      if (std::filesystem::read_symlink(fd.path(), ec).string().starts_with("socket:")) ++n;
     return n;
-  }
-
-  static bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-    for (auto end = std::chrono::steady_clock::now() + within; std::chrono::steady_clock::now() < end;
-         std::this_thread::sleep_for(std::chrono::milliseconds(10)))
-      if (condition()) return true;
-    return false;
   }
 
   // Sends the signals (one after the other), returns how long kpath took to exit and its status.
@@ -205,11 +178,9 @@ class Interrupt : public testing::Test {
 
   // Nothing of kpath left: no process it started, no namespace, no pin.
   void expect_nothing_left(pid_t pid) {
-    EXPECT_TRUE(wait_for([] { return marked_processes().empty(); }, std::chrono::seconds(2)))
+    EXPECT_TRUE(kpath_test::eventually([] { return marked_processes().empty(); }, std::chrono::seconds(2)))
         << "processes left behind";
-    for (int t = 0; t < 100 && !(before_ == kpath_test::HostSnapshot::take()); ++t)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto after = kpath_test::HostSnapshot::take();
+    auto after = kpath_test::HostSnapshot::settled_to(before_);
     EXPECT_TRUE(before_ == after) << before_.difference(after);
     EXPECT_FALSE(std::filesystem::exists("/run/netns/kpath-" + std::to_string(pid) + "-1-node-a"));
   }
@@ -221,7 +192,7 @@ class Interrupt : public testing::Test {
 TEST_F(Interrupt, SigintWithProbesInFlightEndsKpathWithinOneSecond) {
   for (int sig : {SIGINT, SIGTERM}) {
     pid_t pid = spawn_kpath({"run", "-g", "kube-iptables", "--junit", junit_, case_});
-    ASSERT_TRUE(wait_for([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)))
+    ASSERT_TRUE(kpath_test::eventually([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)))
         << "kpath never had its probes in flight";
     auto [took, status] = interrupt(pid, {sig});
     EXPECT_LT(took, std::chrono::seconds(1)) << "signal " << sig;
@@ -239,7 +210,7 @@ TEST_F(Interrupt, SigintWithProbesInFlightEndsKpathWithinOneSecond) {
 TEST_F(Interrupt, SigintWhileAGeneratorHangsEndsKpathAndTheGeneratorWithinOneSecond) {
   const std::string marker = "1000." + std::to_string(getpid()) + "3";
   pid_t pid = spawn_kpath({"run", "-g", "exec:sleep " + marker + " & sleep " + marker, case_});
-  ASSERT_TRUE(wait_for([&] { return marked_processes().size() >= 3; }, std::chrono::seconds(60)))
+  ASSERT_TRUE(kpath_test::eventually([&] { return marked_processes().size() >= 3; }, std::chrono::seconds(60)))
       << "the generator never started";
   auto [took, status] = interrupt(pid, {SIGINT});
   EXPECT_LT(took, std::chrono::seconds(1));
@@ -250,7 +221,7 @@ TEST_F(Interrupt, SigintWhileAGeneratorHangsEndsKpathAndTheGeneratorWithinOneSec
 
 TEST_F(Interrupt, SecondSigintEndsKpathAtOnce) {
   pid_t pid = spawn_kpath({"run", "-g", "kube-iptables", "--junit", junit_, case_});
-  ASSERT_TRUE(wait_for([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(kpath_test::eventually([&] { return sockets_of(pid) >= 100; }, std::chrono::seconds(60)));
   // Apart: two SIGINTs pending at once are delivered as one.
   auto start = std::chrono::steady_clock::now();
   kill(pid, SIGINT);

@@ -10,10 +10,10 @@
 #include <map>
 #include <memory>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/run/runner.h"
 #include "harness/generators/registry.h"
@@ -26,13 +26,6 @@ using ::testing::HasSubstr;
 
 using Lines = std::vector<std::string>;
 using Mutation = std::function<Lines(const Lines&)>;
-
-Lines split(const std::string& text) {
-  Lines out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 std::string join(const Lines& lines) {
   std::string out;
@@ -58,7 +51,7 @@ class Mutated : public Generator {
   RuleSet generate(const Cluster& cluster, const std::string& node) const override {
     RuleSet rules = base_->generate(cluster, node);
     std::string before = rules.text;
-    rules.text = join(mutation_(split(rules.text)));
+    rules.text = join(mutation_(kpath::split_lines(rules.text)));
     rules.origin_lines.clear();
     if (rules.text != before) ++changed_;
     return rules;
@@ -250,7 +243,7 @@ TEST(Mutation, NftNumgenModOneLessIsCaught) {
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
   for (const auto& e : o.run.expectations) {
-    if (e.expectation->name.rfind("warm-up", 0) == 0) continue;
+    if (e.expectation->name.starts_with("warm-up")) continue;
     EXPECT_EQ(e.check.status, Status::Fail) << e.expectation->name << ": " << e.check.summary;
     EXPECT_THAT(e.check.summary, HasSubstr("got no probe")) << e.expectation->name;
   }

@@ -32,11 +32,7 @@ TEST(Parallel, TwoSuitesAtOnceBothPassAndLeaveTheHostAlone) {
   EXPECT_NE(ra.out.find("0 failed, 0 errors"), std::string::npos) << ra.out;
   EXPECT_NE(rb.out.find("0 failed, 0 errors"), std::string::npos) << rb.out;
   // Namespaces are freed asynchronously after the last fd closes.
-  auto after = kpath_test::HostSnapshot::take();
-  for (int t = 0; t < 50 && !(before == after); ++t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    after = kpath_test::HostSnapshot::take();
-  }
+  auto after = kpath_test::HostSnapshot::settled_to(before);
   EXPECT_TRUE(before == after) << "the root namespace changed:\n" << before.difference(after);
 }
 

@@ -2,28 +2,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "netns/namespace.h"
 #include "netns/process.h"
 #include "support/host_process.h"
 #include "support/privileges.h"
+#include "support/files.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 
 const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   KPATH_REQUIRE_NET_ADMIN();
@@ -38,7 +30,7 @@ TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
                                             "785989576b-cjc5b [0-9]+, webapp1-nodeport-deployment-785989576b-tpfqr [0-9]+\\]"))
       << "-v gives the replies per backend on PASS rows";
 
-  auto j = nlohmann::json::parse(read(json_path));
+  auto j = nlohmann::json::parse(kpath_test::read_file(json_path));
   EXPECT_EQ(j["schema"], "kpath.report/v1");
   ASSERT_EQ(j["runs"].size(), 1u);
   const auto& run = j["runs"][0];
@@ -58,7 +50,7 @@ TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   EXPECT_EQ(run["expectations"][3]["observed"]["outcomes"]["refused"], 20);
   EXPECT_GT(run["timings_s"]["total"].get<double>(), 0);
 
-  std::string html = read(html_path);
+  std::string html = kpath_test::read_file(html_path);
   EXPECT_THAT(html, HasSubstr("data-backend=\"webapp1-nodeport-deployment-785989576b-cjc5b\""));
   EXPECT_THAT(html, HasSubstr("class=\"p-value\""));
 }

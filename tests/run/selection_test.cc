@@ -7,13 +7,14 @@
 #include <unistd.h>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/run/scheduler.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/files.h"
 #include "support/host_process.h"
 #include "support/privileges.h"
 
@@ -34,23 +35,16 @@ netns::ProcessResult kpath(std::vector<std::string> args, std::vector<std::strin
   return kpath_test::run_on_host(netns::Namespace::current(), args, {}, std::chrono::seconds(120));
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
 std::string run_of(const std::string& line) { return line.substr(0, line.rfind('\t')); }  // case and generator
 
 TEST(Selection, TwoShardsOfTheSuiteAreDisjointAndTogetherAllOfIt) {
   auto all = kpath({"run", "--list", kCases});
   ASSERT_EQ(all.exit_code, 0) << all.err;
-  auto every = lines(all.out);
+  auto every = kpath::split_lines(all.out);
   ASSERT_GT(every.size(), 100u);
   EXPECT_EQ(std::set<std::string>(every.begin(), every.end()).size(), every.size()) << "list lines are unique";
-  auto zero = lines(kpath({"run", "--list", "--shard", "0/2", kCases}).out);
-  auto one = lines(kpath({"run", "--list", kCases}, {"GTEST_TOTAL_SHARDS=2", "GTEST_SHARD_INDEX=1"}).out);
+  auto zero = kpath::split_lines(kpath({"run", "--list", "--shard", "0/2", kCases}).out);
+  auto one = kpath::split_lines(kpath({"run", "--list", kCases}, {"GTEST_TOTAL_SHARDS=2", "GTEST_SHARD_INDEX=1"}).out);
   ASSERT_FALSE(zero.empty());
   ASSERT_FALSE(one.empty());
   std::multiset<std::string> together(zero.begin(), zero.end());
@@ -66,7 +60,7 @@ TEST(Selection, TwoShardsOfTheSuiteAreDisjointAndTogetherAllOfIt) {
 TEST(Selection, FocusAndSkipMatchTheListLine) {
   auto r = kpath({"run", "--list", "--focus", "^b08-.*\tkube-iptables\t", "--skip", "UDP", kCases});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto got = lines(r.out);
+  auto got = kpath::split_lines(r.out);
   EXPECT_EQ(got, (std::vector<std::string>{
                      "b08-terminating-endpoints\tkube-iptables\twith ready endpoints, only the ready ones answer (TCP NodePort)",
                      "b08-terminating-endpoints\tkube-iptables\twith no ready endpoint left, the serving terminating ones "
@@ -118,10 +112,7 @@ TEST(Selection, FocusedExpectationSeesEarlierEndpointChanges) {
 TEST(Selection, ExpectationTimeoutStopsTheProbesAndFails) {
   KPATH_REQUIRE_NET_ADMIN();
   // The seed case with 40,000 probes on its first expectation: several seconds.
-  std::ifstream in(kSeed);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string yaml = text.str();
+  std::string yaml = kpath_test::read_file(kSeed);
   yaml.replace(yaml.find("probes: 2000"), 12, "probes: 40000");
   std::string slow = ::testing::TempDir() + "kpath-slow-seed-" + std::to_string(getpid()) + ".yaml";
   std::ofstream(slow) << yaml;
@@ -144,10 +135,8 @@ namespace {
 
 // The example CI workflow uses only flags kpath run has.
 TEST(Selection, ExampleWorkflowFlagsExist) {
-  std::ifstream in(std::string(KPATH_SOURCE_DIR) + "/ci/examples/github-actions-sharded.yml");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string workflow = text.str(), help = kpath({"run", "--help"}).out;
+  std::string workflow = kpath_test::read_file(KPATH_SOURCE_DIR "/ci/examples/github-actions-sharded.yml");
+  std::string help = kpath({"run", "--help"}).out;
   std::regex flag(R"re(\s(--[a-z][a-z-]+))re");
   size_t kpath_at = workflow.find("build/kpath run --expectation-timeout");
   ASSERT_NE(kpath_at, std::string::npos);

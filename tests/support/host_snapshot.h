@@ -5,10 +5,13 @@
 // same things.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <set>
-#include <sstream>
 #include <string>
+
+#include "base/strings.h"
+#include "support/eventually.h"
 
 namespace kpath_test {
 
@@ -31,13 +34,20 @@ struct HostSnapshot {
   }
   bool operator==(const HostSnapshot&) const = default;
 
+  // The host once it looks as `before` again, or as it is after `within`:
+  // the kernel frees a namespace asynchronously after its last fd closes.
+  static HostSnapshot settled_to(const HostSnapshot& before,
+                                 std::chrono::milliseconds within = std::chrono::seconds(5)) {
+    HostSnapshot now = take();
+    eventually([&] { return (now = take()) == before; }, within, std::chrono::milliseconds(20));
+    return now;
+  }
+
   // The lines only one side has: "- before" / "+ after".
   std::string difference(const HostSnapshot& after) const {
     auto lines = [](const std::string& t) {
-      std::multiset<std::string> out;
-      std::istringstream in(t);
-      for (std::string l; std::getline(in, l);) out.insert(l);
-      return out;
+      auto v = kpath::split_lines(t);
+      return std::multiset<std::string>(v.begin(), v.end());
     };
     auto a = lines(text), b = lines(after.text);
     std::string out;
