@@ -19,6 +19,8 @@ packages=(
   python3-kubernetes
   # fuzzing the case loader (libFuzzer ships with clang)
   clang libclang-rt-14-dev
+  # the C++ style check (ci/format-check.sh; .clang-format)
+  clang-format-14
 )
 
 # kubectl 1.20 (client-go 1.20) for the same tests. Another kubectl already on
