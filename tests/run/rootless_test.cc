@@ -126,6 +126,10 @@ TEST(Rootless, SigkillLeavesNothingBehind) {
   auto before = kpath_test::HostSnapshot::take();
   for (int delay_ms : {50, 300, 900}) {
     pid_t pid = spawn_as(kNobody, dir.path, {"run", "-g", "kube-iptables", kSeed});
+    // /proc/PID/environ shows the mark once the child has become kpath (exec);
+    // a mark that never shows would leave the leftover check below blind.
+    EXPECT_TRUE(kpath_test::eventually([] { return !marked_processes().empty(); }, std::chrono::seconds(5)))
+        << "the mark does not find kpath itself";
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     ::kill(pid, SIGKILL);
     kpath_test::wait_exit(pid);
