@@ -60,6 +60,13 @@ Json service_spec(const Service& s) {
                {"ports", Json::array()},
                {"sessionAffinity", s.session_affinity_client_ip ? "ClientIP" : "None"},
                {"internalTrafficPolicy", traffic_policy(s.internal_traffic_policy)}};
+  if (s.cluster_ips.size() > 1) {  // dual-stack: the API server lists every family, the primary first
+    spec["clusterIPs"] = strings(s.cluster_ips);
+    spec["ipFamilies"] = Json::array();
+    for (const auto& c : s.cluster_ips) spec["ipFamilies"].push_back(family_name(c.family()));
+    spec["ipFamilyPolicy"] = s.ip_family_policy == IpFamilyPolicy::RequireDualStack ? "RequireDualStack"
+                                                                                     : "PreferDualStack";
+  }
   for (const auto& p : s.ports) spec["ports"].push_back(service_port_json(p));
   if (!s.selector.empty()) spec["selector"] = s.selector;
   if (s.session_affinity_client_ip)

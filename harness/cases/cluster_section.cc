@@ -1,6 +1,8 @@
 #include <charconv>
 #include <set>
 
+#include <sys/socket.h>
+
 #include "harness/cases/sections.h"
 
 namespace harness::cases {
@@ -42,14 +44,52 @@ std::vector<std::pair<Ip, YAML::Node>> addresses_of(const Reader& r, const MapRe
 
 void outside_cluster_cidrs(const Reader& r, const YAML::Node& at, const Ip& ip,
                            const std::string& what, const Cluster& c) {
-  if (c.pod_cidr.contains(ip))
-    r.fail(at, what + " address " + ip.str() + " is inside podCIDR " + c.pod_cidr.str());
-  if (c.service_cidr.contains(ip))
-    r.fail(at, what + " address " + ip.str() + " is inside serviceCIDR " + c.service_cidr.str());
+  for (const auto& pc : c.pod_cidrs)
+    if (pc.contains(ip)) r.fail(at, what + " address " + ip.str() + " is inside podCIDR " + pc.str());
+  for (const auto& sc : c.service_cidrs)
+    if (sc.contains(ip)) r.fail(at, what + " address " + ip.str() + " is inside serviceCIDR " + sc.str());
 }
 
 bool inside(const Cidr& outer, const Cidr& inner) {
   return inner.prefix_len() >= outer.prefix_len() && outer.contains(inner.ip());
+}
+
+std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
+
+// `podCIDR`/`serviceCIDR`: one CIDR, or a list of two, one per family (the
+// first is the primary family), as kube-apiserver's dual-stack flags take them.
+std::vector<Cidr> cidr_list(const Reader& r, const YAML::Node& n, const std::string& key) {
+  std::vector<YAML::Node> nodes;
+  if (n.IsSequence()) nodes = list(r, n, "'" + key + "'");
+  else nodes.push_back(n);
+  if (nodes.empty() || nodes.size() > 2)
+    r.fail(n, "'" + key + "' must be one CIDR or a list of two (one IPv4, one IPv6), got " + describe(n));
+  std::vector<Cidr> out;
+  for (const auto& cn : nodes) out.push_back(cidr(r, cn, "'" + key + "'"));
+  if (out.size() == 2 && out[0].ip().family() == out[1].ip().family())
+    r.fail(nodes[1], "'" + key + "' lists two " + family_name(out[0].ip().family()) +
+                         " CIDRs: a dual-stack cluster has one per family");
+  return out;
+}
+
+// An address of a family the cluster does not run would get no rules and no routes.
+void in_cluster_family(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what,
+                       const Cluster& c) {
+  if (!c.service_cidr_of(ip.family()))
+    r.fail(at, what + " address " + ip.str() + " is " + family_name(ip.family()) + ", but serviceCIDR " +
+                   c.service_cidr.str() + " has no " + family_name(ip.family()) +
+                   " range (list one CIDR per family for a dual-stack cluster)");
+}
+
+// A pod has at most one address of each family (Kubernetes' podIPs); nodes
+// and externals may have several (a node's second address for nodePortAddresses).
+void one_per_family(const Reader& r, const std::vector<std::pair<Ip, YAML::Node>>& addrs, const std::string& what) {
+  for (size_t i = 1; i < addrs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (addrs[i].first.family() == addrs[j].first.family())
+        r.fail(addrs[i].second, what + " has two " + family_name(addrs[i].first.family()) + " addresses (" +
+                                    addrs[j].first.str() + ", " + addrs[i].first.str() +
+                                    "): give at most one per family");
 }
 
 // Every declared name is a from/to reference, so it must be unique across kinds.
@@ -88,12 +128,17 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
   names.claim(r, m.need("name"), p.name, "pod");
   p.node = node.name;
   p.where = r.where(n);
-  for (const auto& [ip, at] : addresses_of(r, m)) {
+  auto addrs = addresses_of(r, m);
+  one_per_family(r, addrs, "pod '" + p.name + "'");
+  for (const auto& [ip, at] : addrs) {
     check_safe(r, at, ip, "pod '" + p.name + "'");
-    if (!c.pod_cidr.contains(ip))
-      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside podCIDR " +
-                     c.pod_cidr.str());
-    if (node.pod_cidr && !node.pod_cidr->contains(ip))
+    auto family_cidr = c.pod_cidr_of(ip.family());
+    if (!family_cidr)
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is " + family_name(ip.family()) +
+                     ", but podCIDR " + c.pod_cidr.str() + " has no " + family_name(ip.family()) + " range");
+    if (!family_cidr->contains(ip))
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside podCIDR " + family_cidr->str());
+    if (node.pod_cidr && node.pod_cidr->ip().family() == ip.family() && !node.pod_cidr->contains(ip))
       r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside node '" + node.name +
                      "' podCIDR " + node.pod_cidr->str());
     book.claim(r, at, ip, "pod '" + p.name + "'");
@@ -119,15 +164,18 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
   node.name = name(r, m.need("name"), "node 'name'");
   names.claim(r, m.need("name"), node.name, "node");
   node.where = r.where(n);
-  for (const auto& [ip, at] : addresses_of(r, m)) {
+  auto addrs = addresses_of(r, m);
+  for (const auto& [ip, at] : addrs) {
     check_safe(r, at, ip, "node '" + node.name + "'");
+    in_cluster_family(r, at, ip, "node '" + node.name + "'", c);
     outside_cluster_cidrs(r, at, ip, "node '" + node.name + "'", c);
     book.claim(r, at, ip, "node '" + node.name + "'");
     node.ips.push_back(ip);
   }
   if (m.has("podCIDR")) {
     node.pod_cidr = cidr(r, m.need("podCIDR"), "node 'podCIDR'");
-    if (!inside(c.pod_cidr, *node.pod_cidr))
+    auto cluster_cidr = c.pod_cidr_of(node.pod_cidr->ip().family());
+    if (!cluster_cidr || !inside(*cluster_cidr, *node.pod_cidr))
       r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() +
                                     " is outside the cluster podCIDR " + c.pod_cidr.str());
     for (const auto& other : c.nodes)
@@ -154,8 +202,10 @@ void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook
   e.name = name(r, m.need("name"), "external 'name'");
   names.claim(r, m.need("name"), e.name, "external");
   e.where = r.where(n);
-  for (const auto& [ip, at] : addresses_of(r, m)) {
+  auto addrs = addresses_of(r, m);
+  for (const auto& [ip, at] : addrs) {
     check_safe(r, at, ip, "external '" + e.name + "'");
+    in_cluster_family(r, at, ip, "external '" + e.name + "'", c);
     outside_cluster_cidrs(r, at, ip, "external '" + e.name + "'", c);
     book.claim(r, at, ip, "external '" + e.name + "'");
     e.ips.push_back(ip);
@@ -167,11 +217,23 @@ void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook
 
 void read_cluster(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book) {
   MapReader m(r, n, "cluster", {"podCIDR", "serviceCIDR", "nodePortRange", "nodes", "externals"});
-  c.pod_cidr = cidr(r, m.need("podCIDR"), "'podCIDR'");
-  c.service_cidr = cidr(r, m.need("serviceCIDR"), "'serviceCIDR'");
-  if (inside(c.pod_cidr, c.service_cidr) || inside(c.service_cidr, c.pod_cidr))
-    r.fail(m.need("serviceCIDR"), "serviceCIDR " + c.service_cidr.str() + " overlaps podCIDR " +
-                                      c.pod_cidr.str());
+  c.pod_cidrs = cidr_list(r, m.need("podCIDR"), "podCIDR");
+  c.service_cidrs = cidr_list(r, m.need("serviceCIDR"), "serviceCIDR");
+  c.pod_cidr = c.pod_cidrs.front();
+  c.service_cidr = c.service_cidrs.front();
+  for (size_t i = 0; i < c.service_cidrs.size(); ++i) {
+    const Cidr& sc = c.service_cidrs[i];
+    auto pc = c.pod_cidr_of(sc.ip().family());
+    if (!pc || i >= c.pod_cidrs.size() || c.pod_cidrs[i].ip().family() != sc.ip().family())
+      r.fail(m.need("serviceCIDR"), "serviceCIDR and podCIDR must list the same families in the same order (" +
+                                        family_name(sc.ip().family()) + " serviceCIDR " + sc.str() +
+                                        " has no podCIDR in that place)");
+    if (inside(*pc, sc) || inside(sc, *pc))
+      r.fail(m.need("serviceCIDR"), "serviceCIDR " + sc.str() + " overlaps podCIDR " + pc->str());
+  }
+  if (c.pod_cidrs.size() != c.service_cidrs.size())
+    r.fail(m.need("podCIDR"), "podCIDR lists " + std::to_string(c.pod_cidrs.size()) + " CIDR(s) but serviceCIDR " +
+                                  std::to_string(c.service_cidrs.size()) + ": give both one per family");
   if (m.has("nodePortRange"))
     std::tie(c.node_port_min, c.node_port_max) = port_range(r, m.need("nodePortRange"));
   Names names;
@@ -185,15 +247,19 @@ void read_cluster(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook&
 
 void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c) {
   ProxyOptions& p = c.proxy;
-  p.cluster_cidr = c.pod_cidr;
+  // Each family's proxier detects local traffic by that family's podCIDR.
+  p.cluster_cidr = c.pod_cidr_of(AF_INET);
+  p.cluster_cidr_v6 = c.pod_cidr_of(AF_INET6);
   if (!n.IsDefined() || n.IsNull()) return;
   MapReader m(r, n, "proxy", {"clusterCIDR", "masqueradeAll", "nodePortAddresses",
                               "localhostNodePorts", "randomFully", "masqueradeBit"});
   if (m.has("clusterCIDR")) {
     YAML::Node v = m.need("clusterCIDR");
-    p.cluster_cidr = (v.IsScalar() && v.Scalar() == "none")
-                         ? std::nullopt
-                         : std::optional<Cidr>(cidr(r, v, "'clusterCIDR' (or none)"));
+    p.cluster_cidr = p.cluster_cidr_v6 = std::nullopt;
+    if (!v.IsScalar() || v.Scalar() != "none") {
+      Cidr given = cidr(r, v, "'clusterCIDR' (or none)");
+      (given.ip().is_v6() ? p.cluster_cidr_v6 : p.cluster_cidr) = given;
+    }
   }
   if (m.has("masqueradeAll")) p.masquerade_all = boolean(r, m.need("masqueradeAll"), "'masqueradeAll'");
   if (m.has("nodePortAddresses")) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include <sys/socket.h>
+
 #include "base/strings.h"
 #include "harness/cases/case_loader.h"
 #include "harness/cases/sections.h"
@@ -322,16 +324,60 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
   }
 }
 
+// The addresses a source sends from or a named target has.
+const std::vector<Ip>* addresses_of(const Cluster& c, Source::Kind kind, const std::string& name) {
+  switch (kind) {
+    case Source::Kind::Node: return &c.node(name)->ips;
+    case Source::Kind::Pod: return &c.pod(name)->ips;
+    case Source::Kind::External: return &c.external(name)->ips;
+  }
+  return nullptr;
+}
+
+bool has_family(const std::vector<Ip>& ips, int family) {
+  return std::any_of(ips.begin(), ips.end(), [&](const Ip& ip) { return ip.family() == family; });
+}
+
+// `family: IPv4|IPv6` picks the address of a node, pod or Service target
+// with both; then the sender needs an address of the family it probes.
+void read_family(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
+  if (m.has("family")) {
+    YAML::Node fn = m.need("family");
+    int family = choice(r, fn, "'family'", {"IPv4", "IPv6"}) == "IPv4" ? AF_INET : AF_INET6;
+    const char* name = family == AF_INET ? "IPv4" : "IPv6";
+    bool has = false;
+    switch (e.to.kind) {
+      case Target::Kind::Address:
+        r.fail(fn, "'family' picks the address of a node, pod or Service target; 'to' " + e.to.str() +
+                       " is an address already");
+      case Target::Kind::Node: has = has_family(c.node(e.to.name)->ips, family); break;
+      case Target::Kind::Pod: has = has_family(c.pod(e.to.name)->ips, family); break;
+      case Target::Kind::Service: has = c.service_named(e.to.name)->cluster_ip_of(family).has_value(); break;
+    }
+    if (!has) r.fail(fn, "'to' " + e.to.str() + " has no " + name + " address");
+    e.to.family = family;
+  }
+  const Ip target = c.address_of(e.to);
+  if (e.from.localhost && target.is_v6())
+    r.fail(m.need("from"), "'from' " + e.from.str() + " sends from 127.0.0.1, which cannot reach IPv6 " +
+                               target.str() + " (kube-proxy has no localhost NodePorts for IPv6)");
+  if (!target.is_loopback() && !has_family(*addresses_of(c, e.from.kind, e.from.name), target.family()))
+    r.fail(m.need("from"), "'from' " + e.from.str() + " has no " + (target.is_v6() ? "IPv6" : "IPv4") +
+                               " address to reach " + target.str() + " from");
+}
+
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
   MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
                                     "source", "except", "falseFailureRate", "sourcePort", "before",
-                                    "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity"});
+                                    "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity",
+                                    "family"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
   if (m.has("protocol")) e.protocol = protocol(r, m.need("protocol"), "'protocol'");
   e.to = read_to(r, m.need("to"), e.from, e.protocol, c);
+  read_family(r, m, e, c);
   e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'")
                          : e.from.str() + " -> " + e.to.str() + " " + to_string(e.protocol);
   if (m.has("result")) e.result = verdict(r, m.need("result"), "'result'");

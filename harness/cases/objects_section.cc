@@ -159,20 +159,89 @@ Ip last_address(const Cidr& cidr) {
   return Ip::v4(cidr.network().ip().v4_host_order() | host_bits);
 }
 
-// clusterIP / clusterIPs: one address inside serviceCIDR, or None (headless).
+std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
+
+// One ClusterIP: inside the serviceCIDR of its family, never that range's
+// network or (IPv4) broadcast address.
+Ip read_one_cluster_ip(const Reader& r, const YAML::Node& n, const Service& s, const Cluster& c, AddressBook& book) {
+  Ip ip = address(r, n, "'clusterIP' (or None)");
+  check_safe(r, n, ip, "Service '" + s.key() + "' clusterIP");
+  auto range = c.service_cidr_of(ip.family());
+  if (!range)
+    r.fail(n, "Service '" + s.key() + "' clusterIP " + ip.str() + " is " + family_name(ip.family()) +
+                  ", but serviceCIDR " + c.service_cidr.str() + " has no " + family_name(ip.family()) + " range");
+  if (!range->contains(ip))
+    r.fail(n, "Service '" + s.key() + "' clusterIP " + ip.str() + " is outside serviceCIDR " + range->str());
+  if (ip == range->network().ip())
+    r.fail(n, "Service '" + s.key() + "' clusterIP " + ip.str() + " is the network address of serviceCIDR " +
+                  range->str() + ", which Kubernetes never allocates: pick another address");
+  if (ip.is_v4() && range->prefix_len() < 31 && ip == last_address(*range))
+    r.fail(n, "Service '" + s.key() + "' clusterIP " + ip.str() + " is the broadcast address of serviceCIDR " +
+                  range->str() + ", which Kubernetes never allocates: pick another address");
+  book.claim(r, n, ip, "Service '" + s.key() + "' clusterIP");
+  return ip;
+}
+
+// ipFamilyPolicy: SingleStack unless given; RequireDualStack needs a
+// dual-stack cluster (the API server refuses it otherwise).
+void read_family_policy(const Reader& r, const MapReader& m, Service& s, const Cluster& c) {
+  if (!m.has("ipFamilyPolicy")) return;
+  std::string p = choice(r, m.need("ipFamilyPolicy"), "'ipFamilyPolicy'",
+                         {"SingleStack", "PreferDualStack", "RequireDualStack"});
+  s.ip_family_policy = p == "RequireDualStack"  ? IpFamilyPolicy::RequireDualStack
+                       : p == "PreferDualStack" ? IpFamilyPolicy::PreferDualStack
+                                                : IpFamilyPolicy::SingleStack;
+  if (s.ip_family_policy == IpFamilyPolicy::RequireDualStack && c.families().size() < 2)
+    r.fail(m.need("ipFamilyPolicy"), "Service '" + s.key() + "' has ipFamilyPolicy RequireDualStack, but the "
+                                     "cluster is single-stack (serviceCIDR " + c.service_cidr.str() +
+                                     "): list an IPv4 and an IPv6 serviceCIDR and podCIDR");
+}
+
+// ipFamilies: one or two distinct families, each one the cluster runs.
+std::vector<int> read_families(const Reader& r, const MapReader& m, const Service& s, const Cluster& c) {
+  std::vector<int> out;
+  if (!m.has("ipFamilies")) return out;
+  auto items = list(r, m.need("ipFamilies"), "'ipFamilies'");
+  if (items.empty() || items.size() > 2)
+    r.fail(m.need("ipFamilies"), "'ipFamilies' must list one or two families, got " + describe(m.need("ipFamilies")));
+  for (const auto& f : items) {
+    int family = choice(r, f, "'ipFamilies' entry", {"IPv4", "IPv6"}) == "IPv4" ? AF_INET : AF_INET6;
+    if (!out.empty() && out[0] == family) r.fail(f, "'ipFamilies' lists " + family_name(family) + " twice");
+    if (!c.service_cidr_of(family))
+      r.fail(f, "Service '" + s.key() + "' asks for " + family_name(family) + ", but serviceCIDR " +
+                    c.service_cidr.str() + " has no " + family_name(family) + " range");
+    out.push_back(family);
+  }
+  if (out.size() == 2 && s.ip_family_policy == IpFamilyPolicy::SingleStack)
+    r.fail(m.need("ipFamilies"), "'ipFamilies' lists two families, which needs ipFamilyPolicy PreferDualStack or "
+                                 "RequireDualStack (Service '" + s.key() + "' is SingleStack)");
+  return out;
+}
+
+// How many families the Service gets, as the API server decides it.
+size_t wanted_families(const Service& s, const Cluster& c) {
+  if (s.ip_family_policy == IpFamilyPolicy::SingleStack) return 1;
+  if (s.ip_family_policy == IpFamilyPolicy::RequireDualStack) return 2;
+  return c.families().size();  // PreferDualStack: both where the cluster has both
+}
+
+// clusterIP / clusterIPs: an address per family inside that family's
+// serviceCIDR (the primary's first), or None (headless), matching
+// ipFamilies and ipFamilyPolicy; kpath allocates none.
 void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Cluster& c,
                      AddressBook& book) {
+  read_family_policy(r, m, s, c);
+  const std::vector<int> families = read_families(r, m, s, c);
   std::vector<YAML::Node> given;
   if (m.has("clusterIPs")) given = list(r, m.need("clusterIPs"), "'clusterIPs'");
-  if (given.size() > 1)
-    r.fail(given[1], "dual-stack Services are not supported yet: 'clusterIPs' has " +
-                         std::to_string(given.size()) + " entries");
+  if (given.size() > 2)
+    r.fail(given[2], "'clusterIPs' has " + std::to_string(given.size()) + " entries: at most one per family (two)");
   if (m.has("clusterIP")) {
     YAML::Node ip = m.need("clusterIP");
     if (!given.empty() && (!given[0].IsScalar() || !ip.IsScalar() || given[0].Scalar() != ip.Scalar()))
       r.fail(given[0], "'clusterIPs' first entry " + describe(given[0]) +
                            " must equal 'clusterIP' " + describe(ip));
-    given = {ip};
+    if (given.empty()) given = {ip};
   }
   if (given.empty())
     r.fail(m.node(), "Service '" + s.key() + "' needs a 'clusterIP' inside serviceCIDR " +
@@ -180,21 +249,28 @@ void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Clus
   if (given[0].IsScalar() && given[0].Scalar() == "None") {
     if (s.external())
       r.fail(given[0], "a headless Service (clusterIP: None) cannot be of type NodePort or LoadBalancer");
+    if (given.size() > 1) r.fail(given[1], "a headless Service has the one clusterIPs entry None");
     return;
   }
-  Ip ip = address(r, given[0], "'clusterIP' (or None)");
-  check_safe(r, given[0], ip, "Service '" + s.key() + "' clusterIP");
-  if (!c.service_cidr.contains(ip))
-    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() +
-                         " is outside serviceCIDR " + c.service_cidr.str());
-  if (ip == c.service_cidr.network().ip())
-    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() + " is the network address of serviceCIDR " +
-                         c.service_cidr.str() + ", which Kubernetes never allocates: pick another address");
-  if (ip.is_v4() && c.service_cidr.prefix_len() < 31 && ip == last_address(c.service_cidr))
-    r.fail(given[0], "Service '" + s.key() + "' clusterIP " + ip.str() + " is the broadcast address of serviceCIDR " +
-                         c.service_cidr.str() + ", which Kubernetes never allocates: pick another address");
-  book.claim(r, given[0], ip, "Service '" + s.key() + "' clusterIP");
-  s.cluster_ip = ip;
+  for (const auto& n : given) {
+    Ip ip = read_one_cluster_ip(r, n, s, c, book);
+    for (const auto& other : s.cluster_ips)
+      if (other.family() == ip.family())
+        r.fail(n, "Service '" + s.key() + "' has two " + family_name(ip.family()) + " clusterIPs (" + other.str() +
+                      ", " + ip.str() + "): give one per family");
+    if (s.cluster_ips.size() < families.size() && families[s.cluster_ips.size()] != ip.family())
+      r.fail(n, "clusterIPs entry " + ip.str() + " is " + family_name(ip.family()) + ", but 'ipFamilies' lists " +
+                    family_name(families[s.cluster_ips.size()]) + " in that place");
+    s.cluster_ips.push_back(ip);
+  }
+  const size_t want = wanted_families(s, c);
+  if (s.cluster_ips.size() > want)
+    r.fail(given[1], "Service '" + s.key() + "' has two clusterIPs, which needs ipFamilyPolicy PreferDualStack or "
+                                             "RequireDualStack (it is SingleStack)");
+  if (s.cluster_ips.size() < want || s.cluster_ips.size() < families.size())
+    r.fail(given.back(), "Service '" + s.key() + "' is dual-stack and needs a clusterIP of each family in "
+                             "'clusterIPs' (kpath does not allocate one)");
+  s.cluster_ip = s.cluster_ips.front();
 }
 
 // externalIPs and load-balancer ingress IPs: may be shared between Services and
@@ -203,7 +279,10 @@ Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string&
                         const Service& s, const Cluster& c, const AddressBook& book) {
   Ip ip = address(r, n, what);
   check_safe(r, n, ip, "Service '" + s.key() + "' " + what);
-  if (c.pod_cidr.contains(ip) || c.service_cidr.contains(ip))
+  auto in = [&](const std::vector<Cidr>& cidrs) {
+    return std::any_of(cidrs.begin(), cidrs.end(), [&](const Cidr& cidr) { return cidr.contains(ip); });
+  };
+  if (in(c.pod_cidrs) || in(c.service_cidrs) || c.pod_cidr.contains(ip) || c.service_cidr.contains(ip))
     r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() +
                   " is inside podCIDR or serviceCIDR");
   const std::string* owner = book.owner(ip);
@@ -238,7 +317,7 @@ void read_source_ranges(const Reader& r, const MapReader& m, Service& s) {
   for (const auto& cn : list(r, m.need("loadBalancerSourceRanges"), "'loadBalancerSourceRanges'")) {
     Cidr range = cidr(r, cn, "'loadBalancerSourceRanges' entry");
     s.load_balancer_source_ranges.push_back(range);
-    if (s.cluster_ip && range.ip().family() != s.cluster_ip->family()) other_family.push_back(cn);
+    if (s.cluster_ip && !s.cluster_ip_of(range.ip().family())) other_family.push_back(cn);
     else ++own_family;
   }
   for (const auto& cn : other_family)
@@ -308,11 +387,6 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
         static_cast<uint16_t>(integer(r, h, "'healthCheckNodePort'", c.node_port_min, c.node_port_max));
     check_health_port_free(r, h, s, c);
   }
-  if (m.has("ipFamilies"))
-    for (const auto& f : list(r, m.need("ipFamilies"), "'ipFamilies'"))
-      choice(r, f, "'ipFamilies' entry", {"IPv4", "IPv6"});
-  if (m.has("ipFamilyPolicy"))
-    choice(r, m.need("ipFamilyPolicy"), "'ipFamilyPolicy'", {"SingleStack", "PreferDualStack", "RequireDualStack"});
 }
 
 void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& book) {
@@ -339,9 +413,10 @@ const Pod* pod_with(const Cluster& c, const Ip& ip) {
 // is no pod's is legal Kubernetes, but nothing of kpath's answers there.
 void check_endpoint_address(const Reader& r, const YAML::Node& at, const Ip& ip, const Cluster& c,
                             const AddressBook& book) {
-  if (c.service_cidr.contains(ip)) {
+  auto range = c.service_cidr_of(ip.family());
+  if (range && range->contains(ip)) {
     const std::string* owner = book.owner(ip);
-    r.fail(at, "endpoint address " + ip.str() + " is inside serviceCIDR " + c.service_cidr.str() +
+    r.fail(at, "endpoint address " + ip.str() + " is inside serviceCIDR " + range->str() +
                    (owner ? " (the " + *owner + ")" : "") +
                    ": an endpoint is a pod or a host, never a Service address, which would send traffic back to "
                    "the Service");
@@ -444,6 +519,7 @@ void read_slice(const Reader& r, const MapReader& m, Cluster& c, const AddressBo
                                    sl.service + "', which the case does not define");
   int family = choice(r, m.need("addressType"), "'addressType'", {"IPv4", "IPv6"}) == "IPv4"
                    ? AF_INET : AF_INET6;
+  sl.family = family;
   if (m.has("ports"))
     for (const auto& pn : list(r, m.need("ports"), "'ports'")) {
       MapReader pm(r, pn, "EndpointSlice port", {"name", "protocol", "port", "appProtocol"});

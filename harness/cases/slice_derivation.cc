@@ -19,19 +19,20 @@ bool matches(const std::map<std::string, std::string>& selector, const Pod& p) {
   });
 }
 
-// The Service's address family; a headless Service takes every family.
-std::set<int> families(const Service& s) {
-  if (s.cluster_ip) return {s.cluster_ip->family()};
-  return {AF_INET, AF_INET6};
+// The Service's address families, its primary first; a headless Service takes every family.
+std::vector<int> families(const Service& s) {
+  if (!s.cluster_ip) return {AF_INET, AF_INET6};
+  std::vector<int> out;
+  for (const auto& ip : s.cluster_ips) out.push_back(ip.family());
+  if (out.empty()) out.push_back(s.cluster_ip->family());
+  return out;
 }
 
-// IPv4 first, then IPv6, each in declaration order.
-std::vector<Ip> addresses_for(const Pod& p, const std::set<int>& fams) {
+// The pod's address of one family (a pod has at most one per family).
+std::vector<Ip> addresses_for(const Pod& p, int family) {
   std::vector<Ip> out;
-  for (int f : {AF_INET, AF_INET6})
-    if (fams.count(f))
-      for (const auto& ip : p.ips)
-        if (ip.family() == f) out.push_back(ip);
+  for (const auto& ip : p.ips)
+    if (ip.family() == family) out.push_back(ip);
   return out;
 }
 
@@ -65,12 +66,14 @@ Endpoint endpoint_for(const Pod& p, std::vector<Ip> addresses) {
 }
 
 // Pods grouped by how they resolve the Service's ports: one slice per group,
-// since a slice carries one port number per Service port.
-std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const Pod*>& pods) {
+// since a slice carries one port number per Service port; and, as the
+// EndpointSlice controller does, one addressType per slice. `stem` names them.
+std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const Pod*>& pods, int family,
+                                      const std::string& stem) {
   std::vector<EndpointSlice> out;
   std::map<PortKey, size_t> by_ports;
   for (const Pod* p : pods) {
-    auto addresses = addresses_for(*p, families(s));
+    auto addresses = addresses_for(*p, family);
     if (addresses.empty()) continue;
     std::vector<EndpointPort> ports;
     for (const auto& sp : s.ports)
@@ -81,7 +84,8 @@ std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const 
       EndpointSlice sl;
       sl.ns = s.ns;
       sl.service = s.name;
-      sl.name = s.name + "-kpath" + (out.empty() ? "" : "-" + std::to_string(out.size() + 1));
+      sl.name = stem + (out.empty() ? "" : "-" + std::to_string(out.size() + 1));
+      sl.family = family;
       sl.ports = ports;
       sl.where = s.where;
       out.push_back(std::move(sl));
@@ -106,7 +110,14 @@ void derive_slices(Cluster& c) {
     std::vector<const Pod*> pods;
     for (const Pod* p : by_label[*s.selector.begin()])
       if (matches(s.selector, *p)) pods.push_back(p);
-    for (auto& sl : slices_for(s, pods)) derived.push_back(std::move(sl));
+    // The first family's slices keep the single-stack names.
+    bool first = true;
+    for (int family : families(s)) {
+      std::string stem = s.name + "-kpath" + (first ? "" : family == AF_INET6 ? "-ipv6" : "-ipv4");
+      auto slices = slices_for(s, pods, family, stem);
+      first = first && slices.empty();
+      for (auto& sl : slices) derived.push_back(std::move(sl));
+    }
   }
   for (auto& sl : derived) c.slices.push_back(std::move(sl));
 }

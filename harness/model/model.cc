@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include <sys/socket.h>
+
 #include "base/strings.h"
 
 namespace harness {
@@ -124,11 +126,58 @@ bool contains(const std::vector<Ip>& v, const Ip& ip) { return std::find(v.begin
 
 }  // namespace
 
+namespace {
+
+// The first of `ips` of `family` (0: the first of all); the loader checks one exists.
+Ip first_of(const std::vector<Ip>& ips, int family) {
+  for (const auto& ip : ips)
+    if (family == 0 || ip.family() == family) return ip;
+  return {};
+}
+
+// A cluster built in code may set only the primary CIDR: it counts as the list then.
+std::optional<Cidr> cidr_of(const Cidr& primary, const std::vector<Cidr>& cidrs, int family) {
+  for (const auto& c : cidrs)
+    if (c.ip().family() == family) return c;
+  if (cidrs.empty() && primary.ip().family() == family) return primary;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Ip> Service::cluster_ip_of(int family) const {
+  if (cluster_ip && cluster_ip->family() == family) return cluster_ip;
+  for (const auto& ip : cluster_ips)
+    if (ip.family() == family) return ip;
+  return std::nullopt;
+}
+
+std::optional<Cidr> ProxyOptions::cluster_cidr_of(int family) const {
+  if (cluster_cidr && cluster_cidr->ip().family() == family) return cluster_cidr;
+  if (cluster_cidr_v6 && cluster_cidr_v6->ip().family() == family) return cluster_cidr_v6;
+  return std::nullopt;
+}
+
+std::optional<Cidr> Cluster::pod_cidr_of(int family) const { return cidr_of(pod_cidr, pod_cidrs, family); }
+std::optional<Cidr> Cluster::service_cidr_of(int family) const {
+  return cidr_of(service_cidr, service_cidrs, family);
+}
+
+std::vector<int> Cluster::families() const {
+  std::vector<int> out;
+  for (int f : {AF_INET, AF_INET6})
+    if (service_cidr_of(f)) out.push_back(f);
+  return out;
+}
+
 Ip Cluster::address_of(const Target& t) const {
   switch (t.kind) {
-    case Target::Kind::Node: return node(t.name)->ips.front();
-    case Target::Kind::Pod: return pod(t.name)->ips.front();
-    case Target::Kind::Service: return *service_named(t.name)->cluster_ip;
+    case Target::Kind::Node: return first_of(node(t.name)->ips, t.family);
+    case Target::Kind::Pod: return first_of(pod(t.name)->ips, t.family);
+    case Target::Kind::Service: {
+      const Service* s = service_named(t.name);
+      return t.family == 0 ? *s->cluster_ip : s->cluster_ip_of(t.family).value_or(Ip());
+    }
     case Target::Kind::Address: return t.address;
   }
   return {};
@@ -152,7 +201,8 @@ std::optional<ServiceHit> Cluster::service_port_at(const Ip& ip, uint16_t port, 
   for (const auto& svc : services)
     for (const auto& sp : svc.ports) {
       if (sp.protocol != protocol) continue;
-      if (sp.port == port && svc.cluster_ip && *svc.cluster_ip == ip) return ServiceHit{&svc, &sp, FlowKind::ClusterIP, {}};
+      const bool cluster_ip = (svc.cluster_ip && *svc.cluster_ip == ip) || contains(svc.cluster_ips, ip);
+      if (sp.port == port && cluster_ip) return ServiceHit{&svc, &sp, FlowKind::ClusterIP, {}};
       if (sp.port == port && (contains(svc.external_ips, ip) || contains(svc.load_balancer_ips, ip)))
         return ServiceHit{&svc, &sp, FlowKind::External, nodes.empty() ? "" : nodes.front().name};
       if (sp.node_port != 0 && sp.node_port == port && receiver)

@@ -85,13 +85,17 @@ struct ServicePort {
 };
 
 enum class ServiceType { ClusterIP, NodePort, LoadBalancer };
+enum class IpFamilyPolicy { SingleStack, PreferDualStack, RequireDualStack };
 enum class TrafficPolicy { Cluster, Local };
 
 struct Service {
   std::string ns;  // metadata.namespace (default "default")
   std::string name;
   ServiceType type = ServiceType::ClusterIP;
-  std::optional<Ip> cluster_ip;  // nullopt: headless / None
+  std::optional<Ip> cluster_ip;  // nullopt: headless / None; else cluster_ips.front()
+  // spec.clusterIPs: the primary family's first, at most one per family.
+  std::vector<Ip> cluster_ips;
+  IpFamilyPolicy ip_family_policy = IpFamilyPolicy::SingleStack;
   std::vector<Ip> external_ips;
   std::vector<Ip> load_balancer_ips;  // status.loadBalancer.ingress[].ip
   std::vector<Cidr> load_balancer_source_ranges;
@@ -106,6 +110,8 @@ struct Service {
 
   std::string key() const { return ns + "/" + name; }
   bool external() const { return type != ServiceType::ClusterIP; }
+  // The ClusterIP of one family (AF_INET, AF_INET6); nullopt when the Service has none.
+  std::optional<Ip> cluster_ip_of(int family) const;
 };
 
 struct Endpoint {
@@ -128,6 +134,7 @@ struct EndpointPort {
 struct EndpointSlice {
   std::string ns;
   std::string name;
+  int family = 0;  // addressType: AF_INET or AF_INET6 (every endpoint address is of it)
   std::string service;  // kubernetes.io/service-name label
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
@@ -137,6 +144,11 @@ struct EndpointSlice {
 // Options of kube-proxy that change the rules it writes.
 struct ProxyOptions {
   std::optional<Cidr> cluster_cidr;  // local-traffic detector; nullopt: none
+  // The IPv6 proxier's detector in a dual-stack cluster (the IPv6 podCIDR);
+  // cluster_cidr holds the IPv4 one there.
+  std::optional<Cidr> cluster_cidr_v6;
+  // The detector for one family's proxier.
+  std::optional<Cidr> cluster_cidr_of(int family) const;
   bool masquerade_all = false;
   std::vector<Cidr> node_port_addresses;  // empty: iptables all local addrs; see primary
   bool node_port_addresses_primary = false;  // nftables' default "primary"
@@ -186,8 +198,12 @@ std::vector<size_t> KeyIndex::find(const std::string& key, size_t n, KeyOf key_o
 }
 
 struct Cluster {
+  // The primary family's CIDRs; a dual-stack cluster has a second of the
+  // other family in pod_cidrs/service_cidrs (primary first there too).
   Cidr pod_cidr;
   Cidr service_cidr;
+  std::vector<Cidr> pod_cidrs;
+  std::vector<Cidr> service_cidrs;
   uint16_t node_port_min = 30000;
   uint16_t node_port_max = 32767;
   std::vector<Node> nodes;
@@ -196,6 +212,12 @@ struct Cluster {
   std::vector<Service> services;
   std::vector<EndpointSlice> slices;  // explicit and derived, all of them
   ProxyOptions proxy;
+
+  // The podCIDR / serviceCIDR of one family; nullopt when the cluster has none of it.
+  std::optional<Cidr> pod_cidr_of(int family) const;
+  std::optional<Cidr> service_cidr_of(int family) const;
+  // The address families the cluster runs (AF_INET before AF_INET6), from its serviceCIDRs.
+  std::vector<int> families() const;
 
   const Node* node(const std::string& name) const;
   const Pod* pod(const std::string& name) const;
@@ -248,6 +270,9 @@ struct Target {
   std::string name;  // node or pod name; "ns/name" of a Service; the address as written
   Ip address;        // Address only
   uint16_t port = 0;
+  // `family:` of a node, pod or Service target with addresses of both
+  // families (AF_INET, AF_INET6); 0: its first address (the primary family).
+  int family = 0;
   std::string str() const;  // "HOST:PORT", IPv6 as [ADDRESS]:PORT
 };
 

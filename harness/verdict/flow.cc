@@ -23,9 +23,11 @@ const Pod* pod_for_endpoint(const Cluster& c, const Endpoint& ep) {
 // serving terminating ones; never non-serving ones. `local_to` keeps only
 // endpoints on that node (traffic policy Local).
 std::map<std::string, double> eligible_endpoints(const Cluster& c, const std::vector<const EndpointSlice*>& slices,
-                                                 const ServicePort& sp, const std::string& local_to) {
+                                                 const ServicePort& sp, const std::string& local_to, int family) {
   std::vector<const Endpoint*> ready, terminating;
   for (const EndpointSlice* slice : slices) {
+    // Each family's proxier reads the slices of its addressType only.
+    if (slice->family != 0 && slice->family != family) continue;
     bool has_port = std::any_of(slice->ports.begin(), slice->ports.end(), [&](const EndpointPort& p) {
       return p.name == sp.name && p.protocol == sp.protocol;
     });
@@ -61,8 +63,9 @@ std::string external_local_node(const Cluster& c, const Expectation& e, const Fl
       if (e.from.name == handler) return {};
       break;
     case Source::Kind::Pod:
-      if (c.proxy.cluster_cidr && std::any_of(f.from_ips.begin(), f.from_ips.end(), [&](const Ip& ip) {
-            return c.proxy.cluster_cidr->contains(ip);
+      if (std::any_of(f.from_ips.begin(), f.from_ips.end(), [&](const Ip& ip) {
+            auto detect = c.proxy.cluster_cidr_of(ip.family());
+            return detect && detect->contains(ip);
           }))
         return {};
       break;
@@ -113,7 +116,7 @@ void enter_service(const Cluster& c, const Expectation& e, const ServiceHit& hit
   } else if (f.kind != FlowKind::ClusterIP && svc.external_traffic_policy == TrafficPolicy::Local) {
     local_to = external_local_node(c, e, f);
   }
-  f.eligible = eligible_endpoints(c, slices, *hit.port, local_to);
+  f.eligible = eligible_endpoints(c, slices, *hit.port, local_to, f.target.family());
 }
 
 FlowKind flow_kind(FrontDoor d) {
