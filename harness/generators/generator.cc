@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <sys/socket.h>
+
 #include "harness/generators/kube_iptables.h"
 #include "harness/rules/counters.h"
 #include "harness/rules/features.h"
@@ -10,6 +12,17 @@
 namespace harness {
 
 std::vector<std::string> Generator::needs(const Cluster& cluster) const { return mode_needs(mode(), cluster); }
+
+namespace {
+
+// Whatever the mode, an IPv6 family needs IPv6 in the namespaces.
+std::vector<std::string> with_family_needs(std::vector<std::string> out, const Cluster& cluster) {
+  const auto families = cluster.families();
+  if (std::find(families.begin(), families.end(), AF_INET6) != families.end()) out.push_back(feature::kIpv6);
+  return out;
+}
+
+}  // namespace
 
 Applied Generator::apply(const Cluster&, const std::string&, const netns::Namespace& node_ns, RuleSet rules,
                          const ApplyOptions& options) const {
@@ -35,19 +48,19 @@ HeldNamespaces held_namespaces(const Cluster& cluster, const NamespaceOf& ns) {
 
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {
   switch (mode) {
-    case ProxyMode::None: return {};
+    case ProxyMode::None: return with_family_needs({}, cluster);
     case ProxyMode::Iptables: {
       std::vector<std::string> out = {feature::kNat,     feature::kStatistic,  feature::kAddrtype,
                                       feature::kComment, feature::kMasquerade, feature::kReject};
       if (std::any_of(cluster.services.begin(), cluster.services.end(),
                       [](const Service& s) { return s.session_affinity_client_ip; }))
         out.push_back(feature::kRecent);
-      return out;
+      return with_family_needs(out, cluster);
     }
     case ProxyMode::Nftables: {
       std::vector<std::string> out = {feature::kNumgen};
       if (cluster.proxy.random_fully) out.push_back(feature::kNftMasqueradeFullyRandom);
-      return out;
+      return with_family_needs(out, cluster);
     }
   }
   return {};

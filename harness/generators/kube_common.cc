@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include <sys/socket.h>
+
 #include "base/error.h"
 
 namespace harness::kube {
@@ -30,9 +32,11 @@ const Node& node_or_throw(const Cluster& cluster, const std::string& node_name) 
   return *n;
 }
 
-std::optional<Ip> primary_ipv4(const Node& node) {
+std::optional<Ip> primary_ipv4(const Node& node) { return primary_ip(node, AF_INET); }
+
+std::optional<Ip> primary_ip(const Node& node, int family) {
   for (const auto& ip : node.ips)
-    if (ip.is_v4()) return ip;
+    if (ip.family() == family) return ip;
   return std::nullopt;
 }
 
@@ -71,11 +75,12 @@ std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& 
 // Endpoints of one service port, deduplicated by "IP:port" (a terminating
 // duplicate never replaces another), sorted by that string as kube-proxy does.
 std::vector<EndpointInfo> endpoints(const Cluster& cluster, const std::vector<const EndpointSlice*>& slices,
-                                    const ServicePort& port, const std::string& node_name) {
+                                    const ServicePort& port, const std::string& node_name, int family) {
   std::map<std::string, EndpointInfo> set;
   for (const EndpointSlice* slice : slices) {
+    if (slice->family != 0 && slice->family != family) continue;  // kube-proxy of one family reads its slices only
     for (const auto& ep : slice->endpoints) {
-      if (ep.addresses.empty() || !ep.addresses[0].is_v4()) continue;
+      if (ep.addresses.empty() || ep.addresses[0].family() != family) continue;
       auto num = slice_port(cluster, *slice, port, ep);
       if (!num) continue;
       const EndpointInfo info{.ip = ep.addresses[0],
@@ -94,7 +99,7 @@ std::vector<EndpointInfo> endpoints(const Cluster& cluster, const std::vector<co
 }
 
 // Everything kube-proxy's ServicePortInfo holds but the endpoints.
-ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames style) {
+ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames style, int family) {
   const bool lb = svc.type == ServiceType::LoadBalancer;
   // apiservice.ExternallyAccessible: NodePort/LoadBalancer, or ClusterIP with externalIPs.
   const bool api_external = svc.type != ServiceType::ClusterIP || !svc.external_ips.empty();
@@ -103,14 +108,14 @@ ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames
   sp.port = &port;
   sp.name = service_port_name(svc, port, style);
   sp.protocol = lower(port.protocol);
-  sp.cluster_ip = *svc.cluster_ip;
+  sp.cluster_ip = *svc.cluster_ip_of(family);
   for (const auto& ip : svc.external_ips)
-    if (ip.is_v4()) sp.external_ips.push_back(ip);
+    if (ip.family() == family) sp.external_ips.push_back(ip);
   if (lb) {
     for (const auto& ip : svc.load_balancer_ips)
-      if (ip.is_v4()) sp.load_balancer_ips.push_back(ip);
+      if (ip.family() == family) sp.load_balancer_ips.push_back(ip);
     for (const auto& c : svc.load_balancer_source_ranges)
-      if (c.ip().is_v4()) sp.source_ranges.push_back(c);
+      if (c.ip().family() == family) sp.source_ranges.push_back(c);
   }
   if (svc.type != ServiceType::ClusterIP) sp.node_port = port.node_port;
   sp.external_policy_local = api_external && svc.external_traffic_policy == TrafficPolicy::Local;
@@ -140,7 +145,8 @@ std::string service_port_name(const Service& svc, const ServicePort& port, PortN
   return svc.key() + ":" + port.name;
 }
 
-std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name, PortNames style) {
+std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name, PortNames style,
+                                           int family) {
   std::vector<const Service*> services;
   for (const auto& s : cluster.services) services.push_back(&s);
   std::stable_sort(services.begin(), services.end(),
@@ -150,11 +156,11 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
   for (const auto& sl : cluster.slices) slices[{sl.ns, sl.service}].push_back(&sl);
   std::vector<ServicePortInfo> out;
   for (const Service* svc : services) {
-    if (!svc->cluster_ip || !svc->cluster_ip->is_v4()) continue;
+    if (!svc->cluster_ip_of(family)) continue;
     const auto& own = slices[{svc->ns, svc->name}];
     for (const auto& port : svc->ports) {
-      out.push_back(port_info(*svc, port, style));
-      out.back().endpoints = endpoints(cluster, own, port, node_name);
+      out.push_back(port_info(*svc, port, style, family));
+      out.back().endpoints = endpoints(cluster, own, port, node_name, family);
     }
   }
   return out;

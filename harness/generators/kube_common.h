@@ -1,5 +1,5 @@
 // What kube-proxy (both modes) derives from the model before writing rules:
-// the IPv4 service ports it proxies, their endpoints as kube-proxy's
+// the service ports of one family it proxies, their endpoints as kube-proxy's
 // EndpointSlice cache would list them, and the Cluster/Local categorisation
 // of those endpoints for one node. Shared by the iptables and nftables
 // generators.
@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "harness/model/model.h"
 
@@ -110,11 +112,14 @@ PolicyChains policy_chains(const ServicePortInfo& sp, const Categorized& cat, co
 enum class PortNames { Current, Pre119 };
 std::string service_port_name(const Service& svc, const ServicePort& port, PortNames style);
 
-// The IPv4 service ports kube-proxy would proxy on node `node_name`, sorted by
-// Service key then port order (kube-proxy's map order is random; its tests sort).
-// Headless Services and Services without an IPv4 ClusterIP are skipped.
+// The service ports the proxier of one family (AF_INET, AF_INET6) would
+// proxy on node `node_name`, sorted by Service key then port order
+// (kube-proxy's map order is random; its tests sort): each with that family's
+// ClusterIP, external and LB IPs, source ranges and endpoints (from the slices
+// of that addressType). Headless Services and Services without a ClusterIP
+// of the family are skipped.
 std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name,
-                                           PortNames style = PortNames::Current);
+                                           PortNames style = PortNames::Current, int family = AF_INET);
 
 // kube-proxy's CategorizeEndpoints (without topology hints, which the model lacks).
 Categorized categorize(const ServicePortInfo& sp);
@@ -123,6 +128,8 @@ Categorized categorize(const ServicePortInfo& sp);
 const Node& node_or_throw(const Cluster& cluster, const std::string& node_name);
 // The node's first IPv4 address (nullopt when it has none).
 std::optional<Ip> primary_ipv4(const Node& node);
+// The node's first address of `family` (nullopt when it has none).
+std::optional<Ip> primary_ip(const Node& node, int family);
 
 // The masquerade mark, "0x4000" for bit 14.
 std::string masquerade_mark(const ProxyOptions& options);

@@ -1,9 +1,12 @@
 #include "harness/generators/kube_iptables.h"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "harness/generators/kube_common.h"
 #include "harness/generators/kube_hash.h"
@@ -104,16 +107,16 @@ struct NodePortAddrs {
   std::vector<Ip> ips;  // when !match_all
 };
 
-NodePortAddrs node_port_addresses(const ProxyOptions& o, const Node& node) {
+NodePortAddrs node_port_addresses(const ProxyOptions& o, const Node& node, int family) {
   NodePortAddrs a;
-  Ip loopback = Ip::from("127.0.0.1");
+  Ip loopback = Ip::from(family == AF_INET6 ? "::1" : "127.0.0.1");
   if (o.node_port_addresses_primary) {
-    if (auto p = kube::primary_ipv4(node)) a.ips.push_back(*p);
+    if (auto p = kube::primary_ip(node, family)) a.ips.push_back(*p);
     return a;
   }
   std::vector<Cidr> cidrs;
   for (const auto& c : o.node_port_addresses)
-    if (c.ip().is_v4()) cidrs.push_back(c);
+    if (c.ip().family() == family) cidrs.push_back(c);
   if (cidrs.empty()) {
     a.match_all = a.contains_loopback = true;
     return a;
@@ -125,7 +128,7 @@ NodePortAddrs node_port_addresses(const ProxyOptions& o, const Node& node) {
   if (a.match_all) return a;
   std::vector<Ip> candidates;
   for (const auto& ip : node.ips)
-    if (ip.is_v4()) candidates.push_back(ip);
+    if (ip.family() == family) candidates.push_back(ip);
   candidates.push_back(loopback);
   for (const auto& ip : candidates)
     for (const auto& c : cidrs)
@@ -182,16 +185,19 @@ Plan plan(const ServicePortInfo& sp) {
 
 class Writer {
  public:
-  Writer(const Cluster& cluster, const Node& node, const KubeIptablesGenerator::Options& options)
+  // One proxier's rules: kube-proxy runs one per family (iptables, ip6tables).
+  Writer(const Cluster& cluster, const Node& node, const KubeIptablesGenerator::Options& options, int family)
       : o_(cluster.proxy),
         node_(node),
+        family_(family),
         nfacct_(options.nfacct),
         port_names_(options.pre_1_19_port_names ? kube::PortNames::Pre119 : kube::PortNames::Current),
         mark_(kube::masquerade_mark(o_)) {
-    npa_ = node_port_addresses(o_, node_);
-    localhost_node_ports_ = o_.localhost_node_ports && npa_.contains_loopback;
-    if (o_.cluster_cidr && o_.cluster_cidr->ip().is_v4()) pod_cidr_ = o_.cluster_cidr->network().str();
-    node_ip_ = kube::primary_ipv4(node_);
+    npa_ = node_port_addresses(o_, node_, family);
+    // IPv6 has no route_localnet: kube-proxy's IPv6 proxier never serves NodePorts on ::1.
+    localhost_node_ports_ = family == AF_INET && o_.localhost_node_ports && npa_.contains_loopback;
+    if (auto detect = o_.cluster_cidr_of(family)) pod_cidr_ = detect->network().str();
+    node_ip_ = kube::primary_ip(node_, family);
   }
 
   Tables write(const Cluster& cluster) {
@@ -200,7 +206,7 @@ class Writer {
     for (const char* c : {kServices, kNodePorts, kPostrouting, kMarkMasq}) nat_chain(c);
     masquerade_rules();
     if (localhost_node_ports_) localnet_block();
-    for (const auto& sp : kube::service_ports(cluster, node_.name, port_names_)) service(sp);
+    for (const auto& sp : kube::service_ports(cluster, node_.name, port_names_, family_)) service(sp);
     node_ports_jump();
     forward_rules();
     return std::move(t_);
@@ -238,8 +244,10 @@ class Writer {
   void node_ports_jump() {
     const Args why = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
     if (npa_.match_all) {
-      nat("-A", kServices, why, "-m", "addrtype", "--dst-type", "LOCAL",
-          localhost_node_ports_ ? Args() : args("!", "-d", "127.0.0.0/8"), "-j", kNodePorts);
+      const Args no_localhost = family_ == AF_INET6 ? args("!", "-d", "::1/128")
+                                : localhost_node_ports_ ? Args()
+                                                        : args("!", "-d", "127.0.0.0/8");
+      nat("-A", kServices, why, "-m", "addrtype", "--dst-type", "LOCAL", no_localhost, "-j", kNodePorts);
       return;
     }
     for (const auto& ip : npa_.ips)
@@ -394,6 +402,7 @@ class Writer {
 
   const ProxyOptions& o_;
   const Node& node_;
+  int family_;
   bool nfacct_;
   kube::PortNames port_names_;
   std::string mark_;
@@ -413,8 +422,8 @@ void append(std::string& out, const std::vector<std::string>& lines) {
 
 }  // namespace
 
-std::string KubeIptablesGenerator::restore_input(const Cluster& cluster, const std::string& node) const {
-  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_).write(cluster);
+std::string KubeIptablesGenerator::restore_input(const Cluster& cluster, const std::string& node, int family) const {
+  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_, family).write(cluster);
   std::string out = "*filter\n";
   append(out, t.filter_chains);
   append(out, t.filter_rules);
@@ -435,14 +444,9 @@ std::string KubeIptablesGenerator::base_chain_jumps() const {
   return out;
 }
 
-RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::string& node) const {
-  RuleSet rs;
-  rs.backend = RuleBackend::IptablesRestore;
-  if (!options_.base_chain_jumps) {
-    rs.text = restore_input(cluster, node);
-    return rs;
-  }
-  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_).write(cluster);
+std::string KubeIptablesGenerator::standalone_input(const Cluster& cluster, const std::string& node,
+                                                    int family) const {
+  Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_, family).write(cluster);
   // Standalone: declare the built-in chains, make sure every chain a jump
   // targets exists (KUBE-FIREWALL is kubelet's and may be empty), then the
   // rules and finally the jumps.
@@ -460,7 +464,22 @@ RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::strin
     append(out, base_jump_rules(table));
     out += "COMMIT\n";
   }
-  rs.text = std::move(out);
+  return out;
+}
+
+RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::string& node) const {
+  RuleSet rs;
+  rs.backend = RuleBackend::IptablesRestore;
+  // One proxier per family the cluster runs; an IPv4 cluster's IPv4 text is
+  // written whatever else it has, so single-stack output stays as it was.
+  const std::vector<int> families = cluster.families();
+  const bool v4 = std::find(families.begin(), families.end(), AF_INET) != families.end();
+  const bool v6 = std::find(families.begin(), families.end(), AF_INET6) != families.end();
+  auto text = [&](int family) {
+    return options_.base_chain_jumps ? standalone_input(cluster, node, family) : restore_input(cluster, node, family);
+  };
+  if (v4 || !v6) rs.text = text(AF_INET);
+  if (v6) rs.text6 = text(AF_INET6);
   return rs;
 }
 

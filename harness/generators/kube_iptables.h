@@ -1,8 +1,11 @@
-// kube-proxy's iptables mode, IPv4: the iptables-restore input its proxier
-// writes (filter + nat), plus the base-chain jumps it installs separately.
+// kube-proxy's iptables mode: the iptables-restore input its IPv4 proxier
+// writes (filter + nat) and the ip6tables-restore input of its IPv6 one, plus
+// the base-chain jumps it installs separately.
 #pragma once
 
 #include <string>
+
+#include <sys/socket.h>
 
 #include "harness/generators/generator.h"
 
@@ -43,7 +46,11 @@ class KubeIptablesGenerator : public Generator {
 
   // Exactly what kube-proxy hands to iptables-restore (--noflush): `*filter ...
   // COMMIT` then `*nat ... COMMIT`, no built-in chains, no base-chain jumps.
-  std::string restore_input(const Cluster& cluster, const std::string& node) const;
+  // `family` AF_INET6: the IPv6 proxier's, for ip6tables-restore.
+  std::string restore_input(const Cluster& cluster, const std::string& node, int family = AF_INET) const;
+  // restore_input with the built-in chains declared and the base-chain jumps
+  // added, so it installs standalone (what generate() writes by default).
+  std::string standalone_input(const Cluster& cluster, const std::string& node, int family = AF_INET) const;
 
   // The jumps kube-proxy (and kubelet, for KUBE-FIREWALL) insert into the
   // built-in chains with `iptables -I`, as iptables-restore --noflush input

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "harness/generators/kube_common.h"
 #include "harness/generators/kube_hash.h"
 
@@ -16,7 +18,6 @@ using kube::EndpointInfo;
 using kube::quoted;
 using kube::ServicePortInfo;
 
-const char* const kTable = "ip kube-proxy";  // family and name
 const char* const kRejectChain = "reject-chain";
 const char* const kMarkMasq = "mark-for-masquerade";
 
@@ -60,11 +61,21 @@ std::string ep_base(const ServicePortInfo& sp, const EndpointInfo& ep) {
   return kube::nft_endpoint_base(sp.service->ns, sp.service->name, sp.protocol, sp.port->name, ep.ip.str(), ep.port);
 }
 
+// One proxier's table: kube-proxy runs one per family, `table ip kube-proxy`
+// and `table ip6 kube-proxy`, alike but for the address words.
 class Writer {
  public:
-  Writer(const Cluster& cluster, const Node& node) : cluster_(cluster), node_(node), o_(cluster.proxy) {
-    if (o_.cluster_cidr && o_.cluster_cidr->ip().is_v4()) pod_cidr_ = o_.cluster_cidr->network().str();
-    node_ip_ = kube::primary_ipv4(node_);
+  Writer(const Cluster& cluster, const Node& node, int family)
+      : cluster_(cluster),
+        node_(node),
+        o_(cluster.proxy),
+        family_(family),
+        ip_(family == AF_INET6 ? "ip6" : "ip"),
+        addr_type_(family == AF_INET6 ? "ipv6_addr" : "ipv4_addr"),
+        table_(ip_ + " kube-proxy"),
+        no_localhost_(family == AF_INET6 ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8") {
+    if (auto detect = o_.cluster_cidr_of(family)) pod_cidr_ = detect->network().str();
+    node_ip_ = kube::primary_ip(node_, family);
     mark_ = kube::masquerade_mark(o_);
     node_port_addresses();
   }
@@ -73,13 +84,13 @@ class Writer {
     std::string out;
     if (replace) {
       // Create-if-missing, delete, recreate: one transaction replaces the table.
-      out += args("add", "table", kTable).str() + "\n";
-      out += args("delete", "table", kTable).str() + "\n";
+      out += args("add", "table", table_).str() + "\n";
+      out += args("delete", "table", table_).str() + "\n";
     }
-    out += args("add", "table", kTable, "{", "comment", quoted("rules for kube-proxy"), ";", "}").str() + "\n";
+    out += args("add", "table", table_, "{", "comment", quoted("rules for kube-proxy"), ";", "}").str() + "\n";
 
     setup();
-    for (const auto& sp : kube::service_ports(cluster_, node_.name)) service(sp);
+    for (const auto& sp : kube::service_ports(cluster_, node_.name, kube::PortNames::Current, family_)) service(sp);
 
     for (const auto& l : decls_) out += l + "\n";
     for (const auto& l : body_) out += l + "\n";
@@ -92,25 +103,25 @@ class Writer {
     decls_.push_back(args("add", parts...).str());
   }
   void chain(const std::string& name, const std::string& spec = "") {
-    decl("chain", kTable, name, spec.empty() ? Args() : args("{", spec, ";", "}"));
+    decl("chain", table_, name, spec.empty() ? Args() : args("{", spec, ";", "}"));
   }
   // `add set|map ip kube-proxy NAME { type TYPE ; comment "TEXT" ; }`
   void typed(const char* kind, const char* name, const std::string& type, const std::string& comment) {
-    decl(kind, kTable, name, "{", "type", type, ";", "comment", quoted(comment), ";", "}");
+    decl(kind, table_, name, "{", "type", type, ";", "comment", quoted(comment), ";", "}");
   }
   template <typename... Parts>
   void rule(const std::string& chain, const Parts&... parts) {
-    body_.push_back(args("add", "rule", kTable, chain, parts...).str());
+    body_.push_back(args("add", "rule", table_, chain, parts...).str());
   }
   template <typename... Parts>
   void element(const char* set, const Parts&... parts) {
-    body_.push_back(args("add", "element", kTable, set, "{", parts..., "}").str());
+    body_.push_back(args("add", "element", table_, set, "{", parts..., "}").str());
   }
 
   void node_port_addresses() {
     std::vector<Cidr> cidrs;
     for (const auto& c : o_.node_port_addresses)
-      if (c.ip().is_v4()) cidrs.push_back(c);
+      if (c.ip().family() == family_) cidrs.push_back(c);
     if (o_.node_port_addresses_primary || cidrs.empty()) {
       if (node_ip_) node_port_ips_.push_back(*node_ip_);
       return;
@@ -119,7 +130,7 @@ class Writer {
       if (c.prefix_len() == 0) match_all_ = true;
     if (match_all_) return;
     for (const auto& ip : node_.ips) {
-      if (!ip.is_v4() || ip.is_loopback()) continue;  // localhost NodePorts: not in nftables mode
+      if (ip.family() != family_ || ip.is_loopback()) continue;  // localhost NodePorts: not in nftables mode
       for (const auto& c : cidrs)
         if (c.contains(ip)) {
           node_port_ips_.push_back(ip);
@@ -129,9 +140,9 @@ class Writer {
   }
 
   void setup() {
-    typed("set", "cluster-ips", "ipv4_addr", "Active ClusterIPs");
-    if (!match_all_) typed("set", "nodeport-ips", "ipv4_addr", "IPs that accept NodePort traffic");
-    const std::string addr_key = "ipv4_addr . inet_proto . inet_service : verdict";
+    typed("set", "cluster-ips", addr_type_, "Active ClusterIPs");
+    if (!match_all_) typed("set", "nodeport-ips", addr_type_, "IPs that accept NodePort traffic");
+    const std::string addr_key = addr_type_ + " . inet_proto . inet_service : verdict";
     const std::string port_key = "inet_proto . inet_service : verdict";
     typed("map", "firewall-ips", addr_key, "destinations that are subject to LoadBalancerSourceRanges");
     typed("map", "no-endpoint-nodeports", port_key,
@@ -166,25 +177,26 @@ class Writer {
     rule("nat-postrouting", "jump masquerading");
     rule("nat-prerouting", "jump services");
 
-    rule("cluster-ips-check", "ip daddr @cluster-ips reject comment",
+    rule("cluster-ips-check", ip_, "daddr @cluster-ips reject comment",
          quoted("Reject traffic to invalid ports of ClusterIPs"));
-    if (cluster_.service_cidr.ip().is_v4())
-      rule("cluster-ips-check", "ip daddr {", cluster_.service_cidr.network().str(), "} drop comment",
+    if (auto range = cluster_.service_cidr_of(family_))
+      rule("cluster-ips-check", ip_, "daddr {", range->network().str(), "} drop comment",
            quoted("Drop traffic to unallocated ClusterIPs"));
-    rule("firewall-check", "ip daddr . meta l4proto . th dport vmap @firewall-ips");
+    rule("firewall-check", ip_, "daddr . meta l4proto . th dport vmap @firewall-ips");
     rule(kMarkMasq, "mark set mark or", mark_);
     rule("masquerading", "mark and", mark_, "== 0 return");
     rule("masquerading", "mark set mark xor", mark_);
     rule("masquerading", "masquerade fully-random");
     rule(kRejectChain, "reject");
-    rule("service-endpoints-check", "ip daddr . meta l4proto . th dport vmap @no-endpoint-services");
-    rule("services", "ip daddr . meta l4proto . th dport vmap @service-ips");
+    rule("service-endpoints-check", ip_, "daddr . meta l4proto . th dport vmap @no-endpoint-services");
+    rule("services", ip_, "daddr . meta l4proto . th dport vmap @service-ips");
     if (match_all_) {
-      rule("nodeport-endpoints-check", "ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports");
-      rule("services", "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports");
+      // kube-proxy serves no NodePort on localhost in nftables mode (nor on ::1 ever).
+      rule("nodeport-endpoints-check", no_localhost_, "meta l4proto . th dport vmap @no-endpoint-nodeports");
+      rule("services", "fib daddr type local", no_localhost_, "meta l4proto . th dport vmap @service-nodeports");
     } else {
-      rule("nodeport-endpoints-check", "ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports");
-      rule("services", "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports");
+      rule("nodeport-endpoints-check", ip_, "daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports");
+      rule("services", ip_, "daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports");
       for (const auto& ip : node_port_ips_) element("nodeport-ips", ip.str());
     }
   }
@@ -218,7 +230,7 @@ class Writer {
     if (!p.sp.affinity) return;
     const std::string timeout = std::to_string(p.sp.affinity_timeout) + "s";
     for (const auto& ep : p.cat.all_reachable)
-      decl("set", kTable, "affinity-" + ep_base(p.sp, ep), "{", "type", "ipv4_addr", ";", "flags", "dynamic,timeout",
+      decl("set", table_, "affinity-" + ep_base(p.sp, ep), "{", "type", addr_type_, ";", "flags", "dynamic,timeout",
            ";", "timeout", timeout, ";", "}");
   }
 
@@ -253,8 +265,8 @@ class Writer {
   // Masquerade off-cluster traffic to the ClusterIP (all of it under masqueradeAll).
   void cluster_ip_masquerade(const Plan& p) {
     if (!o_.masquerade_all && pod_cidr_.empty()) return;  // no way to tell off-cluster traffic
-    rule(p.policy.internal, "ip", "daddr", p.sp.cluster_ip.str(),
-         o_.masquerade_all ? Args() : args("ip", "saddr", "!=", pod_cidr_), "jump", kMarkMasq);
+    rule(p.policy.internal, ip_, "daddr", p.sp.cluster_ip.str(),
+         o_.masquerade_all ? Args() : args(ip_, "saddr", "!=", pod_cidr_), "jump", kMarkMasq);
   }
 
   // Masquerade, except under a Local external policy, where only pod and
@@ -264,7 +276,7 @@ class Writer {
       rule(p.ext_chain, "jump", kMarkMasq);
     } else {
       if (!pod_cidr_.empty())
-        rule(p.ext_chain, "ip", "saddr", pod_cidr_, "goto", p.cluster_chain, "comment",
+        rule(p.ext_chain, ip_, "saddr", pod_cidr_, "goto", p.cluster_chain, "comment",
              quoted("short-circuit pod traffic"));
       rule(p.ext_chain, "fib", "saddr", "type", "local", "jump", kMarkMasq, "comment",
            quoted("masquerade local traffic"));
@@ -285,7 +297,7 @@ class Writer {
     }
     if (allow_from_node)
       for (const auto& ip : p.sp.load_balancer_ips) sources.push_back(args(ip.str()));
-    rule(p.fw_chain, "ip", "saddr", "!=", "{", comma_list(sources), "}", "drop");
+    rule(p.fw_chain, ip_, "saddr", "!=", "{", comma_list(sources), "}", "drop");
   }
 
   // Session affinity first, then a random pick among the endpoints.
@@ -294,7 +306,7 @@ class Writer {
     if (sp.affinity)
       for (const auto& ep : endpoints) {
         const std::string eb = ep_base(sp, ep);
-        rule(chain, "ip", "saddr", "@affinity-" + eb, "goto", "endpoint-" + eb);
+        rule(chain, ip_, "saddr", "@affinity-" + eb, "goto", "endpoint-" + eb);
       }
     std::vector<Args> vmap;
     for (size_t i = 0; i < endpoints.size(); ++i)
@@ -306,14 +318,19 @@ class Writer {
   void endpoint_chain(const ServicePortInfo& sp, const EndpointInfo& ep) {
     const std::string eb = ep_base(sp, ep);
     const std::string chain = "endpoint-" + eb;
-    rule(chain, "ip", "saddr", ep.ip.str(), "jump", kMarkMasq);
-    if (sp.affinity) rule(chain, "update", "@affinity-" + eb, "{", "ip", "saddr", "}");
+    rule(chain, ip_, "saddr", ep.ip.str(), "jump", kMarkMasq);
+    if (sp.affinity) rule(chain, "update", "@affinity-" + eb, "{", ip_, "saddr", "}");
     rule(chain, "meta", "l4proto", sp.protocol, "dnat", "to", ep.str());
   }
 
   const Cluster& cluster_;
   const Node& node_;
   const ProxyOptions& o_;
+  int family_;
+  std::string ip_;         // "ip" or "ip6": the table family and the address match
+  std::string addr_type_;  // "ipv4_addr" or "ipv6_addr"
+  std::string table_;      // "ip kube-proxy"
+  std::string no_localhost_;
   std::string pod_cidr_;
   std::optional<Ip> node_ip_;
   std::string mark_;
@@ -328,7 +345,10 @@ class Writer {
 RuleSet KubeNftablesGenerator::generate(const Cluster& cluster, const std::string& node) const {
   RuleSet rs;
   rs.backend = RuleBackend::Nft;
-  rs.text = Writer(cluster, kube::node_or_throw(cluster, node)).write(options_.replace_table);
+  const Node& n = kube::node_or_throw(cluster, node);
+  // A table per family the cluster runs; an IPv4 cluster's output is as it was.
+  for (int family : cluster.families()) rs.text += Writer(cluster, n, family).write(options_.replace_table);
+  if (cluster.families().empty()) rs.text = Writer(cluster, n, AF_INET).write(options_.replace_table);
   return rs;
 }
 

@@ -1,5 +1,7 @@
 #include "harness/generators/model_json.h"
 
+#include <sys/socket.h>
+
 #include "harness/model/links.h"
 
 namespace harness {
@@ -26,15 +28,30 @@ std::string type(ServiceType t) {
 
 std::string family(const Ip& ip) { return ip.is_v4() ? "IPv4" : "IPv6"; }
 
-// A Service's families as the API server serves them: its ClusterIP's (IPv4
-// for a headless Service), one family (the model is single-stack).
-json ip_families(const Service& s) { return json::array({s.cluster_ip ? family(*s.cluster_ip) : "IPv4"}); }
+// A Service's families, primary first (IPv4 for a headless Service).
+json ip_families(const Service& s) {
+  json out = json::array();
+  for (const auto& ip : s.cluster_ips) out.push_back(family(ip));
+  if (out.empty()) out.push_back(s.cluster_ip ? family(*s.cluster_ip) : "IPv4");
+  return out;
+}
 
-// A slice's addressType: its first endpoint address's family (IPv4 when empty).
+// A slice's addressType: its family, or for a slice built without one its
+// first endpoint address's (IPv4 when empty).
 std::string address_type(const EndpointSlice& sl) {
+  if (sl.family != 0) return sl.family == AF_INET6 ? "IPv6" : "IPv4";
   for (const auto& e : sl.endpoints)
     if (!e.addresses.empty()) return family(e.addresses.front());
   return "IPv4";
+}
+
+std::string family_policy(IpFamilyPolicy p) {
+  switch (p) {
+    case IpFamilyPolicy::SingleStack: return "SingleStack";
+    case IpFamilyPolicy::PreferDualStack: return "PreferDualStack";
+    case IpFamilyPolicy::RequireDualStack: return "RequireDualStack";
+  }
+  return "SingleStack";
 }
 
 json service(const Service& s) {
@@ -49,6 +66,7 @@ json service(const Service& s) {
           {"name", s.name},
           {"type", type(s.type)},
           {"clusterIP", s.cluster_ip ? s.cluster_ip->str() : "None"},
+          {"clusterIPs", s.cluster_ips.empty() && s.cluster_ip ? ips({*s.cluster_ip}) : ips(s.cluster_ips)},
           {"externalIPs", ips(s.external_ips)},
           {"loadBalancerIPs", ips(s.load_balancer_ips)},
           {"loadBalancerSourceRanges", ranges},
@@ -59,7 +77,7 @@ json service(const Service& s) {
           {"sessionAffinityTimeoutSeconds", s.session_affinity_timeout},
           {"healthCheckNodePort", s.health_check_node_port},
           {"ipFamilies", ip_families(s)},
-          {"ipFamilyPolicy", "SingleStack"},
+          {"ipFamilyPolicy", family_policy(s.ip_family_policy)},
           // The model carries none yet; present so programs need not special-case them.
           {"labels", json::object()},
           {"annotations", json::object()}};
@@ -114,6 +132,12 @@ json externals(const Cluster& c, const RunContext& context) {
   return out;
 }
 
+json cidr_list(const std::vector<Cidr>& cidrs) {
+  json out = json::array();
+  for (const auto& c : cidrs) out.push_back(c.str());
+  return out;
+}
+
 }  // namespace
 
 json model_json(const Cluster& c, const std::string& node, const RunContext& context) {
@@ -136,6 +160,8 @@ json model_json(const Cluster& c, const std::string& node, const RunContext& con
           {"scratch", context.scratch},
           {"podCIDR", c.pod_cidr.str()},
           {"serviceCIDR", c.service_cidr.str()},
+          {"podCIDRs", cidr_list(c.pod_cidrs.empty() ? std::vector<Cidr>{c.pod_cidr} : c.pod_cidrs)},
+          {"serviceCIDRs", cidr_list(c.service_cidrs.empty() ? std::vector<Cidr>{c.service_cidr} : c.service_cidrs)},
           {"nodes", nodes},
           {"pods", pods(c, context)},
           {"externals", externals(c, context)},

@@ -102,6 +102,12 @@ std::optional<std::string> br_netfilter_missing(const Namespace& ns) {
   return "no /proc/sys/net/bridge in a new namespace (br_netfilter not loaded)";
 }
 
+std::optional<std::string> ipv6_missing(const Namespace& ns) {
+  bool present = ns.run([] { return ::access("/proc/sys/net/ipv6", F_OK) == 0; });
+  if (present) return std::nullopt;
+  return "no /proc/sys/net/ipv6 in a new namespace (IPv6 disabled in this kernel)";
+}
+
 struct Probe {
   const char* name;
   std::function<std::optional<std::string>(const Namespace&, IptablesVariant)> missing;
@@ -139,6 +145,7 @@ std::vector<Probe> probes() {
            "    type nat hook postrouting priority srcnat; policy accept;\n    masquerade fully-random\n  }\n}\n")},
       {feature::kIpvs, [](const Namespace& ns, IptablesVariant) { return ipvs_missing(ns); }},
       {feature::kBrNetfilter, [](const Namespace& ns, IptablesVariant) { return br_netfilter_missing(ns); }},
+      {feature::kIpv6, [](const Namespace& ns, IptablesVariant) { return ipv6_missing(ns); }},
   };
 }
 

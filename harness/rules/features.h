@@ -17,5 +17,7 @@ inline constexpr const char* kNumgen = "nf_tables_numgen";
 inline constexpr const char* kNftMasqueradeFullyRandom = "nft_masquerade_fully_random";
 inline constexpr const char* kIpvs = "ipvs";
 inline constexpr const char* kBrNetfilter = "br_netfilter";
+// IPv6 in a new network namespace (/proc/sys/net/ipv6; absent with ipv6.disable=1).
+inline constexpr const char* kIpv6 = "ipv6";
 
 }  // namespace harness::feature

@@ -120,28 +120,18 @@ std::vector<std::string> prepare_for_rules(const netns::Namespace& node, const R
   return done;
 }
 
-void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
-  std::vector<std::string> argv;
-  std::string tool;
-  switch (rules.backend) {
-    case RuleBackend::AppliedItself:
-    case RuleBackend::None: return;
-    case RuleBackend::IptablesRestore:
-      tool = options.iptables == IptablesVariant::Nft ? "iptables-nft-restore" : "iptables-legacy-restore";
-      argv = {tool, "-w", "5"};
-      if (noflush) argv.push_back("--noflush");
-      break;
-    case RuleBackend::Nft:
-      tool = "nft";
-      argv = {"nft", "-f", "/dev/stdin"};
-      break;
-  }
+namespace {
+
+// Runs one installer with `text` on stdin inside the node.
+void run_installer(const netns::Namespace& node, const std::vector<std::string>& argv, const std::string& text,
+                   const RuleSet& rules, const InstallOptions& options) {
+  const std::string& tool = argv.front();
   // A big cluster's ruleset takes nft and iptables-restore a while (10,000
   // Services: tens of MB); the timeout grows by a second per 256 KiB of it.
   const auto timeout = std::max<std::chrono::milliseconds>(
-      options.timeout, std::chrono::seconds(static_cast<int64_t>(rules.text.size() >> 18)));
+      options.timeout, std::chrono::seconds(static_cast<int64_t>(text.size() >> 18)));
   netns::ProcessOptions run;
-  run.input = rules.text;
+  run.input = text;
   run.timeout = timeout;
   run.stop = options.stop;
   netns::ProcessResult r = netns::run_process(node, argv, run);
@@ -151,9 +141,36 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
                                    r.err.empty() ? "(no message on stderr)" : r.err_tail()));
   if (r.exit_code != 0) {
     std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
+    // Line numbers point into the text given: only the IPv4 text has origin lines.
+    RuleSet located = rules;
+    if (&text != &rules.text) located = RuleSet{rules.backend, text, rules.origin + " (IPv6)", {}};
     throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
                                    rules.origin.empty() ? "the generator" : rules.origin, r.exit_code,
-                                   message, locate_failure(rules, message)));
+                                   message, locate_failure(located, message)));
+  }
+}
+
+}  // namespace
+
+void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
+  switch (rules.backend) {
+    case RuleBackend::AppliedItself:
+    case RuleBackend::None: return;
+    case RuleBackend::IptablesRestore: {
+      const bool nft = options.iptables == IptablesVariant::Nft;
+      auto argv = [&](const char* family) {
+        std::vector<std::string> a = {std::string(family) + (nft ? "-nft-restore" : "-legacy-restore"), "-w", "5"};
+        if (noflush) a.push_back("--noflush");
+        return a;
+      };
+      // An IPv6-only ruleset has no IPv4 text; everything else goes through iptables-restore as before.
+      if (!rules.text.empty() || rules.text6.empty()) run_installer(node, argv("iptables"), rules.text, rules, options);
+      if (!rules.text6.empty()) run_installer(node, argv("ip6tables"), rules.text6, rules, options);
+      return;
+    }
+    case RuleBackend::Nft:
+      run_installer(node, {"nft", "-f", "/dev/stdin"}, rules.text, rules, options);
+      return;
   }
 }
 
@@ -172,7 +189,7 @@ RuleSet with_added_lines(const RuleSet& rules, const std::string& extra) {
       add[table].push_back(line);
     }
   }
-  RuleSet out{rules.backend, {}, rules.origin, {}};
+  RuleSet out{rules.backend, {}, rules.origin, {}, rules.text6};
   auto emit = [&](const std::string& line, int origin) {
     out.text += line + "\n";
     out.origin_lines.push_back(origin);

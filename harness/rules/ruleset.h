@@ -21,6 +21,10 @@ struct RuleSet {
   // 1-based source line of text line i+1 (empty: the same numbering).
   std::string origin;
   std::vector<int> origin_lines;
+  // IptablesRestore: ip6tables-restore input for the IPv6 family (kube-proxy
+  // runs a proxier per family); empty: none. `text` may then be empty too
+  // (an IPv6-only cluster). An nft script holds both families' tables in `text`.
+  std::string text6;
 };
 
 }  // namespace harness
