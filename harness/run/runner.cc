@@ -72,9 +72,12 @@ std::set<std::pair<uint16_t, Protocol>> sink_ports(const Case& c) {
 // endpoints on that node.
 int local_ready_endpoints(const Cluster& c, const Service& svc, const std::string& node) {
   std::set<Ip> addresses;
+  // The primary family's proxier serves the health check: a dual-stack pod counts once.
+  const int family = svc.cluster_ip ? svc.cluster_ip->family() : 0;
   for (const EndpointSlice* slice : c.slices_for(svc))
-    for (const auto& ep : slice->endpoints)
-      if (ep.ready && ep.node_name == node && !ep.addresses.empty()) addresses.insert(ep.addresses.front());
+    if (family == 0 || slice->family == 0 || slice->family == family)
+      for (const auto& ep : slice->endpoints)
+        if (ep.ready && ep.node_name == node && !ep.addresses.empty()) addresses.insert(ep.addresses.front());
   return static_cast<int>(addresses.size());
 }
 
@@ -154,7 +157,11 @@ class CaseRunner {
 
     auto servers = std::make_shared<EchoServers>();
     for (const auto& pod : cluster_.pods)
-      for (const auto& port : pod.listen) servers->listen(topo_->ns(pod.name), pod.name, port.port, port.protocol);
+      for (const auto& port : pod.listen) {
+        // A pod with an IPv6 address answers on it too.
+        const bool v6 = std::any_of(pod.ips.begin(), pod.ips.end(), [](const Ip& ip) { return ip.is_v6(); });
+        servers->listen(topo_->ns(pod.name), pod.name, port.port, port.protocol, v6);
+      }
     for (const auto& [port, protocol] : sink_ports(case_)) servers->listen(topo_->sink(), kSinkBackend, port, protocol);
     if (!live_ && !generator_.serves_health_checks()) stand_in_for_health_checks(*servers);
     servers->start();

@@ -6,6 +6,8 @@
 #include <optional>
 #include <set>
 
+#include <sys/socket.h>
+
 #include "base/error.h"
 #include "harness/model/links.h"
 #include "netns/rtnl.h"
@@ -43,7 +45,14 @@ bool uses_ipv6(const Cluster& c) {
     if (any_v6(p.ips)) return true;
   for (const auto& e : c.externals)
     if (any_v6(e.ips)) return true;
+  for (const auto* cidrs : {&c.service_cidrs, &c.pod_cidrs})
+    for (const auto& cidr : *cidrs)
+      if (cidr.ip().is_v6()) return true;
   return c.service_cidr.ip().is_v6() || c.pod_cidr.ip().is_v6();
+}
+
+bool has_v6(const std::vector<Ip>& ips) {
+  return std::any_of(ips.begin(), ips.end(), [](const Ip& ip) { return ip.is_v6(); });
 }
 
 void prepare(const Namespace& ns, Rtnl& rt, bool ipv6 = true) {
@@ -118,6 +127,10 @@ void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   Ip gw = Ip::from(Topology::kPodGateway);
   route_via_link(pod_ns.rt, gw, "eth0");
   pod_ns.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), gw, "eth0", true});
+  // IPv6 the same way: a link-local gateway the node's veth stands for
+  // (its permanent neighbour entry below, proxy_ndp above), as Calico does.
+  const Ip gw6 = Ip::from(Topology::kPodGateway6);
+  if (has_v6(pod.ips)) pod_ns.rt.add_route({Cidr(Ip::from("::"), 0), gw6, "eth0", true});
   // Both ends of the veth know each other from the start: a learned entry
   // per pod address (node side) and per pod (gateway) would count against
   // the neighbour table's gc_thresh3, which every namespace of the host
@@ -126,6 +139,7 @@ void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   auto pod_mac = pod_ns.rt.link_address("eth0");
   for (const auto& ip : pod.ips) node.rt.add_permanent_neighbour(node_end, ip, pod_mac);
   pod_ns.rt.add_permanent_neighbour("eth0", gw, node.rt.link_address(node_end));
+  if (has_v6(pod.ips)) pod_ns.rt.add_permanent_neighbour("eth0", gw6, node.rt.link_address(node_end));
 }
 
 // The sink joins the fabric without an address of its own and owns every
@@ -207,6 +221,7 @@ Topology Topology::build(const Cluster& c) {
     // A real node has a default route; locally generated traffic to a
     // ClusterIP needs one before the OUTPUT hook can DNAT it.
     m.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "eth0", false});
+    if (has_v6(node.ips)) m.rt.add_route({Cidr(Ip::from("::"), 0), std::nullopt, "eth0", false});
     for (const auto& peer : fabric_peers(c, node.ips)) route_via_link(m.rt, peer, "eth0");
   }
   std::map<std::string, int> pods_on_node;
@@ -242,16 +257,20 @@ Topology Topology::build(const Cluster& c) {
     // ingress, the ClusterIP range) are routed to the first node, as an
     // upstream router or a cloud load balancer would.
     if (c.nodes.empty()) continue;
-    for (const auto& gw : c.nodes.front().ips) {
-      if (gw.family() != c.service_cidr.ip().family()) continue;
-      std::set<Cidr> routes{c.service_cidr};
-      for (const auto& svc : c.services) {
-        for (const auto* list : {&svc.external_ips, &svc.load_balancer_ips})
-          for (const auto& ip : *list)
-            if (ip.family() == gw.family() && !c.service_cidr.contains(ip)) routes.insert(host(ip));
+    // One family after the other, each through the first node's address of it.
+    for (int family : c.families()) {
+      const Cidr range = *c.service_cidr_of(family);
+      for (const auto& gw : c.nodes.front().ips) {
+        if (gw.family() != family || (family == AF_INET6 && !has_v6(ext.ips))) continue;
+        std::set<Cidr> routes{range};
+        for (const auto& svc : c.services) {
+          for (const auto* list : {&svc.external_ips, &svc.load_balancer_ips})
+            for (const auto& ip : *list)
+              if (ip.family() == gw.family() && !range.contains(ip)) routes.insert(host(ip));
+        }
+        for (const auto& dst : routes) route_via(m.rt, dst, gw);
+        break;
       }
-      for (const auto& dst : routes) route_via(m.rt, dst, gw);
-      break;
     }
   }
   // No traffic until every link is up (see netns::wait_until_up).

@@ -51,6 +51,7 @@ class Topology {
 
   // The link-local gateway pods route through (the node answers it by proxy ARP).
   static constexpr const char* kPodGateway = "169.254.1.1";
+  static constexpr const char* kPodGateway6 = "fe80::1";  // IPv6 pods' gateway, link-local
 
  private:
   Topology() = default;

@@ -1,0 +1,82 @@
+// A dual-stack topology carries IPv6 at once (no duplicate-address wait),
+// across nodes, through the pods' link-local gateway, and its pod links learn
+// no unicast IPv6 neighbours (permanent entries both ways, as for IPv4).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "harness/cases/case_loader.h"
+#include "harness/topology/topology.h"
+#include "harness/traffic/echo_server.h"
+#include "harness/traffic/prober.h"
+#include "netns/rtnl.h"
+#include "support/privileges.h"
+
+namespace {
+
+using namespace harness;
+
+Case dual_stack_case() {
+  return parse_case(
+      "apiVersion: kpath/v1\nkind: Case\nname: ipv6\ncluster:\n"
+      "  podCIDR: [10.32.0.0/12, fd00:10:32::/64]\n  serviceCIDR: [10.96.0.0/12, fd00:10:96::/112]\n"
+      "  nodes:\n"
+      "    - name: node1\n      ips: [192.168.100.1, 2001:db8:100::1]\n      pods:\n"
+      "        - {name: a, ips: [10.32.0.2, fd00:10:32::2], listen: [{port: 80}]}\n"
+      "    - name: node2\n      ips: [192.168.100.3, 2001:db8:100::3]\n      pods:\n"
+      "        - {name: b, ips: [10.32.0.3, fd00:10:32::3], listen: [{port: 80}]}\n"
+      "  externals:\n    - {name: client, ips: [192.168.100.2, 2001:db8:100::2]}\n"
+      "expect:\n  - {from: client, to: node1:80, result: refused}\n",
+      "ipv6.yaml");
+}
+
+Outcome probe(const Topology& topo, const std::string& from, const std::string& to) {
+  ProbeSpec spec;
+  spec.target = kpath::Ip::from(to);
+  spec.port = 80;
+  spec.count = 1;
+  spec.timeout = std::chrono::milliseconds(1000);
+  return run_probes(topo.ns(from), spec).front().outcome;
+}
+
+TEST(Ipv6Topology, CarriesIpv6AtOnceAcrossNodesWithoutLearningOnPodLinks) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel (/proc/sys/net/ipv6)";
+  Case c = dual_stack_case();
+  Topology topo = Topology::build(c.cluster);
+  EchoServers servers;
+  for (const auto& pod : c.cluster.pods) servers.listen(topo.ns(pod.name), pod.name, 80, Protocol::TCP, true);
+  servers.start();
+  // Straight after the build: a tentative (DAD) address would not answer yet.
+  EXPECT_EQ(probe(topo, "node1", "fd00:10:32::2"), Outcome::Reply);
+  EXPECT_EQ(probe(topo, "a", "fd00:10:32::3"), Outcome::Reply) << "pod to pod across the fabric, via fe80::1";
+  EXPECT_EQ(probe(topo, "b", "fd00:10:32::2"), Outcome::Reply);
+  EXPECT_EQ(probe(topo, "a", "2001:db8:100::3"), Outcome::Refused) << "another node, nothing listening: its RST";
+  EXPECT_EQ(probe(topo, "client", "2001:db8:100::1"), Outcome::Refused);
+  EXPECT_EQ(probe(topo, "a", "10.32.0.3"), Outcome::Reply) << "IPv4 alongside";
+  servers.stop();
+  int learned_on_pod_links = 0, permanent = 0;
+  std::string seen;
+  for (const std::string node : {"node1", "node2"}) {
+    netns::Rtnl rt(topo.ns(node));
+    const int eth0 = rt.link_index("eth0");
+    for (const auto& n : rt.list_neighbours())
+      if (n.permanent()) ++permanent;
+      else if (n.link_index != eth0 && n.ip.is_v6() && !n.ip.str().starts_with("fe80:") &&
+               !n.ip.str().starts_with("ff")) {  // MLD's multicast entries are no learned peers
+        ++learned_on_pod_links;
+        seen += node + ": " + n.ip.str() + " state " + std::to_string(n.state) + "\n";
+      }
+  }
+  EXPECT_EQ(learned_on_pod_links, 0) << seen;
+  EXPECT_EQ(permanent, 4) << "each node knows its pod's two addresses";
+  netns::Rtnl pod(topo.ns("a"));
+  const kpath::Ip gw4 = kpath::Ip::from(Topology::kPodGateway), gw6 = kpath::Ip::from(Topology::kPodGateway6);
+  int gateways = 0;
+  for (const auto& n : pod.list_neighbours())
+    if (n.permanent() && (n.ip == gw4 || n.ip == gw6)) ++gateways;
+  EXPECT_EQ(gateways, 2) << "the pod knows both gateways";
+}
+
+}  // namespace
