@@ -168,7 +168,10 @@ json model_json(const Cluster& c, const std::string& node, const RunContext& con
           {"services", services},
           {"endpointSlices", slices},
           {"proxy",
-           {{"clusterCIDR", c.proxy.cluster_cidr ? c.proxy.cluster_cidr->str() : ""},
+           // The primary family's detector (an IPv6-only cluster's is the IPv6 one).
+           {{"clusterCIDR", c.proxy.cluster_cidr      ? c.proxy.cluster_cidr->str()
+                            : c.proxy.cluster_cidr_v6 ? c.proxy.cluster_cidr_v6->str()
+                                                      : ""},
             {"masqueradeAll", c.proxy.masquerade_all},
             {"nodePortAddresses", cidrs},
             {"localhostNodePorts", c.proxy.localhost_node_ports},
