@@ -54,7 +54,7 @@ TEST(SeedCase, ServiceAndDerivedSlice) {
 
 TEST(SeedCase, Expectations) {
   harness::Case c = harness::load_case(kSeed);
-  ASSERT_EQ(c.expect.size(), 6u);
+  ASSERT_EQ(c.expect.size(), 4u);
   const auto& nodeport = c.expect[0];
   EXPECT_EQ(nodeport.from.kind, harness::Source::Kind::External);
   EXPECT_EQ(nodeport.from.name, "client");
