@@ -252,7 +252,8 @@ Topology Topology::build(const Cluster& c) {
   for (const auto& ext : c.externals) {
     Member m = add(ext.name);
     join_fabric(fabric, port++, m, ext.ips);
-    for (const auto& peer : fabric_peers(c, ext.ips)) route_via_link(m.rt, peer, "eth0");
+    const std::vector<Ip> peers = fabric_peers(c, ext.ips);
+    for (const auto& peer : peers) route_via_link(m.rt, peer, "eth0");
     // Service addresses a client may target from outside (externalIPs, LB
     // ingress, the ClusterIP range) are routed to the first node, as an
     // upstream router or a cloud load balancer would.
@@ -266,7 +267,10 @@ Topology Topology::build(const Cluster& c) {
         for (const auto& svc : c.services) {
           for (const auto* list : {&svc.external_ips, &svc.load_balancer_ips})
             for (const auto& ip : *list)
-              if (ip.family() == gw.family() && !range.contains(ip)) routes.insert(host(ip));
+              // An address a fabric member holds (an LB IP that is a node's own) is reached on the link.
+              if (ip.family() == gw.family() && !range.contains(ip) &&
+                  std::find(peers.begin(), peers.end(), ip) == peers.end())
+                routes.insert(host(ip));
         }
         for (const auto& dst : routes) route_via(m.rt, dst, gw);
         break;
