@@ -35,6 +35,12 @@ const std::vector<ProxyFeature>& proxy_features() {
       {"terminatingEndpoints", {1, 22, 0}, "falls back to serving terminating endpoints when none is ready (KEP-1669)"},
       {"discoveryV1", {1, 21, 0}, "reads EndpointSlices from discovery.k8s.io/v1 (1.20 reads v1beta1)"},
       {"nftablesMode", {1, 29, 0}, "--proxy-mode=nftables (KEP-3866)"},
+      {"healthCheckNodePortAccept", {1, 21, 0},
+       "accepts each health-check node port in filter INPUT itself, so a node whose INPUT policy is DROP still "
+       "answers it (kubernetes#97225)"},
+      {"sourceRangesDropForwarded", {1, 25, 0},
+       "drops LoadBalancer traffic from outside loadBalancerSourceRanges in filter FORWARD too; before, the drop mark "
+       "was acted on only by kubelet's KUBE-FIREWALL in INPUT and OUTPUT, so forwarded traffic went through (KEP-3178)"},
   };
   return table;
 }
