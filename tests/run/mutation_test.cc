@@ -243,7 +243,8 @@ TEST(Mutation, NftNumgenModOneLessIsCaught) {
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
   for (const auto& e : o.run.expectations) {
-    if (e.expectation->name.starts_with("warm-up")) continue;
+    // The distributions; the refusals of undefined ports take no numgen.
+    if (e.expectation->name.starts_with("warm-up") || e.expectation->result != Verdict::Reachable) continue;
     EXPECT_EQ(e.check.status, Status::Fail) << e.expectation->name << ": " << e.check.summary;
     EXPECT_THAT(e.check.summary, HasSubstr("got no probe")) << e.expectation->name;
   }
