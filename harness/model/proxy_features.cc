@@ -38,9 +38,14 @@ const std::vector<ProxyFeature>& proxy_features() {
       {"healthCheckNodePortAccept", {1, 21, 0},
        "accepts each health-check node port in filter INPUT itself, so a node whose INPUT policy is DROP still "
        "answers it (kubernetes#97225)"},
-      {"sourceRangesDropForwarded", {1, 25, 0},
-       "drops LoadBalancer traffic from outside loadBalancerSourceRanges in filter FORWARD too; before, the drop mark "
-       "was acted on only by kubelet's KUBE-FIREWALL in INPUT and OUTPUT, so forwarded traffic went through (KEP-3178)"},
+      {"forwardedDrops", {1, 25, 0},
+       "drops in filter FORWARD too what it must drop (LB traffic from outside loadBalancerSourceRanges, "
+       "externalTrafficPolicy Local traffic at a node without a local endpoint); before, it only marked such traffic "
+       "for kubelet's KUBE-FIREWALL, which sits in INPUT and OUTPUT, so traffic the node forwards went through "
+       "(KEP-3178)"},
+      {"dualStack", {1, 21, 0},
+       "runs both families' proxiers at once (IPv6DualStack on by default; 1.20 needs --feature-gates="
+       "IPv6DualStack=true and a --cluster-cidr per family, which $KPATH_KUBE_PROXY_FLAGS does not pass)"},
   };
   return table;
 }
