@@ -11,9 +11,7 @@ namespace {
 // strerror_r comes in two shapes: GNU returns the text (maybe not in buf), XSI
 // returns 0 and fills buf. Overloads take whichever this libc declares.
 [[maybe_unused]] const char* text_of(const char* gnu_result, const char*) { return gnu_result; }
-[[maybe_unused]] const char* text_of(int xsi_result, const char* buf) {
-  return xsi_result == 0 ? buf : nullptr;
-}
+[[maybe_unused]] const char* text_of(int xsi_result, const char* buf) { return xsi_result == 0 ? buf : nullptr; }
 
 }  // namespace
 

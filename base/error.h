@@ -13,8 +13,7 @@ class Error : public std::runtime_error {
 
   // An error about a place in a file: "file:line:col: message".
   Error(const std::string& file, int line, int column, const std::string& message)
-      : std::runtime_error(where(file, line, column) + message),
-        file_(file), line_(line), column_(column) {}
+      : std::runtime_error(where(file, line, column) + message), file_(file), line_(line), column_(column) {}
 
   const std::string& file() const { return file_; }
   int line() const { return line_; }

@@ -38,8 +38,7 @@ void check_regular(const std::string& path, const FileInfo& info, const std::str
     case FileKind::Regular: return;
     case FileKind::Missing: fail(path, "no such " + what);
     case FileKind::Unreachable: fail(path, "cannot look at the " + what + ": " + error_text(info.error));
-    default:
-      fail(path, "is " + describe(info) + ", not a " + what + " (kpath reads only regular files)");
+    default: fail(path, "is " + describe(info) + ", not a " + what + " (kpath reads only regular files)");
   }
 }
 
@@ -47,7 +46,7 @@ void check_regular(const std::string& path, const FileInfo& info, const std::str
 
 FileInfo inspect_file(const std::string& path) {
   FileInfo info;
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     info.kind = kind_of(st.st_mode);
     if (info.kind == FileKind::Regular) info.size = static_cast<uint64_t>(st.st_size);
@@ -92,8 +91,9 @@ std::string human_size(uint64_t bytes) {
   }
   char buf[32];
   if (unit == 0) std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
-  else std::snprintf(buf, sizeof buf, v == static_cast<double>(static_cast<uint64_t>(v)) ? "%.0f %s" : "%.1f %s", v,
-                     kUnits[unit]);
+  else
+    std::snprintf(buf, sizeof buf, v == static_cast<double>(static_cast<uint64_t>(v)) ? "%.0f %s" : "%.1f %s", v,
+                  kUnits[unit]);
   return buf;
 }
 
@@ -109,7 +109,7 @@ std::string read_regular_file(const std::string& path, uint64_t max_bytes, const
   // O_NONBLOCK: should the path have become a FIFO since, open still returns.
   Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) fail(path, "cannot open the " + what + ": " + error_text(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(path, "cannot look at the " + what + ": " + error_text(errno));
   if (!S_ISREG(st.st_mode)) {
     FileInfo now;

@@ -10,7 +10,12 @@
 namespace kpath {
 
 enum class FileKind {
-  Regular, Directory, Fifo, Socket, CharDevice, BlockDevice,
+  Regular,
+  Directory,
+  Fifo,
+  Socket,
+  CharDevice,
+  BlockDevice,
   DanglingLink,  // a symbolic link whose target does not exist
   LinkLoop,      // symbolic links that lead back to themselves (ELOOP)
   Missing,       // nothing at the path
@@ -20,9 +25,9 @@ enum class FileKind {
 // What a path names, found with stat and lstat alone (nothing is opened).
 struct FileInfo {
   FileKind kind = FileKind::Missing;
-  uint64_t size = 0;   // Regular only
-  std::string link;    // DanglingLink: where the link points
-  int error = 0;       // Unreachable: errno
+  uint64_t size = 0;  // Regular only
+  std::string link;   // DanglingLink: where the link points
+  int error = 0;      // Unreachable: errno
 };
 FileInfo inspect_file(const std::string& path);
 

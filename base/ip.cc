@@ -42,8 +42,8 @@ Ip Ip::from_bytes(int family, std::span<const uint8_t> bytes) {
   const size_t want = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
   if (want == 0) throw kpath::Error("IP address of unknown family " + std::to_string(family));
   if (bytes.size() != want)
-    throw kpath::Error("IP address of " + std::to_string(bytes.size()) + " bytes, want " +
-                       std::to_string(want) + (family == AF_INET ? " (IPv4)" : " (IPv6)"));
+    throw kpath::Error("IP address of " + std::to_string(bytes.size()) + " bytes, want " + std::to_string(want) +
+                       (family == AF_INET ? " (IPv4)" : " (IPv6)"));
   Ip ip;
   ip.family_ = family;
   std::memcpy(ip.bytes_.data(), bytes.data(), want);
@@ -82,8 +82,7 @@ std::optional<Cidr> Cidr::parse(std::string_view text) {
   if (slash != std::string_view::npos) {
     auto rest = text.substr(slash + 1);
     auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), len);
-    if (ec != std::errc() || p != rest.data() + rest.size() || len < 0 || len > ip->bits())
-      return std::nullopt;
+    if (ec != std::errc() || p != rest.data() + rest.size() || len < 0 || len > ip->bits()) return std::nullopt;
   }
   return Cidr(*ip, len);
 }

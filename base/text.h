@@ -26,8 +26,8 @@ std::string unprintable_reason(const Utf8Char& c, bool multiline);
 
 // The first character of `s` that unprintable_reason() rejects.
 struct BadChar {
-  size_t offset = 0;       // byte offset in `s`
-  std::string shown;       // as escape_unprintable shows it: \x00, \u{1B}, \xE9
+  size_t offset = 0;  // byte offset in `s`
+  std::string shown;  // as escape_unprintable shows it: \x00, \u{1B}, \xE9
   std::string reason;
 };
 std::optional<BadChar> find_unprintable(std::string_view s, bool multiline);

@@ -170,14 +170,16 @@ void keep_open(harness::Report& report, bool serving) {
   for (const auto& r : report.runs) any = any || !r.pinned.empty();
   if (!any) return;
   if (!serving || g_stop) {
-    std::printf("\nNothing listens in the pinned pods: their echo servers stopped with kpath%s, so a connect to a pod "
-                "is refused (or times out) whatever the rules say. The rules, routes and conntrack stay for "
-                "inspection.\n",
-                serving ? "" : " (stdin is not a terminal, so kpath did not wait)");
+    std::printf(
+        "\nNothing listens in the pinned pods: their echo servers stopped with kpath%s, so a connect to a pod "
+        "is refused (or times out) whatever the rules say. The rules, routes and conntrack stay for "
+        "inspection.\n",
+        serving ? "" : " (stdin is not a terminal, so kpath did not wait)");
     return;
   }
-  std::printf("\nThe pods' echo servers keep answering in the pinned namespaces. Press Enter (or Ctrl-C) to stop them "
-              "and exit; the pins stay until `kpath cleanup`.\n");
+  std::printf(
+      "\nThe pods' echo servers keep answering in the pinned namespaces. Press Enter (or Ctrl-C) to stop them "
+      "and exit; the pins stay until `kpath cleanup`.\n");
   std::fflush(stdout);
   wait_for_enter();
   for (auto& r : report.runs) r.serving.reset();
@@ -196,7 +198,8 @@ void write_reports(const RunArgs& args, const harness::Report& report) {
     std::string table = behaviour_table(report);
     write_file(args.behaviour_table,
                "# Behaviour by generator\n\nWritten by `kpath run --behaviour-table` from the run itself; "
-               "the catalogue is in docs/behaviours-catalogue.md.\n\n" + table);
+               "the catalogue is in docs/behaviours-catalogue.md.\n\n" +
+                   table);
     std::printf("\nBehaviour by generator (also in %s):\n%s", kpath::escape_unprintable(args.behaviour_table).c_str(),
                 kpath::escape_unprintable(table).c_str());
   }
@@ -207,11 +210,13 @@ std::optional<int> cannot_run(const std::vector<std::string>& paths, const std::
                               const std::vector<harness::Task>& tasks, const harness::Report& report) {
   using namespace harness;
   if (!netns::has_net_admin()) {
-    std::fprintf(stderr, "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
+    std::fprintf(stderr,
+                 "kpath: needs CAP_NET_ADMIN to build network namespaces; run it as root (sudo kpath run ...).\n");
     return kExitEnvironment;
   }
   if (cases.empty() && report.load_errors.empty()) {
-    std::fprintf(stderr, "kpath: nothing to run: %s\n", kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
+    std::fprintf(stderr, "kpath: nothing to run: %s\n",
+                 kpath::escape_unprintable(why_no_case_files(paths), false).c_str());
     return kExitNothingRan;
   }
   if (tasks.empty() && report.load_errors.empty()) {
@@ -236,8 +241,8 @@ int default_jobs(int jobs) {
 
 // Probes the kernel's features once (a run needing a missing one is skipped),
 // then runs the tasks with progress on stderr.
-std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, size_t files, harness::RunOptions options,
-                                      int jobs) {
+std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, size_t files,
+                                      harness::RunOptions options, int jobs) {
   using namespace harness;
   FeatureProbe features(options.install.iptables);
   options.features = &features.report();
@@ -252,8 +257,9 @@ std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, s
   if (netns::in_user_namespace())
     for (auto& r : runs)
       if (r.status == Status::Error)
-        r.error += "\n(rootless: this ran in a user namespace, where loading kernel modules and writing the host's "
-                   "sysctls are refused; a program that needs them needs root: run kpath as root)";
+        r.error +=
+            "\n(rootless: this ran in a user namespace, where loading kernel modules and writing the host's "
+            "sysctls are refused; a program that needs them needs root: run kpath as root)";
   return runs;
 }
 
@@ -275,8 +281,9 @@ int run(const RunArgs& args) {
   }
   if (auto status = enter_rootless(args.rootless)) return *status;
   if (args.keep && netns::in_user_namespace()) {
-    std::fprintf(stderr, "kpath: --keep is not available in rootless mode yet: pinning a namespace under /run/netns "
-                         "needs the host's root (run as root for --keep)\n");
+    std::fprintf(stderr,
+                 "kpath: --keep is not available in rootless mode yet: pinning a namespace under /run/netns "
+                 "needs the host's root (run as root for --keep)\n");
     return kExitBadInput;
   }
   report.env = describe_environment(version());
@@ -356,7 +363,9 @@ int mutate(const MutateArgs& args) {
   if (auto status = cannot_run(paths, cases, tasks, report)) return *status;
   FeatureProbe features(options.install.iptables);
   options.features = &features.report();
-  MutateOptions mutate_options{options, args.run.jobs > 0 ? args.run.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+  MutateOptions mutate_options{options,
+                               args.run.jobs > 0 ? args.run.jobs
+                                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
                                args.max_mutants};
   MutationResult result;
   {
@@ -428,7 +437,8 @@ std::optional<std::string> unknown_command(int argc, char** argv, const CLI::App
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.starts_with("-")) continue;
-    for (const auto* sub : app.get_subcommands({})) if (sub->get_name() == arg) return std::nullopt;
+    for (const auto* sub : app.get_subcommands({}))
+      if (sub->get_name() == arg) return std::nullopt;
     return arg;
   }
   return std::nullopt;
@@ -443,9 +453,10 @@ int main(int argc, char** argv) {
   RunArgs args;
   auto* run_cmd = app.add_subcommand("run", "run case files or folders (default: the bundled suite)");
   run_cmd->add_option("paths", args.paths, "case files or folders");
-  run_cmd->add_option("-g,--generator", args.generators,
-                      "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND | proxy:COMMAND, options as "
-                      "KIND,mode=iptables,version=1.20.2:ARG (repeatable)")
+  run_cmd
+      ->add_option("-g,--generator", args.generators,
+                   "kube-iptables | kube-nftables | ruleset:PATH | exec:COMMAND | proxy:COMMAND, options as "
+                   "KIND,mode=iptables,version=1.20.2:ARG (repeatable)")
       ->allow_extra_args(false);  // parsed (and checked) by GeneratorSpec::parse
   run_cmd->add_option("--junit", args.junit, "write JUnit XML to FILE");
   run_cmd->add_option("--json", args.json, "write every run and expectation as JSON (schema kpath.report/v1) to FILE");
@@ -457,8 +468,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--skip", args.skip, "leave out the expectations whose --list line matches REGEX");
   run_cmd->add_option("--shard", args.shard,
                       "run part I of N (0-based; runs round-robin); default: GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS");
-  run_cmd->add_option("--expectation-timeout", args.expectation_timeout,
-                      "fail an expectation still probing after SECONDS (wall clock)")
+  run_cmd
+      ->add_option("--expectation-timeout", args.expectation_timeout,
+                   "fail an expectation still probing after SECONDS (wall clock)")
       ->check(CLI::PositiveNumber);
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
@@ -474,8 +486,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--allow-skip", args.allow_skip,
                     "under CI=true, a skipped run (missing kernel feature) does not fail the run");
   run_cmd->add_option("--artifacts", args.artifacts, "keep each running proxy's log under DIR/CASE/GENERATOR/NODE.log");
-  run_cmd->add_option("--converge-timeout", args.converge_timeout,
-                      "a proxy: generator whose rules have not settled after SECONDS is an ERROR (default 60)")
+  run_cmd
+      ->add_option("--converge-timeout", args.converge_timeout,
+                   "a proxy: generator whose rules have not settled after SECONDS is an ERROR (default 60)")
       ->check(CLI::PositiveNumber);
   run_cmd->add_flag("--strict", args.strict, "treat case-file warnings as errors: such a case does not run");
   run_cmd->add_flag("--rootless", args.rootless,
@@ -493,7 +506,8 @@ int main(int argc, char** argv) {
   diff_cmd->add_option("--focus", diff_args.focus, "compare only the expectations whose --list line matches REGEX");
   diff_cmd->add_option("--skip", diff_args.skip, "leave out the expectations whose --list line matches REGEX");
   diff_cmd->add_flag("--rootless", diff_args.rootless, "run inside a new user namespace even as root");
-  diff_cmd->add_option("-j,--jobs", diff_args.jobs, "runs in parallel (default: number of CPUs)")->check(CLI::Range(1, 1024));
+  diff_cmd->add_option("-j,--jobs", diff_args.jobs, "runs in parallel (default: number of CPUs)")
+      ->check(CLI::Range(1, 1024));
   diff_cmd->footer(
       "Exit status of kpath diff: 0 no undeclared difference; 1 a difference the cases' except: entries do not\n"
       "declare; 2 bad input or usage; 3 a run errored (the comparison is incomplete); 130/143 interrupted.");
@@ -502,13 +516,16 @@ int main(int argc, char** argv) {
   auto* mutate_cmd = app.add_subcommand(
       "mutate", "take each generated rule out (or perturb it) in turn and check that the cases notice");
   mutate_cmd->add_option("paths", mutate_args.run.paths, "case files or folders");
-  mutate_cmd->add_option("-g,--generator", mutate_args.run.generators,
-                         "the generator whose rules are mutated (repeatable; default: each case's own)")
+  mutate_cmd
+      ->add_option("-g,--generator", mutate_args.run.generators,
+                   "the generator whose rules are mutated (repeatable; default: each case's own)")
       ->allow_extra_args(false);
   mutate_cmd->add_option("--iptables", mutate_args.run.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
-  mutate_cmd->add_option("--focus", mutate_args.run.focus, "mutate only runs of the expectations whose --list line (of kpath run) matches REGEX");
-  mutate_cmd->add_option("--skip", mutate_args.run.skip, "leave out the expectations whose kpath run --list line matches REGEX");
+  mutate_cmd->add_option("--focus", mutate_args.run.focus,
+                         "mutate only runs of the expectations whose --list line (of kpath run) matches REGEX");
+  mutate_cmd->add_option("--skip", mutate_args.run.skip,
+                         "leave out the expectations whose kpath run --list line matches REGEX");
   mutate_cmd->add_option("--max-mutants", mutate_args.max_mutants, "run only the first N mutants (development)")
       ->check(CLI::PositiveNumber);
   mutate_cmd->add_option("--unobservable", mutate_args.unobservable,
@@ -534,7 +551,8 @@ int main(int argc, char** argv) {
   doctor_cmd->add_flag("--rootless", doctor_rootless, "try the features inside a user namespace even as root");
 
   if (auto bad = unknown_command(argc, argv, app)) {
-    std::fprintf(stderr, "kpath: unknown command '%s' (commands: run, diff, mutate, doctor, cleanup; see kpath --help)\n",
+    std::fprintf(stderr,
+                 "kpath: unknown command '%s' (commands: run, diff, mutate, doctor, cleanup; see kpath --help)\n",
                  bad->c_str());
     return harness::kExitBadInput;
   }

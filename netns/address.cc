@@ -50,12 +50,8 @@ std::vector<Cidr> Rtnl::list_addresses(const std::string& link) {
   return out;
 }
 
-void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr) {
-  Rtnl(ns).add_address(link, cidr);
-}
+void add_address(const Namespace& ns, const std::string& link, const Cidr& cidr) { Rtnl(ns).add_address(link, cidr); }
 
-std::vector<Cidr> list_addresses(const Namespace& ns, const std::string& link) {
-  return Rtnl(ns).list_addresses(link);
-}
+std::vector<Cidr> list_addresses(const Namespace& ns, const std::string& link) { return Rtnl(ns).list_addresses(link); }
 
 }  // namespace netns

@@ -7,17 +7,14 @@
 
 namespace netns::detail {
 
-std::string label(const Namespace& ns) {
-  return "namespace net:[" + std::to_string(ns.id()) + "]";
-}
+std::string label(const Namespace& ns) { return "namespace net:[" + std::to_string(ns.id()) + "]"; }
 
 namespace {
 
 int store_attr(const nlattr* attr, void* data) {
   auto* tb = static_cast<std::span<const nlattr*>*>(data);
   // Unknown (newer) attribute types are skipped, not an error.
-  if (mnl_attr_type_valid(attr, static_cast<uint16_t>(tb->size() - 1)) > 0)
-    (*tb)[mnl_attr_get_type(attr)] = attr;
+  if (mnl_attr_type_valid(attr, static_cast<uint16_t>(tb->size() - 1)) > 0) (*tb)[mnl_attr_get_type(attr)] = attr;
   return MNL_CB_OK;
 }
 

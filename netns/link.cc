@@ -71,8 +71,7 @@ void Rtnl::create_veth(const std::string& name, const Namespace& peer_ns, const 
   mnl_attr_nest_end(nlh, peer);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, linkinfo);
-  nl_.ack(nlh, "create veth " + name + " in " + label_ + " with peer " + peer_name + " in " +
-                   detail::label(peer_ns));
+  nl_.ack(nlh, "create veth " + name + " in " + label_ + " with peer " + peer_name + " in " + detail::label(peer_ns));
 }
 
 void Rtnl::create_bridge(const std::string& name) {
@@ -173,8 +172,7 @@ std::vector<uint8_t> Rtnl::link_address(const std::string& link) {
 
 // The one-call forms: a handle each.
 
-void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,
-                 const std::string& b_name) {
+void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b, const std::string& b_name) {
   Rtnl(a).create_veth(a_name, b, b_name);
 }
 

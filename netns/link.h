@@ -14,8 +14,7 @@ namespace netns {
 // Creates a veth pair with end a_name inside a and end b_name inside b, in one
 // request sent from a (the peer is placed into b by IFLA_NET_NS_FD), so no end
 // ever exists in the root namespace.
-void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b,
-                 const std::string& b_name);
+void create_veth(const Namespace& a, const std::string& a_name, const Namespace& b, const std::string& b_name);
 // Creates a bridge inside ns.
 void create_bridge(const Namespace& ns, const std::string& name);
 // Attaches link to a bridge (both inside ns).

@@ -60,8 +60,7 @@ unsigned long Namespace::id() const {
 }
 
 void Namespace::enter() const {
-  if (::setns(fd_.get(), CLONE_NEWNET) != 0)
-    throw_errno("enter network namespace net:[" + std::to_string(id()) + "]");
+  if (::setns(fd_.get(), CLONE_NEWNET) != 0) throw_errno("enter network namespace net:[" + std::to_string(id()) + "]");
 }
 
 void Namespace::run_void(const std::function<void()>& fn) const {
@@ -103,8 +102,7 @@ void Namespace::unpin(const std::string& path) {
   // EINVAL: not a mount point (half-done pin); ENOENT: already gone.
   if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
     throw_errno("unpin network namespace at " + path + ": unmount");
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-    throw_errno("unpin network namespace at " + path + ": remove");
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno("unpin network namespace at " + path + ": remove");
 }
 
 }  // namespace netns

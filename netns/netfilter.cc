@@ -61,8 +61,7 @@ bool read_proto(const nlattr* tuple_proto, int& protocol, uint16_t& sport, uint1
   return true;
 }
 
-bool read_tuple(const nlattr* tuple, int family, Ip& src, Ip& dst, int& protocol, uint16_t& sport,
-                uint16_t& dport) {
+bool read_tuple(const nlattr* tuple, int family, Ip& src, Ip& dst, int& protocol, uint16_t& sport, uint16_t& dport) {
   std::array<const nlattr*, CTA_TUPLE_MAX + 1> tb{};
   return detail::parse_nested(tuple, tb) && read_ips(tb[CTA_TUPLE_IP], family, src, dst) &&
          read_proto(tb[CTA_TUPLE_PROTO], protocol, sport, dport);
@@ -77,10 +76,8 @@ bool read_entry(const nlmsghdr* nlh, Tracked& out) {
   detail::parse_attrs(nlh, sizeof(nfgenmsg), tb);
   ConntrackEntry& e = out.entry;
   int reply_protocol = 0;
-  if (!read_tuple(tb[CTA_TUPLE_ORIG], family, e.orig_src, e.orig_dst, e.protocol, e.orig_sport,
-                  e.orig_dport) ||
-      !read_tuple(tb[CTA_TUPLE_REPLY], family, e.reply_src, e.reply_dst, reply_protocol,
-                  e.reply_sport, e.reply_dport))
+  if (!read_tuple(tb[CTA_TUPLE_ORIG], family, e.orig_src, e.orig_dst, e.protocol, e.orig_sport, e.orig_dport) ||
+      !read_tuple(tb[CTA_TUPLE_REPLY], family, e.reply_src, e.reply_dst, reply_protocol, e.reply_sport, e.reply_dport))
     return false;
   auto zone = detail::read_be16(tb[CTA_ZONE]);
   if (tb[CTA_ZONE] && !zone) return false;
@@ -97,8 +94,7 @@ std::vector<Tracked> dump_family(Netlink& nl, const Namespace& ns, uint8_t famil
         Tracked t;
         if (read_entry(reply, t)) entries.push_back(std::move(t));
       },
-      std::string("dump ") + (family == AF_INET ? "IPv4" : "IPv6") + " conntrack entries in " +
-          detail::label(ns));
+      std::string("dump ") + (family == AF_INET ? "IPv4" : "IPv6") + " conntrack entries in " + detail::label(ns));
   return entries;
 }
 
@@ -125,9 +121,8 @@ void put_original_tuple(nlmsghdr* nlh, const ConntrackEntry& e) {
 }
 
 std::string flow_text(const ConntrackEntry& e) {
-  return "proto " + std::to_string(e.protocol) + " " + e.orig_src.str() + ":" +
-         std::to_string(e.orig_sport) + " -> " + e.orig_dst.str() + ":" +
-         std::to_string(e.orig_dport);
+  return "proto " + std::to_string(e.protocol) + " " + e.orig_src.str() + ":" + std::to_string(e.orig_sport) + " -> " +
+         e.orig_dst.str() + ":" + std::to_string(e.orig_dport);
 }
 
 }  // namespace
@@ -170,8 +165,8 @@ void conntrack_flush(const Namespace& ns) {
   // A delete without a tuple flushes the family given in nfgenmsg.
   for (uint8_t family : {AF_INET, AF_INET6}) {
     nlmsghdr* nlh = begin_nfnl(nl, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, 0, family);
-    nl.ack(nlh, std::string("flush ") + (family == AF_INET ? "IPv4" : "IPv6") +
-                    " conntrack entries in " + detail::label(ns));
+    nl.ack(nlh, std::string("flush ") + (family == AF_INET ? "IPv4" : "IPv6") + " conntrack entries in " +
+                    detail::label(ns));
   }
 }
 

@@ -24,8 +24,7 @@ using SocketPtr = std::unique_ptr<mnl_socket, decltype(&mnl_socket_close)>;
 SocketPtr open_socket(int bus) {
   SocketPtr sock(mnl_socket_open2(bus, SOCK_CLOEXEC), mnl_socket_close);
   if (!sock) kpath::throw_errno("open netlink socket (bus " + std::to_string(bus) + ")");
-  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-    kpath::throw_errno("bind netlink socket");
+  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0) kpath::throw_errno("bind netlink socket");
   // Extended ACKs carry the kernel's reason text; capped ACKs do not echo the
   // whole request back.
   int one = 1;
@@ -35,8 +34,7 @@ SocketPtr open_socket(int bus) {
 }
 
 int store_extack_msg(const nlattr* attr, void* data) {
-  if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-      mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+  if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
     *static_cast<std::string*>(data) = mnl_attr_get_str(attr);
   return MNL_CB_OK;
 }
@@ -113,8 +111,7 @@ void send(mnl_socket* sock, nlmsghdr* request, const std::string& what) {
   request->nlmsg_flags |= NLM_F_ACK;
   ssize_t n = mnl_socket_sendto(sock, request, request->nlmsg_len);
   if (n < 0) kpath::throw_errno(what + ": send netlink request");
-  if (static_cast<size_t>(n) != request->nlmsg_len)
-    throw kpath::Error(what + ": short netlink send");
+  if (static_cast<size_t>(n) != request->nlmsg_len) throw kpath::Error(what + ": short netlink send");
 }
 
 // Reads replies to request until its ACK, error or NLMSG_DONE; data messages go
@@ -162,8 +159,7 @@ void Netlink::ack(nlmsghdr* request, const std::string& what) {
   receive(sock_.get(), portid_, request, nullptr, what);
 }
 
-void Netlink::dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
-                   const std::string& what) {
+void Netlink::dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message, const std::string& what) {
   // A started dump ends with NLMSG_DONE instead of an ACK (the kernel
   // suppresses the ACK for dumps); an immediate refusal still comes as error.
   request->nlmsg_flags |= NLM_F_DUMP;
@@ -171,8 +167,7 @@ void Netlink::dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>
   receive(sock_.get(), portid_, request, on_message, what);
 }
 
-void Netlink::query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply,
-                    const std::string& what) {
+void Netlink::query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply, const std::string& what) {
   send(sock_.get(), request, what);
   receive(sock_.get(), portid_, request, on_reply, what);
 }

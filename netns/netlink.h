@@ -40,12 +40,10 @@ class Netlink {
   // (libmnl's mnl_cb_run checks both).
   void ack(nlmsghdr* request, const std::string& what);
   // Sends a dump request and calls on_message for every reply message.
-  void dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message,
-            const std::string& what);
+  void dump(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_message, const std::string& what);
   // Sends a single (non-dump) GET with NLM_F_ACK, calls on_reply for each reply
   // that precedes the ACK (e.g. RTM_GETLINK by IFLA_IFNAME).
-  void query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply,
-             const std::string& what);
+  void query(nlmsghdr* request, const std::function<void(const nlmsghdr*)>& on_reply, const std::string& what);
 
  private:
   using Socket = std::unique_ptr<mnl_socket, int (*)(mnl_socket*)>;

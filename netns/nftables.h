@@ -16,7 +16,7 @@ struct NftRuleCounter {
   std::string table;  // "ip nat", "ip kube-proxy": family and name, as nft lists them
   std::string chain;
   uint64_t handle = 0;
-  int position = 0;   // the rule's place in its chain, from 0
+  int position = 0;  // the rule's place in its chain, from 0
   uint64_t packets = 0;
 };
 

@@ -50,10 +50,10 @@ struct PinDirs {
 
 // A marker's content: who made the pin, of which namespace, for what.
 struct PinMarker {
-  std::string name;    // the pin's name (also the marker's file name)
+  std::string name;  // the pin's name (also the marker's file name)
   ProcessId owner;
   unsigned long ns_inode = 0;
-  std::string label;   // the node, pod or "fabric" it holds
+  std::string label;  // the node, pod or "fabric" it holds
 
   std::string text() const;
   static std::optional<PinMarker> parse(const std::string& name, const std::string& text);

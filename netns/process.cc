@@ -175,8 +175,7 @@ std::string ProcessResult::err_tail(std::size_t max_bytes) const {
   return "..." + err.substr(from);
 }
 
-ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& argv,
-                          const ProcessOptions& options) {
+ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& argv, const ProcessOptions& options) {
   const std::string what = "run '" + command_line(argv) + "' in " + detail::label(ns);
   SandboxSpec spec;
   spec.argv = resolved(argv, what);
@@ -282,7 +281,9 @@ void Daemon::stop(std::chrono::milliseconds grace) {
     sandbox_.signal_all(SIGTERM);
     pollfd p{sandbox_.exit_fd(), POLLIN, 0};
     const auto deadline = Clock::now() + grace;
-    for (auto now = Clock::now(); now < deadline && ::poll(&p, 1, static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - now).count()) + 1) == 0;
+    for (auto now = Clock::now();
+         now < deadline &&
+         ::poll(&p, 1, static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - now).count()) + 1) == 0;
          now = Clock::now()) {
     }
     if (!sandbox_.ended()) sandbox_.kill_all();

@@ -18,7 +18,7 @@
 namespace netns {
 
 struct ProcessResult {
-  int exit_code = -1;    // -1 when killed by a signal, the timeout or a stop
+  int exit_code = -1;  // -1 when killed by a signal, the timeout or a stop
   bool timed_out = false;
   bool stopped = false;  // ended early because ProcessOptions::stop was set
   std::string out;
@@ -34,7 +34,7 @@ struct ProcessOptions {
   // Looked at every 50 ms: once true the sandbox is killed and the result is `stopped`.
   const std::atomic<bool>* stop = nullptr;
   Isolation isolation = Isolation::kSandbox;
-  std::string workdir;  // "" = inherit; under /tmp or /run it stays visible in the sandbox
+  std::string workdir;    // "" = inherit; under /tmp or /run it stays visible in the sandbox
   std::vector<int> held;  // namespace fds the program opens as held_fd_path(i) (sandbox.h)
 };
 
@@ -44,8 +44,7 @@ struct ProcessOptions {
 // past the timeout is killed with everything it started and reported as
 // timed_out. Throws kpath::Error when the program cannot be started.
 ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& argv, const ProcessOptions& options);
-ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& argv,
-                          const std::string& input = {},
+ProcessResult run_process(const Namespace& ns, const std::vector<std::string>& argv, const std::string& input = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 struct DaemonOptions {

@@ -40,8 +40,7 @@ void Rtnl::add_route(const Route& route) {
   const std::string what = describe(route) + " in " + label_;
   const Ip& dst = route.destination.ip();
   if (!dst.valid()) throw kpath::Error(what + ": destination has no address");
-  if (!route.gateway && route.device.empty())
-    throw kpath::Error(what + ": needs a gateway or a device");
+  if (!route.gateway && route.device.empty()) throw kpath::Error(what + ": needs a gateway or a device");
   const int oif = route.device.empty() ? 0 : link_index(route.device);
 
   nlmsghdr* nlh = nl_.begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);

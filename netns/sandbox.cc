@@ -78,7 +78,7 @@ struct ChildPlan {
   const char* path;
   char* const* argv;
   char* const* envp;
-  const char* workdir;  // null: inherit
+  const char* workdir;         // null: inherit
   int source_fds[kFirstFree];  // kpath's fds that become 0..6 (-1: none)
   bool sandbox;
   pid_t parent;
@@ -193,8 +193,7 @@ void mount_sandbox(const ChildPlan& plan) {
   rebind(kStepProcSys, "/proc/sys", true);
   rebind(kStepProcSysNet, "/proc/sys/net", false);
   int kept_fds[kMaxKept];
-  for (int i = 0; i < kMaxKept; ++i)
-    kept_fds[i] = plan.kept[i] ? ::open(plan.kept[i], O_PATH | O_CLOEXEC) : -1;
+  for (int i = 0; i < kMaxKept; ++i) kept_fds[i] = plan.kept[i] ? ::open(plan.kept[i], O_PATH | O_CLOEXEC) : -1;
   if (!plan.keep_tmp) must_mount(kStepTmp, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   if (!plan.keep_run) must_mount(kStepRun, "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
   for (int i = 0; i < kMaxKept; ++i)

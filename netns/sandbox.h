@@ -33,9 +33,9 @@ enum class Isolation {
 };
 
 struct SandboxSpec {
-  std::vector<std::string> argv;  // argv[0] is the program's path (no PATH search here)
-  std::vector<std::string> env;   // the whole environment, NAME=VALUE
-  std::string workdir;            // "" = inherit
+  std::vector<std::string> argv;         // argv[0] is the program's path (no PATH search here)
+  std::vector<std::string> env;          // the whole environment, NAME=VALUE
+  std::string workdir;                   // "" = inherit
   std::array<int, 3> stdio{-1, -1, -1};  // kpath's fds that become 0, 1, 2
   Isolation isolation = Isolation::kSandbox;
   // kSandbox: fds (network namespaces of the case) the sandbox's init holds
@@ -80,11 +80,11 @@ class Sandbox {
   void release() noexcept;
 
   Isolation isolation_ = Isolation::kSandbox;
-  pid_t pid_ = 0;          // the init (kSandbox) or the program (kNetworkOnly)
+  pid_t pid_ = 0;  // the init (kSandbox) or the program (kNetworkOnly)
   pid_t program_pid_ = 0;
   kpath::Fd pidfd_;
-  kpath::Fd alive_;        // write end; the init exits when it closes
-  kpath::Fd status_;       // read end; the init writes the program's wait status
+  kpath::Fd alive_;   // write end; the init exits when it closes
+  kpath::Fd status_;  // read end; the init writes the program's wait status
   bool reaped_ = false;
   std::optional<int> status_value_;
 };

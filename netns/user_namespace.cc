@@ -51,15 +51,18 @@ bool module_present(const std::string& name, const std::string& builtin_list) {
 std::vector<std::string> user_namespace_blockers() {
   std::vector<std::string> out;
   if (first_line("/proc/sys/kernel/unprivileged_userns_clone") == "0")
-    out.push_back("kernel.unprivileged_userns_clone is 0: unprivileged user namespaces are disabled; an "
-                  "administrator enables them with `sysctl -w kernel.unprivileged_userns_clone=1`");
+    out.push_back(
+        "kernel.unprivileged_userns_clone is 0: unprivileged user namespaces are disabled; an "
+        "administrator enables them with `sysctl -w kernel.unprivileged_userns_clone=1`");
   if (first_line("/proc/sys/user/max_user_namespaces") == "0")
-    out.push_back("user.max_user_namespaces is 0: no user namespace may be created; an administrator sets it "
-                  "above 0 (`sysctl -w user.max_user_namespaces=15000`)");
+    out.push_back(
+        "user.max_user_namespaces is 0: no user namespace may be created; an administrator sets it "
+        "above 0 (`sysctl -w user.max_user_namespaces=15000`)");
   if (first_line("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
-    out.push_back("kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu): AppArmor confines unprivileged "
-                  "user namespaces; an administrator gives kpath an AppArmor profile that allows `userns,` or "
-                  "sets the sysctl to 0");
+    out.push_back(
+        "kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu): AppArmor confines unprivileged "
+        "user namespaces; an administrator gives kpath an AppArmor profile that allows `userns,` or "
+        "sets the sysctl to 0");
   return out;
 }
 
@@ -74,7 +77,8 @@ std::string enter_user_namespace() {
     int e = errno;
     std::string why = "rootless: the kernel refused a new user namespace: " + kpath::error_text(e);
     for (const auto& b : user_namespace_blockers()) why += "\n  " + b;
-    if (user_namespace_blockers().empty()) why += "\n  (no known sysctl blocks it; a seccomp profile may, e.g. a container's)";
+    if (user_namespace_blockers().empty())
+      why += "\n  (no known sysctl blocks it; a seccomp profile may, e.g. a container's)";
     throw kpath::Error(why + "\n  or run kpath as root (sudo kpath run ...)");
   }
   // Without setgroups denied, an unprivileged process may not write gid_map.
@@ -93,12 +97,32 @@ bool in_user_namespace() {
 }
 
 const std::vector<std::string>& modules_used() {
-  static const std::vector<std::string> modules = {
-      "veth",          "nf_tables",     "nft_chain_nat", "nft_nat",       "nft_masq",      "nft_ct",
-      "nft_numgen",    "nft_fib_inet",  "nft_reject_inet", "nft_compat",  "nf_nat",        "nf_conntrack",
-      "nf_conntrack_netlink", "nfnetlink_acct", "xt_statistic", "xt_comment", "xt_mark", "xt_addrtype",
-      "xt_conntrack",  "xt_recent",     "xt_nfacct",     "xt_MASQUERADE", "xt_nat",        "xt_multiport",
-      "xt_tcpudp",     "ipt_REJECT"};
+  static const std::vector<std::string> modules = {"veth",
+                                                   "nf_tables",
+                                                   "nft_chain_nat",
+                                                   "nft_nat",
+                                                   "nft_masq",
+                                                   "nft_ct",
+                                                   "nft_numgen",
+                                                   "nft_fib_inet",
+                                                   "nft_reject_inet",
+                                                   "nft_compat",
+                                                   "nf_nat",
+                                                   "nf_conntrack",
+                                                   "nf_conntrack_netlink",
+                                                   "nfnetlink_acct",
+                                                   "xt_statistic",
+                                                   "xt_comment",
+                                                   "xt_mark",
+                                                   "xt_addrtype",
+                                                   "xt_conntrack",
+                                                   "xt_recent",
+                                                   "xt_nfacct",
+                                                   "xt_MASQUERADE",
+                                                   "xt_nat",
+                                                   "xt_multiport",
+                                                   "xt_tcpudp",
+                                                   "ipt_REJECT"};
   return modules;
 }
 

@@ -130,8 +130,9 @@ std::variant<Snapshot, HttpResponse> snapshot_for(const Store& store, Bucket b, 
   auto rv = parse_rv(p.rv);
   if (!rv) return bad_request("invalid resource version \"" + p.rv + "\"");
   if (*rv > store.resource_version())
-    return status_response(504, "Timeout", "Too large resource version: " + p.rv + ", current: " +
-                                               std::to_string(store.resource_version()));
+    return status_response(504, "Timeout",
+                           "Too large resource version: " + p.rv +
+                               ", current: " + std::to_string(store.resource_version()));
   bool exact = p.rv_match == "Exact" || (p.rv_match.empty() && p.limit && *rv != 0);
   if (exact) return exact_snapshot(store, b, *rv, false);
   return Snapshot{store.current(b), store.resource_version(), *rv != 0};
@@ -143,8 +144,8 @@ std::string watch_line_of(const std::string& type, const Json& object) {
 
 Json discovery_resource(const Resource& r) {
   Json verbs = r.bucket ? Json{"get", "list", "watch"} : Json{"create", "patch"};
-  return {{"name", r.plural}, {"singularName", ""},         {"namespaced", r.namespaced}, {"kind", r.kind},
-          {"verbs", verbs},   {"shortNames", r.short_names}};
+  return {{"name", r.plural}, {"singularName", ""}, {"namespaced", r.namespaced},
+          {"kind", r.kind},   {"verbs", verbs},     {"shortNames", r.short_names}};
 }
 
 Json resource_list(const std::string& group, const std::string& version) {
@@ -178,9 +179,9 @@ Json version_json(const std::string& git_version) {
   auto dot1 = git_version.find('.');
   auto dot2 = git_version.find('.', dot1 + 1);
   std::string major = git_version.substr(1, dot1 - 1), minor = git_version.substr(dot1 + 1, dot2 - dot1 - 1);
-  return {{"major", major},          {"minor", minor},          {"gitVersion", git_version},
-          {"gitCommit", "kpath"},    {"gitTreeState", "clean"}, {"buildDate", "1970-01-01T00:00:00Z"},
-          {"goVersion", "none"},     {"compiler", "kpath"},     {"platform", "linux/amd64"}};
+  return {{"major", major},       {"minor", minor},          {"gitVersion", git_version},
+          {"gitCommit", "kpath"}, {"gitTreeState", "clean"}, {"buildDate", "1970-01-01T00:00:00Z"},
+          {"goVersion", "none"},  {"compiler", "kpath"},     {"platform", "linux/amd64"}};
 }
 
 std::optional<HttpResponse> discovery(const std::vector<std::string>& seg, const HttpRequest& request,
@@ -188,7 +189,8 @@ std::optional<HttpResponse> discovery(const std::vector<std::string>& seg, const
   if (seg == std::vector<std::string>{"api"})
     return json_response(200, {{"kind", "APIVersions"},
                                {"versions", {"v1"}},
-                               {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", request.host}}}}});
+                               {"serverAddressByClientCIDRs",
+                                {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", request.host}}}}});
   if (seg == std::vector<std::string>{"api", "v1"}) return json_response(200, resource_list("", "v1"));
   if (seg == std::vector<std::string>{"version"}) return json_response(200, version_json(options.git_version));
   if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "livez" || seg[0] == "readyz"))
@@ -276,7 +278,9 @@ void readable_strings(std::string_view b, std::vector<std::string>& out, int dep
     auto key = read_varint(b, pos);
     if (!key) return;
     switch (*key & 7) {
-      case 0: if (!read_varint(b, pos)) return; break;
+      case 0:
+        if (!read_varint(b, pos)) return;
+        break;
       case 1: pos += 8; break;
       case 5: pos += 4; break;
       case 2: {
@@ -284,10 +288,8 @@ void readable_strings(std::string_view b, std::vector<std::string>& out, int dep
         if (!len || *len > b.size() - pos) return;
         std::string_view field = b.substr(pos, *len);
         pos += *len;
-        if (printable(field))
-          out.emplace_back(field);
-        else
-          readable_strings(field, out, depth + 1);
+        if (printable(field)) out.emplace_back(field);
+        else readable_strings(field, out, depth + 1);
         break;
       }
       default: return;
@@ -450,7 +452,8 @@ WatchStart Api::watch(WatchFilter filter, const Query& q) const {
       if (selected(filter, object)) w.initial.push_back(watch_line_of("ADDED", render(filter, object)));
     if (p.send_initial_events.value_or(false) && p.bookmarks) w.initial.push_back(bookmark_line(filter, true));
   } else if (!rv) {
-    w.initial.push_back(watch_line_of("ERROR", status_json(400, "BadRequest", "invalid resource version \"" + p.rv + "\"")));
+    w.initial.push_back(
+        watch_line_of("ERROR", status_json(400, "BadRequest", "invalid resource version \"" + p.rv + "\"")));
     w.ended = true;
   } else if (auto events = store_.since(*rv)) {
     for (const auto& e : *events)
@@ -505,7 +508,8 @@ HttpResponse Api::create_event(const Resource& r, const std::string& ns, const H
     Json& m = j["metadata"];
     if (m.value("name", "").empty()) {
       if (m.value("generateName", "").empty())
-        return status_response(422, "Invalid", r.kind + " is invalid: metadata.name: Required value: name or generateName is required");
+        return status_response(422, "Invalid",
+                               r.kind + " is invalid: metadata.name: Required value: name or generateName is required");
       m["name"] = m["generateName"].get<std::string>() + base36(++event_serial_);
     }
     m["namespace"] = ns;

@@ -19,10 +19,10 @@
 namespace harness::apiserver {
 
 struct ApiOptions {
-  std::string git_version = "v1.24.0";  // /version; the last release serving both EndpointSlice versions
+  std::string git_version = "v1.24.0";               // /version; the last release serving both EndpointSlice versions
   std::chrono::seconds default_watch_timeout{1800};  // the real server's --min-request-timeout
-  size_t event_limit = 1000;  // posted Events kept
-  std::function<std::string()> now;  // RFC 3339 UTC; default: the system clock
+  size_t event_limit = 1000;                         // posted Events kept
+  std::function<std::string()> now;                  // RFC 3339 UTC; default: the system clock
 };
 
 struct HttpRequest {
@@ -59,9 +59,9 @@ struct WatchFilter {
   std::string ns;  // "" : all namespaces
   LabelSelector labels;
   FieldSelector fields;
-  bool table = false;  // the client asked for server-side Table output (kubectl get)
+  bool table = false;          // the client asked for server-side Table output (kubectl get)
   bool table_objects = false;  // includeObject=Object: rows carry whole objects, not their metadata
-  uint64_t after = 0;  // changes at or before this resourceVersion were sent already
+  uint64_t after = 0;          // changes at or before this resourceVersion were sent already
 };
 
 // What a watch request starts: the lines to send first, then live events

@@ -95,7 +95,9 @@ struct ServerState {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(ServerState& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)), deadline_(socket_.get_executor()),
+      : server_(server),
+        socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
         bookmark_timer_(socket_.get_executor()) {}
 
   void start() { read_request(); }
@@ -142,8 +144,9 @@ void Connection::read_request() {
 
 void Connection::on_request() {
   const auto& req = parser_->get();
-  HttpRequest r{std::string(req.method_string()), std::string(req.target()), std::string(req[http::field::accept]),
-                std::string(req[http::field::content_type]), std::string(req[http::field::host]), req.body()};
+  HttpRequest r{std::string(req.method_string()),      std::string(req.target()),
+                std::string(req[http::field::accept]), std::string(req[http::field::content_type]),
+                std::string(req[http::field::host]),   req.body()};
   std::variant<HttpResponse, WatchStart> outcome;
   try {
     outcome = server_.api.handle(r);
@@ -151,7 +154,8 @@ void Connection::on_request() {
     outcome = HttpResponse{500, "application/json", status_json(500, "InternalError", e.what()).dump()};
   }
   auto q = r.target.find('?');
-  RecordedRequest rec{r.method, r.target.substr(0, q), q == std::string::npos ? "" : percent_decode(r.target.substr(q + 1)),
+  RecordedRequest rec{r.method, r.target.substr(0, q),
+                      q == std::string::npos ? "" : percent_decode(r.target.substr(q + 1)),
                       std::string(req[http::field::user_agent]), 200};
   if (auto* response = std::get_if<HttpResponse>(&outcome)) {
     rec.status = response->status;
@@ -261,7 +265,6 @@ void Connection::close() {
   socket_.close(ignored);
   server_.connections.erase(this);
 }
-
 
 std::vector<std::shared_ptr<Connection>> ServerState::watching() const {
   std::vector<std::shared_ptr<Connection>> out;
@@ -405,7 +408,9 @@ std::string ApiServer::kubeconfig(const std::string& url) {
          "clusters:\n"
          "- name: kpath\n"
          "  cluster:\n"
-         "    server: " + url + "\n"
+         "    server: " +
+         url +
+         "\n"
          "contexts:\n"
          "- name: kpath\n"
          "  context:\n"

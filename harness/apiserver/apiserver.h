@@ -21,8 +21,8 @@ namespace harness::apiserver {
 struct ApiServerOptions {
   ApiOptions api;
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(60)};  // to watches that allow bookmarks
-  size_t history_limit = 10000;       // changes kept for watches and lists at an older resourceVersion
-  size_t request_log_limit = 10000;   // requests kept for requests()
+  size_t history_limit = 10000;           // changes kept for watches and lists at an older resourceVersion
+  size_t request_log_limit = 10000;       // requests kept for requests()
   size_t watch_backlog_limit = 16 << 20;  // bytes queued to one watch before it is cut (a stuck client)
 };
 

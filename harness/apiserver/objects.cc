@@ -34,10 +34,8 @@ Json metadata(const std::string& ns, const std::string& name, const Labels& labe
 Json service_port_json(const ServicePort& p) {
   Json j = {{"protocol", to_string(p.protocol)}, {"port", p.port}};
   if (!p.name.empty()) j["name"] = p.name;
-  if (!p.target_port_name.empty())
-    j["targetPort"] = p.target_port_name;
-  else
-    j["targetPort"] = p.target_port ? p.target_port : p.port;  // the API server's default
+  if (!p.target_port_name.empty()) j["targetPort"] = p.target_port_name;
+  else j["targetPort"] = p.target_port ? p.target_port : p.port;  // the API server's default
   if (p.node_port) j["nodePort"] = p.node_port;
   return j;
 }
@@ -65,7 +63,7 @@ Json service_spec(const Service& s) {
     spec["ipFamilies"] = Json::array();
     for (const auto& c : s.cluster_ips) spec["ipFamilies"].push_back(family_name(c.family()));
     spec["ipFamilyPolicy"] = s.ip_family_policy == IpFamilyPolicy::RequireDualStack ? "RequireDualStack"
-                                                                                     : "PreferDualStack";
+                                                                                    : "PreferDualStack";
   }
   for (const auto& p : s.ports) spec["ports"].push_back(service_port_json(p));
   if (!s.selector.empty()) spec["selector"] = s.selector;
@@ -221,7 +219,8 @@ Json endpoints_json(const Service& s, const std::vector<const EndpointSlice*>& s
   for (const auto* sl : slices) {
     Json ports = subset_ports(sl->ports);
     auto [it, fresh] = by_ports.emplace(ports.dump(), subsets.size());
-    if (fresh) subsets.push_back({{"addresses", Json::array()}, {"notReadyAddresses", Json::array()}, {"ports", ports}});
+    if (fresh)
+      subsets.push_back({{"addresses", Json::array()}, {"notReadyAddresses", Json::array()}, {"ports", ports}});
     Json& subset = subsets[it->second];
     for (const auto& e : sl->endpoints) {
       if (e.terminating) continue;  // the endpoints controller leaves terminating pods out
@@ -311,8 +310,8 @@ std::string uid_for(const std::string& kind, const ObjectKey& key) {
 }
 
 Json status_json(int code, const std::string& reason, const std::string& message, const Json& details) {
-  return {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
-          {"message", message}, {"reason", reason}, {"details", details}, {"code", code}};
+  return {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
+          {"message", message}, {"reason", reason},   {"details", details},         {"code", code}};
 }
 
 }  // namespace harness::apiserver

@@ -81,8 +81,7 @@ void check_key(const std::string& selector, const std::string& key) {
 }
 
 void check_value(const std::string& selector, const std::string& value) {
-  if (value.size() > 63 || !valid_label_chars(value, false))
-    bad(selector, "invalid label value \"" + value + "\"");
+  if (value.size() > 63 || !valid_label_chars(value, false)) bad(selector, "invalid label value \"" + value + "\"");
 }
 
 bool is_integer(const std::string& s) {
@@ -132,10 +131,22 @@ LabelSelector::Requirement read_requirement(Lexer& lex, const std::string& selec
   lex.next();
   switch (op.kind) {
     case Tok::Eq:
-    case Tok::DoubleEq: r.op = Op::Equals; r.values = {read_value(lex, selector)}; break;
-    case Tok::NotEq: r.op = Op::NotEquals; r.values = {read_value(lex, selector)}; break;
-    case Tok::In: r.op = Op::In; r.values = read_set(lex, selector); break;
-    case Tok::NotIn: r.op = Op::NotIn; r.values = read_set(lex, selector); break;
+    case Tok::DoubleEq:
+      r.op = Op::Equals;
+      r.values = {read_value(lex, selector)};
+      break;
+    case Tok::NotEq:
+      r.op = Op::NotEquals;
+      r.values = {read_value(lex, selector)};
+      break;
+    case Tok::In:
+      r.op = Op::In;
+      r.values = read_set(lex, selector);
+      break;
+    case Tok::NotIn:
+      r.op = Op::NotIn;
+      r.values = read_set(lex, selector);
+      break;
     case Tok::Gt:
     case Tok::Lt:
       r.op = op.kind == Tok::Gt ? Op::GreaterThan : Op::LessThan;
@@ -189,7 +200,8 @@ std::string unescape_field_value(const std::string& selector, const std::string&
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i] != '\\') {
-      if (v[i] == '=' || v[i] == ',') throw kpath::Error("invalid field selector \"" + selector + "\": unescaped " + v[i]);
+      if (v[i] == '=' || v[i] == ',')
+        throw kpath::Error("invalid field selector \"" + selector + "\": unescaped " + v[i]);
       out += v[i];
       continue;
     }
@@ -204,7 +216,8 @@ std::string unescape_field_value(const std::string& selector, const std::string&
 FieldSelector::Requirement read_field_term(const std::string& selector, const std::string& term) {
   size_t pos = 0;
   while (pos < term.size() && term[pos] != '=' && term[pos] != '!') pos += term[pos] == '\\' ? 2 : 1;
-  if (pos >= term.size()) throw kpath::Error("invalid field selector \"" + selector + "\": \"" + term + "\" has no operator");
+  if (pos >= term.size())
+    throw kpath::Error("invalid field selector \"" + selector + "\": \"" + term + "\" has no operator");
   FieldSelector::Requirement r;
   r.field = term.substr(0, pos);
   size_t op_len = 1;

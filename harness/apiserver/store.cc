@@ -45,10 +45,8 @@ const Objects& Store::current(Bucket b) const {
 
 void Store::record(Event e, std::vector<Event>& out) {
   Objects& objects = served_[e.bucket];
-  if (e.type == EventType::Deleted)
-    objects.erase(e.key);
-  else
-    objects[e.key] = e.object;
+  if (e.type == EventType::Deleted) objects.erase(e.key);
+  else objects[e.key] = e.object;
   history_.push_back(e);
   while (history_.size() > history_limit_) {
     oldest_ = history_.front().rv;
@@ -93,10 +91,8 @@ std::optional<Objects> Store::at(Bucket b, uint64_t rv) const {
   // Undo the changes after rv, newest first.
   for (auto it = history_.rbegin(); it != history_.rend() && it->rv > rv; ++it) {
     if (it->bucket != b) continue;
-    if (it->type == EventType::Added)
-      objects.erase(it->key);
-    else
-      objects[it->key] = it->previous;
+    if (it->type == EventType::Added) objects.erase(it->key);
+    else objects[it->key] = it->previous;
   }
   return objects;
 }

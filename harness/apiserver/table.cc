@@ -19,9 +19,16 @@ std::vector<Column> columns_for(const std::string& plural) {
   if (plural == "endpointslices") return {{"Name"}, {"AddressType"}, {"Ports"}, {"Endpoints"}, {"Age"}};
   if (plural == "endpoints") return {{"Name"}, {"Endpoints"}, {"Age"}};
   if (plural == "nodes")
-    return {{"Name"},           {"Status"},       {"Roles"},          {"Age"},
-            {"Version"},        {"Internal-IP", 1}, {"External-IP", 1}, {"OS-Image", 1},
-            {"Kernel-Version", 1}, {"Container-Runtime", 1}};
+    return {{"Name"},
+            {"Status"},
+            {"Roles"},
+            {"Age"},
+            {"Version"},
+            {"Internal-IP", 1},
+            {"External-IP", 1},
+            {"OS-Image", 1},
+            {"Kernel-Version", 1},
+            {"Container-Runtime", 1}};
   return {{"Name"}, {"Age"}};
 }
 
@@ -68,8 +75,12 @@ std::string selector_string(const Json& spec) {
 
 Json service_cells(const Json& o, const std::string& age) {
   const Json& spec = o["spec"];
-  return {o["metadata"]["name"], spec.value("type", "ClusterIP"), spec.value("clusterIP", "<none>"),
-          service_external_ip(spec, o.value("status", Json::object())), service_ports(spec), age,
+  return {o["metadata"]["name"],
+          spec.value("type", "ClusterIP"),
+          spec.value("clusterIP", "<none>"),
+          service_external_ip(spec, o.value("status", Json::object())),
+          service_ports(spec),
+          age,
           selector_string(spec)};
 }
 
@@ -145,8 +156,11 @@ std::string human_duration(long long s) {
 Json table_of(const Resource& r, const std::vector<Json>& objects, const std::string& now, bool full_objects) {
   Json columns = Json::array();
   for (const auto& c : columns_for(r.plural)) {
-    Json col = {{"name", c.name}, {"type", "string"}, {"format", c.name == "Name" ? "name" : ""},
-                {"description", ""}, {"priority", c.priority}};
+    Json col = {{"name", c.name},
+                {"type", "string"},
+                {"format", c.name == "Name" ? "name" : ""},
+                {"description", ""},
+                {"priority", c.priority}};
     columns.push_back(col);
   }
   Json rows = Json::array();
@@ -157,8 +171,11 @@ Json table_of(const Resource& r, const std::vector<Json>& objects, const std::st
                                       {"metadata", o["metadata"]}};
     rows.push_back({{"cells", cells_of(r.plural, o, now)}, {"object", object}});
   }
-  return {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", Json::object()},
-          {"columnDefinitions", columns}, {"rows", rows}};
+  return {{"kind", "Table"},
+          {"apiVersion", "meta.k8s.io/v1"},
+          {"metadata", Json::object()},
+          {"columnDefinitions", columns},
+          {"rows", rows}};
 }
 
 }  // namespace harness::apiserver

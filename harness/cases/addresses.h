@@ -13,8 +13,7 @@ bool is_private_or_documentation(const Ip& ip);
 
 // Fails unless `ip` is private/documentation; loopback only where allowed
 // (an expectation's target), never as a declared address.
-void check_safe(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what,
-                bool loopback_ok = false);
+void check_safe(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what, bool loopback_ok = false);
 
 // Who declared each address, so a second claim can name the first.
 class AddressBook {

@@ -54,8 +54,7 @@ YAML::Node load_document(const Reader& r, const std::string& text) {
   } catch (const YAML::Exception& e) {
     r.fail(e.mark, "YAML syntax error: " + e.msg);
   }
-  if (doc.IsNull())
-    r.fail(YAML::Mark(), "empty case file (expected a map with apiVersion: kpath/v1, kind: Case)");
+  if (doc.IsNull()) r.fail(YAML::Mark(), "empty case file (expected a map with apiVersion: kpath/v1, kind: Case)");
   check_quotes(r, doc, text);
   return doc;
 }
@@ -85,8 +84,10 @@ void check_ruleset(const Reader& r, const YAML::Node& n, const std::string& what
     }
   }
   if (dumps == 0 && !c.nodes.empty())
-    fail(spec.argument + " is a folder with no dump for any node of this case (it needs files named after the nodes, "
-         "such as " + c.nodes.front().name + ".iptables-save or " + c.nodes.front().name + ".nft)");
+    fail(spec.argument +
+         " is a folder with no dump for any node of this case (it needs files named after the nodes, "
+         "such as " +
+         c.nodes.front().name + ".iptables-save or " + c.nodes.front().name + ".nft)");
 }
 
 // A generator spec; relative paths in it are relative to the case file's folder.
@@ -111,7 +112,8 @@ std::vector<std::string> required_features(const Reader& r, const YAML::Node& n)
       for (const auto& f : proxy_features()) known += (known.empty() ? "" : ", ") + std::string(f.name);
       r.fail(item, "unknown proxy feature '" + name + "' in 'requires' (known: " + known + ")");
     }
-    if (std::find(out.begin(), out.end(), name) != out.end()) r.fail(item, "'" + name + "' appears twice in 'requires'");
+    if (std::find(out.begin(), out.end(), name) != out.end())
+      r.fail(item, "'" + name + "' appears twice in 'requires'");
     out.push_back(name);
   }
   return out;
@@ -120,8 +122,9 @@ std::vector<std::string> required_features(const Reader& r, const YAML::Node& n)
 Case build(const std::string& source, const std::string& file) {
   Reader r(file);
   YAML::Node root = load_document(r, source);
-  MapReader m(r, root, "case", {"apiVersion", "kind", "name", "description", "behaviour", "generator",
-                                "generators", "requires", "proxy", "cluster", "objects", "objectsFrom", "expect"});
+  MapReader m(r, root, "case",
+              {"apiVersion", "kind", "name", "description", "behaviour", "generator", "generators", "requires", "proxy",
+               "cluster", "objects", "objectsFrom", "expect"});
   choice(r, m.need("apiVersion"), "'apiVersion'", {"kpath/v1"});
   choice(r, m.need("kind"), "'kind'", {"Case"});
   Case c;
@@ -137,8 +140,9 @@ Case build(const std::string& source, const std::string& file) {
   if (m.has("generators")) {
     auto specs = list(r, m.need("generators"), "'generators'");
     if (specs.empty())
-      r.fail(m.need("generators"), "'generators' is empty: name at least one, or leave the key out to run "
-                                   "against the built-in generators");
+      r.fail(m.need("generators"),
+             "'generators' is empty: name at least one, or leave the key out to run "
+             "against the built-in generators");
     for (const auto& g : specs) c.generators.push_back(generator_spec(r, g, "'generators' entry"));
   }
   if (m.has("requires")) c.required_features = required_features(r, m.need("requires"));
@@ -169,9 +173,7 @@ Case build(const std::string& source, const std::string& file) {
   return c;
 }
 
-bool is_case_file(const fs::path& p) {
-  return p.extension() == ".yaml" || p.extension() == ".yml";
-}
+bool is_case_file(const fs::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
 
 // Folders deeper than this under one PATH are a mistake (or a bind-mount loop).
 constexpr int kMaxFolderDepth = 32;
@@ -184,8 +186,8 @@ struct FolderWalk {
 
 void walk(const fs::path& dir, const fs::path& top, int depth, FolderWalk& out) {
   if (depth > kMaxFolderDepth)
-    throw kpath::Error(dir.string(), 0, 0, "folders nest more than " + std::to_string(kMaxFolderDepth) +
-                                               " deep under " + top.string());
+    throw kpath::Error(dir.string(), 0, 0,
+                       "folders nest more than " + std::to_string(kMaxFolderDepth) + " deep under " + top.string());
   std::error_code ec;
   fs::directory_iterator it(dir, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
@@ -197,7 +199,8 @@ void walk(const fs::path& dir, const fs::path& top, int depth, FolderWalk& out) 
     if (real_dir) {
       size_t before = out.files.size();
       walk(p, top, depth + 1, out);
-      if (out.files.size() == before) out.others.push_back(p.lexically_relative(top).string() + "/ (no case file in it)");
+      if (out.files.size() == before)
+        out.others.push_back(p.lexically_relative(top).string() + "/ (no case file in it)");
     } else if (is_case_file(p) && info.kind != kpath::FileKind::Directory) {
       out.files.push_back(p.string());
     } else {
@@ -234,8 +237,7 @@ Case parse_case(const std::string& text, const std::string& file_name) {
   try {
     return cases::build(text, file_name);
   } catch (const YAML::Exception& e) {  // a yaml-cpp surprise still names the place
-    throw kpath::Error(file_name, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1,
-                       "YAML error: " + e.msg);
+    throw kpath::Error(file_name, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1, "YAML error: " + e.msg);
   }
 }
 

@@ -12,8 +12,10 @@ namespace {
 // "30000-32767"
 std::pair<uint16_t, uint16_t> port_range(const Reader& r, const YAML::Node& n) {
   auto bad = [&] {
-    r.fail(n, "'nodePortRange' must be FIRST-LAST with ports from 1 to 65535, such as "
-              "30000-32767, got " + describe(n));
+    r.fail(n,
+           "'nodePortRange' must be FIRST-LAST with ports from 1 to 65535, such as "
+           "30000-32767, got " +
+               describe(n));
   };
   if (!n.IsScalar()) bad();
   const std::string& s = n.Scalar();
@@ -22,8 +24,8 @@ std::pair<uint16_t, uint16_t> port_range(const Reader& r, const YAML::Node& n) {
   int lo = 0, hi = 0;
   auto [p1, e1] = std::from_chars(s.data(), s.data() + dash, lo);
   auto [p2, e2] = std::from_chars(s.data() + dash + 1, s.data() + s.size(), hi);
-  if (e1 != std::errc() || p1 != s.data() + dash || e2 != std::errc() ||
-      p2 != s.data() + s.size() || lo < 1 || hi > 65535 || lo > hi)
+  if (e1 != std::errc() || p1 != s.data() + dash || e2 != std::errc() || p2 != s.data() + s.size() || lo < 1 ||
+      hi > 65535 || lo > hi)
     bad();
   return {static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
 }
@@ -31,8 +33,7 @@ std::pair<uint16_t, uint16_t> port_range(const Reader& r, const YAML::Node& n) {
 // `ip: X` or `ips: [X, Y]`, exactly one of them.
 std::vector<std::pair<Ip, YAML::Node>> addresses_of(const Reader& r, const MapReader& m) {
   if (m.has("ip") == m.has("ips"))
-    r.fail(m.node(), m.what() + (m.has("ip") ? " has both 'ip' and 'ips' (give one)"
-                                             : " needs 'ip' or 'ips'"));
+    r.fail(m.node(), m.what() + (m.has("ip") ? " has both 'ip' and 'ips' (give one)" : " needs 'ip' or 'ips'"));
   std::vector<YAML::Node> nodes;
   if (m.has("ip")) nodes.push_back(m.need("ip"));
   else nodes = list(r, m.need("ips"), "'ips'");
@@ -42,8 +43,8 @@ std::vector<std::pair<Ip, YAML::Node>> addresses_of(const Reader& r, const MapRe
   return out;
 }
 
-void outside_cluster_cidrs(const Reader& r, const YAML::Node& at, const Ip& ip,
-                           const std::string& what, const Cluster& c) {
+void outside_cluster_cidrs(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what,
+                           const Cluster& c) {
   for (const auto& pc : c.pod_cidrs)
     if (pc.contains(ip)) r.fail(at, what + " address " + ip.str() + " is inside podCIDR " + pc.str());
   for (const auto& sc : c.service_cidrs)
@@ -73,8 +74,7 @@ std::vector<Cidr> cidr_list(const Reader& r, const YAML::Node& n, const std::str
 }
 
 // An address of a family the cluster does not run would get no rules and no routes.
-void in_cluster_family(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what,
-                       const Cluster& c) {
+void in_cluster_family(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& what, const Cluster& c) {
   if (!c.service_cidr_of(ip.family()))
     r.fail(at, what + " address " + ip.str() + " is " + family_name(ip.family()) + ", but serviceCIDR " +
                    c.service_cidr.str() + " has no " + family_name(ip.family()) +
@@ -95,12 +95,11 @@ void one_per_family(const Reader& r, const std::vector<std::pair<Ip, YAML::Node>
 // Every declared name is a from/to reference, so it must be unique across kinds.
 class Names {
  public:
-  void claim(const Reader& r, const YAML::Node& at, const std::string& name,
-             const std::string& kind) {
+  void claim(const Reader& r, const YAML::Node& at, const std::string& name, const std::string& kind) {
     if (name == "fabric" || name == "sink")  // Topology's own namespaces; --keep pins all by name
-      r.fail(at, "'" + name + "' is the name of kpath's own " +
-                     (name == "fabric" ? "bridge" : "upstream sink") + " namespace (pinned as kpath-PID-RUN-" + name +
-                     " with --keep): give the " + kind + " another name");
+      r.fail(at, "'" + name + "' is the name of kpath's own " + (name == "fabric" ? "bridge" : "upstream sink") +
+                     " namespace (pinned as kpath-PID-RUN-" + name + " with --keep): give the " + kind +
+                     " another name");
     auto [it, fresh] = seen_.emplace(name, std::make_pair(kind, r.where(at).line));
     if (!fresh)
       r.fail(at, "duplicate name '" + name + "': " + it->second.first + " at line " +
@@ -120,8 +119,8 @@ ListenPort read_listen(const Reader& r, const YAML::Node& n) {
   return lp;
 }
 
-Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Cluster& c,
-             AddressBook& book, Names& names) {
+Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Cluster& c, AddressBook& book,
+             Names& names) {
   MapReader m(r, n, "pod", {"name", "ip", "ips", "labels", "listen"});
   Pod p;
   p.name = name(r, m.need("name"), "pod 'name'");
@@ -134,13 +133,13 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
     check_safe(r, at, ip, "pod '" + p.name + "'");
     auto family_cidr = c.pod_cidr_of(ip.family());
     if (!family_cidr)
-      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is " + family_name(ip.family()) +
-                     ", but podCIDR " + c.pod_cidr.str() + " has no " + family_name(ip.family()) + " range");
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is " + family_name(ip.family()) + ", but podCIDR " +
+                     c.pod_cidr.str() + " has no " + family_name(ip.family()) + " range");
     if (!family_cidr->contains(ip))
       r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside podCIDR " + family_cidr->str());
     if (node.pod_cidr && node.pod_cidr->ip().family() == ip.family() && !node.pod_cidr->contains(ip))
-      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside node '" + node.name +
-                     "' podCIDR " + node.pod_cidr->str());
+      r.fail(at, "pod '" + p.name + "' address " + ip.str() + " is outside node '" + node.name + "' podCIDR " +
+                     node.pod_cidr->str());
     book.claim(r, at, ip, "pod '" + p.name + "'");
     p.ips.push_back(ip);
   }
@@ -150,15 +149,14 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
     for (const auto& ln : list(r, m.need("listen"), "'listen'")) {
       ListenPort lp = read_listen(r, ln);
       if (!ports.insert({lp.protocol, lp.port}).second)
-        r.fail(ln, "pod '" + p.name + "' listens on " + std::to_string(lp.port) + "/" +
-                       to_string(lp.protocol) + " twice");
+        r.fail(ln,
+               "pod '" + p.name + "' listens on " + std::to_string(lp.port) + "/" + to_string(lp.protocol) + " twice");
       p.listen.push_back(lp);
     }
   return p;
 }
 
-void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
-               Names& names) {
+void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book, Names& names) {
   MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy", "inputPolicy"});
   Node node;
   node.name = name(r, m.need("name"), "node 'name'");
@@ -179,24 +177,20 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
       r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() +
                                     " is outside the cluster podCIDR " + c.pod_cidr.str());
     for (const auto& other : c.nodes)
-      if (other.pod_cidr && (inside(*other.pod_cidr, *node.pod_cidr) ||
-                             inside(*node.pod_cidr, *other.pod_cidr)))
-        r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() +
-                                      " overlaps node '" + other.name + "' podCIDR " +
-                                      other.pod_cidr->str());
+      if (other.pod_cidr && (inside(*other.pod_cidr, *node.pod_cidr) || inside(*node.pod_cidr, *other.pod_cidr)))
+        r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() + " overlaps node '" +
+                                      other.name + "' podCIDR " + other.pod_cidr->str());
   }
   if (m.has("forwardPolicy"))
     node.forward_policy_drop = choice(r, m.need("forwardPolicy"), "'forwardPolicy'", {"ACCEPT", "DROP"}) == "DROP";
   if (m.has("inputPolicy"))
     node.input_policy_drop = choice(r, m.need("inputPolicy"), "'inputPolicy'", {"ACCEPT", "DROP"}) == "DROP";
   if (m.has("pods"))
-    for (const auto& pn : list(r, m.need("pods"), "'pods'"))
-      c.pods.push_back(read_pod(r, pn, node, c, book, names));
+    for (const auto& pn : list(r, m.need("pods"), "'pods'")) c.pods.push_back(read_pod(r, pn, node, c, book, names));
   c.nodes.push_back(std::move(node));
 }
 
-void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book,
-                   Names& names) {
+void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book, Names& names) {
   MapReader m(r, n, "external", {"name", "ip", "ips"});
   External e;
   e.name = name(r, m.need("name"), "external 'name'");
@@ -234,15 +228,13 @@ void read_cluster(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook&
   if (c.pod_cidrs.size() != c.service_cidrs.size())
     r.fail(m.need("podCIDR"), "podCIDR lists " + std::to_string(c.pod_cidrs.size()) + " CIDR(s) but serviceCIDR " +
                                   std::to_string(c.service_cidrs.size()) + ": give both one per family");
-  if (m.has("nodePortRange"))
-    std::tie(c.node_port_min, c.node_port_max) = port_range(r, m.need("nodePortRange"));
+  if (m.has("nodePortRange")) std::tie(c.node_port_min, c.node_port_max) = port_range(r, m.need("nodePortRange"));
   Names names;
   auto nodes = list(r, m.need("nodes"), "'nodes'");
   if (nodes.empty()) r.fail(m.need("nodes"), "'nodes' is empty: a case needs at least one node");
   for (const auto& nn : nodes) read_node(r, nn, c, book, names);
   if (m.has("externals"))
-    for (const auto& en : list(r, m.need("externals"), "'externals'"))
-      read_external(r, en, c, book, names);
+    for (const auto& en : list(r, m.need("externals"), "'externals'")) read_external(r, en, c, book, names);
 }
 
 void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c) {
@@ -251,8 +243,9 @@ void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c) {
   p.cluster_cidr = c.pod_cidr_of(AF_INET);
   p.cluster_cidr_v6 = c.pod_cidr_of(AF_INET6);
   if (!n.IsDefined() || n.IsNull()) return;
-  MapReader m(r, n, "proxy", {"clusterCIDR", "masqueradeAll", "nodePortAddresses",
-                              "localhostNodePorts", "randomFully", "masqueradeBit"});
+  MapReader m(r, n, "proxy",
+              {"clusterCIDR", "masqueradeAll", "nodePortAddresses", "localhostNodePorts", "randomFully",
+               "masqueradeBit"});
   if (m.has("clusterCIDR")) {
     YAML::Node v = m.need("clusterCIDR");
     p.cluster_cidr = p.cluster_cidr_v6 = std::nullopt;

@@ -42,8 +42,9 @@ class ShapeCheck : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark& m) override {
     if (++documents_ == 2)
-      r_.fail(m, "a case file holds one YAML document, but a second one starts here (a --- line, or text after "
-                 "the first document ends)");
+      r_.fail(m,
+              "a case file holds one YAML document, but a second one starts here (a --- line, or text after "
+              "the first document ends)");
   }
   void OnDocumentEnd() override {}
   void OnAnchor(const YAML::Mark&, const std::string& name) override { anchor_name_ = name; }

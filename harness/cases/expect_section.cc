@@ -115,14 +115,14 @@ Target read_to(const Reader& r, const YAML::Node& n, const Source& from, Protoco
   if (c.node(host)) t.kind = Target::Kind::Node;
   else if (c.pod(host)) t.kind = Target::Kind::Pod;
   else
-    r.fail(n, "'to' names unknown host '" + host +
-                  "' (expected a node or pod name, an IP address, or namespace/service)");
+    r.fail(n,
+           "'to' names unknown host '" + host + "' (expected a node or pod name, an IP address, or namespace/service)");
   return t;
 }
 
 // Pods named in backends must be endpoints of what the target reaches.
-void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string& pod,
-                       const Expectation& e, const Cluster& c) {
+void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string& pod, const Expectation& e,
+                       const Cluster& c) {
   if (!c.pod(pod)) r.fail(at, "backends name unknown pod '" + pod + "'");
   if (e.to.kind == Target::Kind::Pod) {
     if (pod != e.to.name) r.fail(at, "backends name pod '" + pod + "' but 'to' is pod '" + e.to.name + "'");
@@ -142,26 +142,27 @@ void check_weights(const Reader& r, const YAML::Node& n, const BackendExpectatio
   double sum = 0;
   for (const auto& [pod, w] : b.weights) sum += w;
   if (!std::isfinite(sum))
-    r.fail(n, "the 'backends' weights add up to more than the largest number (about 1.8e308): scale them down, "
-              "only their ratios count");
+    r.fail(n,
+           "the 'backends' weights add up to more than the largest number (about 1.8e308): scale them down, "
+           "only their ratios count");
   for (const auto& [pod, w] : b.weights)
     if (w / sum == 0 || w / sum + 1 == 1)  // below double precision next to the others
-      r.fail(n, "the weight of '" + pod + "' is too small next to the others to count (" + number_text(w) +
-                    " of " + number_text(sum) + "): give it a larger weight, or leave the pod out");
+      r.fail(n, "the weight of '" + pod + "' is too small next to the others to count (" + number_text(w) + " of " +
+                    number_text(sum) + "): give it a larger weight, or leave the pod out");
 }
 
-BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Expectation& e,
-                                 const Cluster& c) {
+BackendExpectation read_backends(const Reader& r, const YAML::Node& n, const Expectation& e, const Cluster& c) {
   BackendExpectation b;
   if (n.IsScalar()) {
     std::string k = choice(r, n, "'backends'", {"any", "uniform", "sticky"});
-    b.kind = k == "uniform" ? BackendExpectation::Kind::Uniform
-             : k == "sticky" ? BackendExpectation::Kind::Sticky : BackendExpectation::Kind::Any;
+    b.kind = k == "uniform"  ? BackendExpectation::Kind::Uniform
+             : k == "sticky" ? BackendExpectation::Kind::Sticky
+                             : BackendExpectation::Kind::Any;
     return b;
   }
   if (!n.IsMap())
-    r.fail(n, "'backends' must be any, uniform, sticky, {POD: WEIGHT, ...} or {one-of: [POD, ...]}, got " +
-                  describe(n));
+    r.fail(n,
+           "'backends' must be any, uniform, sticky, {POD: WEIGHT, ...} or {one-of: [POD, ...]}, got " + describe(n));
   if (n.size() == 1 && n.begin()->first.IsScalar() && n.begin()->first.Scalar() == "one-of") {
     b.kind = BackendExpectation::Kind::OneOf;
     auto pods = list(r, n.begin()->second, "'one-of'");
@@ -198,8 +199,9 @@ void check_except_key(const Reader& r, const YAML::Node& at, const std::string& 
     if (g.name() == key) return;
   for (const auto& g : listed)
     if (g.name() == key) return;
-  r.fail(at, "unknown generator '" + key + "' in 'except' (expected a mode: iptables or nftables, "
-             "kube-iptables, kube-nftables, ruleset:FILE, exec:COMMAND, or a generator the case lists)");
+  r.fail(at, "unknown generator '" + key +
+                 "' in 'except' (expected a mode: iptables or nftables, "
+                 "kube-iptables, kube-nftables, ruleset:FILE, exec:COMMAND, or a generator the case lists)");
 }
 
 // {POD: ready | not-ready | terminating | deleted}: endpoint changes a proxy
@@ -226,11 +228,11 @@ std::vector<EndpointChange> read_endpoint_changes(const Reader& r, const YAML::N
 void check_consistent(const Reader& r, const MapReader& m, const Expectation& e) {
   if (e.result == Verdict::Reachable) return;
   if (e.backends.kind != BackendExpectation::Kind::Any)
-    r.fail(m.mark_of("backends"), "expectation '" + e.name +
-                                      "' expects no connection (result refused/dropped) but names backends");
+    r.fail(m.mark_of("backends"),
+           "expectation '" + e.name + "' expects no connection (result refused/dropped) but names backends");
   if (e.source != SourceExpectation::Any)
-    r.fail(m.mark_of("source"), "expectation '" + e.name +
-                                    "' expects no connection (result refused/dropped) but names a source");
+    r.fail(m.mark_of("source"),
+           "expectation '" + e.name + "' expects no connection (result refused/dropped) but names a source");
 }
 
 // What the case's own Services say about the flow, where the loader can
@@ -254,8 +256,9 @@ void check_against_services(const Reader& r, const MapReader& m, const Expectati
                                       "' to have sessionAffinity: ClientIP (it has None, so kube-proxy spreads "
                                       "connections over its endpoints)");
   if (e.source == SourceExpectation::Client && c.proxy.masquerade_all && hit->kind == FlowKind::ClusterIP)
-    r.fail(m.mark_of("source"), "'source: client' cannot hold with proxy masqueradeAll: true, which masquerades "
-                                    "all ClusterIP traffic (the backend sees the node's address)");
+    r.fail(m.mark_of("source"),
+           "'source: client' cannot hold with proxy masqueradeAll: true, which masquerades "
+           "all ClusterIP traffic (the backend sees the node's address)");
 }
 
 // Every probe waiting out its timeout must fit in kMaxExpectationSeconds.
@@ -269,15 +272,14 @@ void check_budget(const Reader& r, const MapReader& m, const Expectation& e) {
   const bool oow = e.probe == ProbeKind::OutOfWindow;
   const bool parallel = !oow && e.source_port == 0;
   const long long allowed = limit / round * (parallel ? kProbeConcurrency : 1);
-  std::string how = oow ? "one at a time, each waiting up to three timeouts of "
+  std::string how = oow        ? "one at a time, each waiting up to three timeouts of "
                     : parallel ? std::to_string(kProbeConcurrency) + " at a time, each waiting up to "
                                : "one at a time (sourcePort), each waiting up to ";
-  r.fail(m.mark_of("probes"), "expectation '" + e.name + "' may take up to " + duration_text(worst) + " (" +
-                                  std::to_string(e.probes) + " probes, " + how +
-                                  std::to_string((oow ? round / 3 : round).count()) +
-                                  " ms); the limit is " + duration_text(limit) +
-                                  " per expectation (a loader limit, see docs/case-format.md): use at most " +
-                                  std::to_string(allowed) + " probes");
+  r.fail(m.mark_of("probes"),
+         "expectation '" + e.name + "' may take up to " + duration_text(worst) + " (" + std::to_string(e.probes) +
+             " probes, " + how + std::to_string((oow ? round / 3 : round).count()) + " ms); the limit is " +
+             duration_text(limit) + " per expectation (a loader limit, see docs/case-format.md): use at most " +
+             std::to_string(allowed) + " probes");
 }
 
 // Who must refuse, the HTTP status, source-port randomisation and affinity
@@ -299,8 +301,9 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
     if (e.protocol != Protocol::TCP || e.result != Verdict::Reachable)
       r.fail(n, "'httpStatus' needs a reachable TCP expectation (it sends an HTTP GET)");
     if (e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any)
-      r.fail(n, "'httpStatus' probes speak HTTP, whose answers do not say which backend or source: give no "
-                "backends or source");
+      r.fail(n,
+             "'httpStatus' probes speak HTTP, whose answers do not say which backend or source: give no "
+             "backends or source");
   }
   if (m.has("sourcePorts")) {
     choice(r, m.need("sourcePorts"), "'sourcePorts'", {"random"});
@@ -314,8 +317,9 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
     if (!hit || !hit->service->session_affinity_client_ip)
       r.fail(n, "'affinity: expires' needs a target that reaches a Service with sessionAffinity: ClientIP");
     if (e.source_port != 0 || !e.during.empty() || e.result != Verdict::Reachable)
-      r.fail(n, "'affinity: expires' sends its own paced pairs of probes: give no sourcePort or during, and "
-                "expect reachable");
+      r.fail(n,
+             "'affinity: expires' sends its own paced pairs of probes: give no sourcePort or during, and "
+             "expect reachable");
     if (e.backends.kind != BackendExpectation::Kind::Any)
       r.fail(m.mark_of("backends"), "'affinity: expires' judges its pairs itself: give no backends");
     e.affinity_expires = true;
@@ -359,8 +363,8 @@ void read_family(const Reader& r, const MapReader& m, Expectation& e, const Clus
   }
   const Ip target = c.address_of(e.to);
   if (e.from.localhost && target.is_v6())
-    r.fail(m.need("from"), "'from' " + e.from.str() + " sends from 127.0.0.1, which cannot reach IPv6 " +
-                               target.str() + " (kube-proxy has no localhost NodePorts for IPv6)");
+    r.fail(m.need("from"), "'from' " + e.from.str() + " sends from 127.0.0.1, which cannot reach IPv6 " + target.str() +
+                               " (kube-proxy has no localhost NodePorts for IPv6)");
   if (!target.is_loopback() && !has_family(*addresses_of(c, e.from.kind, e.from.name), target.family()))
     r.fail(m.need("from"), "'from' " + e.from.str() + " has no " + (target.is_v6() ? "IPv6" : "IPv4") +
                                " address to reach " + target.str() + " from");
@@ -368,10 +372,10 @@ void read_family(const Reader& r, const MapReader& m, Expectation& e, const Clus
 
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
-  MapReader m(r, n, "expectation", {"name", "from", "to", "protocol", "probes", "result", "backends",
-                                    "source", "except", "falseFailureRate", "sourcePort", "before",
-                                    "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity",
-                                    "family"});
+  MapReader m(r, n, "expectation",
+              {"name", "from", "to", "protocol", "probes", "result", "backends", "source", "except", "falseFailureRate",
+               "sourcePort", "before", "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity",
+               "family"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
@@ -381,13 +385,15 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'")
                          : e.from.str() + " -> " + e.to.str() + " " + to_string(e.protocol);
   if (m.has("result")) e.result = verdict(r, m.need("result"), "'result'");
-  e.probes = m.has("probes") ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000000))
-             : e.result == Verdict::Reachable ? 200 : 20;
+  e.probes = m.has("probes")                  ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000000))
+             : e.result == Verdict::Reachable ? 200
+                                              : 20;
   if (m.has("backends")) e.backends = read_backends(r, m.need("backends"), e, c);
   if (m.has("source")) {
     std::string s = choice(r, m.need("source"), "'source'", {"any", "node", "client"});
-    e.source = s == "node" ? SourceExpectation::Node
-               : s == "client" ? SourceExpectation::Client : SourceExpectation::Any;
+    e.source = s == "node"     ? SourceExpectation::Node
+               : s == "client" ? SourceExpectation::Client
+                               : SourceExpectation::Any;
   }
   if (m.has("except")) {
     YAML::Node ex = m.need("except");
@@ -397,8 +403,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
       check_except_key(r, it->first, g, generators);
       if (e.except.count(g)) r.fail(it->first, "generator '" + g + "' appears twice in 'except'");
       e.except[g] = verdict(r, it->second, "the result for '" + g + "'");
-      if (e.except[g] == e.result)
-        r.fail(it->second, "'except' for '" + g + "' repeats the expectation's own result");
+      if (e.except[g] == e.result) r.fail(it->second, "'except' for '" + g + "' repeats the expectation's own result");
     }
   }
   if (m.has("falseFailureRate")) {
@@ -416,14 +421,16 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
         r.fail(pn, "'probe: out-of-window' needs a TCP flow from a pod, node or external client");
       if (!m.has("probes")) e.probes = 5;
       if (e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any)
-        r.fail(pn, "'probe: out-of-window' checks only whether the segment reaches the client: give no backends or source");
+        r.fail(pn,
+               "'probe: out-of-window' checks only whether the segment reaches the client: give no backends or source");
     }
   }
   if (m.has("sourcePort")) e.source_port = port(r, m.need("sourcePort"), "'sourcePort'");
   if (m.has("before")) e.before = read_endpoint_changes(r, m.need("before"), c, "'before'");
   if (m.has("during")) e.during = read_endpoint_changes(r, m.need("during"), c, "'during'");
   if (!e.during.empty() && e.source_port != 0)
-    r.fail(m.mark_of("during"), "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
+    r.fail(m.mark_of("during"),
+           "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
   read_observations(r, m, e, c);
   check_consistent(r, m, e);
   check_against_services(r, m, e, c);
@@ -443,8 +450,8 @@ std::vector<Expectation> read_expectations(const Reader& r, const YAML::Node& n,
     out.push_back(is_sweep(en) ? read_sweep(r, en, c, generators) : read_expectation(r, en, c, generators));
     auto [it, fresh] = names.emplace(out.back().name, r.where(en).line);
     if (!fresh)
-      r.fail(en, "duplicate expectation name '" + out.back().name + "' (first at line " +
-                     std::to_string(it->second) + ")");
+      r.fail(en,
+             "duplicate expectation name '" + out.back().name + "' (first at line " + std::to_string(it->second) + ")");
   }
   return out;
 }

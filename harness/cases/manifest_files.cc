@@ -119,8 +119,9 @@ std::map<std::string, std::string> template_labels(const Reader& r, const YAML::
   if (match.empty()) r.fail(absent(selector) ? at : selector, "a Deployment needs spec.selector.matchLabels");
   for (const auto& [k, v] : match)
     if (auto it = labels.find(k); it == labels.end() || it->second != v)
-      r.fail(selector, "selector matchLabels " + k + "=" + v + " does not match the template's labels (the API "
-                       "server refuses such a Deployment)");
+      r.fail(selector, "selector matchLabels " + k + "=" + v +
+                           " does not match the template's labels (the API "
+                           "server refuses such a Deployment)");
   return labels;
 }
 
@@ -149,7 +150,8 @@ void read_deployment(const Reader& r, const YAML::Node& on, Cluster& c, AddressB
       r.fail(meta.need("name"), "Deployment '" + dep + "' pod '" + p.name + "' takes a name the case already uses");
     const Node& node = c.nodes[static_cast<size_t>(i) % c.nodes.size()];
     auto ip = free_address(node.pod_cidr.value_or(c.pod_cidr), book);
-    if (!ip) r.fail(meta.need("name"), "no free pod address left for Deployment '" + dep + "' on node '" + node.name + "'");
+    if (!ip)
+      r.fail(meta.need("name"), "no free pod address left for Deployment '" + dep + "' on node '" + node.name + "'");
     book.claim(r, meta.need("name"), *ip, "pod '" + p.name + "'");
     p.node = node.name;
     p.ips = {*ip};
@@ -165,7 +167,8 @@ void read_deployment(const Reader& r, const YAML::Node& on, Cluster& c, AddressB
 ManifestFiles::ManifestFiles(const Reader& case_reader, const YAML::Node& list_node, Cluster& c, AddressBook& book) {
   if (absent(list_node)) return;
   auto entries = list(case_reader, list_node, "'objectsFrom'");
-  if (entries.empty()) case_reader.fail(list_node, "'objectsFrom' is empty: name a manifest file, or leave the key out");
+  if (entries.empty())
+    case_reader.fail(list_node, "'objectsFrom' is empty: name a manifest file, or leave the key out");
   if (entries.size() > static_cast<size_t>(kMaxManifestFiles))
     case_reader.fail(list_node, "'objectsFrom' names more than " + std::to_string(kMaxManifestFiles) + " files");
   for (const auto& e : entries) read_file(case_reader, e, c, book);
@@ -223,8 +226,10 @@ void ManifestFiles::read_object(const Reader& r, const YAML::Node& on, Cluster& 
   } else if (kind == "Deployment" && api == "apps/v1") {
     read_deployment(r, on, c, book);
   } else {
-    r.fail(on, "unsupported object " + api + " " + kind + " (expected v1 Service, discovery.k8s.io/v1 EndpointSlice, "
-               "apps/v1 Deployment" + (in_list ? "" : ", or a v1 List of them") + ")");
+    r.fail(on, "unsupported object " + api + " " + kind +
+                   " (expected v1 Service, discovery.k8s.io/v1 EndpointSlice, "
+                   "apps/v1 Deployment" +
+                   (in_list ? "" : ", or a v1 List of them") + ")");
   }
 }
 

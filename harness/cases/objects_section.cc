@@ -20,7 +20,6 @@ YAML::Node value_of(const YAML::Node& map, const std::string& key) {
   return YAML::Node();
 }
 
-
 struct Meta {
   std::string name, ns;
   std::map<std::string, std::string> labels;
@@ -41,8 +40,7 @@ Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind
 // IANA service name, as Kubernetes requires of named ports: lowercase letters,
 // digits and '-', at most 15 characters, at least one letter.
 bool iana_name(const std::string& s) {
-  return !s.empty() && s.size() <= 15 && s.front() != '-' && s.back() != '-' &&
-         s.find("--") == std::string::npos &&
+  return !s.empty() && s.size() <= 15 && s.front() != '-' && s.back() != '-' && s.find("--") == std::string::npos &&
          std::all_of(s.begin(), s.end(),
                      [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; }) &&
          std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::islower(c); });
@@ -57,13 +55,14 @@ void read_target_port(const Reader& r, const YAML::Node& n, ServicePort& sp) {
   }
   std::string s = text(r, n, "'targetPort'");
   if (!iana_name(s))
-    r.fail(n, "'targetPort' must be a port number from 1 to 65535 or a port name (lowercase "
-              "letters, digits and '-', at most 15 characters), got " + describe(n));
+    r.fail(n,
+           "'targetPort' must be a port number from 1 to 65535 or a port name (lowercase "
+           "letters, digits and '-', at most 15 characters), got " +
+               describe(n));
   sp.target_port_name = s;
 }
 
-ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Service& s,
-                              const Cluster& c) {
+ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Service& s, const Cluster& c) {
   MapReader m(r, n, "Service port", {"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"});
   ServicePort sp;
   sp.where = r.where(n);
@@ -72,7 +71,8 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
   const std::string port_name = s.key() + ":" + sp.name;
   if (port_name.size() > kMaxServicePortNameLength)
     r.fail(m.mark_of("name"), "the Service port's name '" + port_name + "' (NAMESPACE/SERVICE:PORT) is " +
-                                  std::to_string(port_name.size()) + " characters long; kube-nftables writes it "
+                                  std::to_string(port_name.size()) +
+                                  " characters long; kube-nftables writes it "
                                   "as an nft comment, which holds at most " +
                                   std::to_string(kMaxServicePortNameLength) + ": shorten the names");
   if (m.has("protocol")) sp.protocol = protocol(r, m.need("protocol"), "'protocol'");
@@ -85,8 +85,7 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
   if (m.has("appProtocol")) text(r, m.need("appProtocol"), "'appProtocol'");
   if (m.has("nodePort")) {
     YAML::Node np = m.need("nodePort");
-    if (!s.external())
-      r.fail(np, "'nodePort' needs a Service of type NodePort or LoadBalancer, this one is ClusterIP");
+    if (!s.external()) r.fail(np, "'nodePort' needs a Service of type NodePort or LoadBalancer, this one is ClusterIP");
     sp.node_port = static_cast<uint16_t>(integer(r, np, "'nodePort'", c.node_port_min, c.node_port_max));
   }
   return sp;
@@ -94,8 +93,8 @@ ServicePort read_service_port(const Reader& r, const YAML::Node& n, const Servic
 
 // Node ports are unique per protocol across the cluster, this Service's own
 // ports included; health-check node ports (TCP) share the space.
-void check_node_port_free(const Reader& r, const YAML::Node& at, const Service& s,
-                          const ServicePort& p, const Cluster& c) {
+void check_node_port_free(const Reader& r, const YAML::Node& at, const Service& s, const ServicePort& p,
+                          const Cluster& c) {
   if (!p.node_port) return;
   std::string port = std::to_string(p.node_port);
   for (const auto& q : s.ports)
@@ -130,8 +129,7 @@ void check_health_port_free(const Reader& r, const YAML::Node& at, const Service
   }
 }
 
-void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
-                bool need_node_ports) {
+void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c, bool need_node_ports) {
   auto items = list(r, n, "'ports'");
   if (items.empty()) r.fail(n, "'ports' is empty: a Service needs at least one port");
   std::set<std::string> names;
@@ -140,11 +138,10 @@ void read_ports(const Reader& r, const YAML::Node& n, Service& s, const Cluster&
     ServicePort sp = read_service_port(r, pn, s, c);
     if (items.size() > 1 && sp.name.empty())
       r.fail(pn, "Service '" + s.key() + "' has several ports, so each needs a 'name'");
-    if (!names.insert(sp.name).second)
-      r.fail(pn, "Service '" + s.key() + "' has two ports named '" + sp.name + "'");
+    if (!names.insert(sp.name).second) r.fail(pn, "Service '" + s.key() + "' has two ports named '" + sp.name + "'");
     if (!ports.insert({sp.protocol, sp.port}).second)
-      r.fail(pn, "Service '" + s.key() + "' has port " + std::to_string(sp.port) + "/" +
-                     to_string(sp.protocol) + " twice");
+      r.fail(pn,
+             "Service '" + s.key() + "' has port " + std::to_string(sp.port) + "/" + to_string(sp.protocol) + " twice");
     check_node_port_free(r, pn, s, sp, c);
     if (need_node_ports && sp.node_port == 0)
       r.fail(pn, "Service '" + s.key() + "' port " + std::to_string(sp.port) +
@@ -192,9 +189,10 @@ void read_family_policy(const Reader& r, const MapReader& m, Service& s, const C
                        : p == "PreferDualStack" ? IpFamilyPolicy::PreferDualStack
                                                 : IpFamilyPolicy::SingleStack;
   if (s.ip_family_policy == IpFamilyPolicy::RequireDualStack && c.families().size() < 2)
-    r.fail(m.need("ipFamilyPolicy"), "Service '" + s.key() + "' has ipFamilyPolicy RequireDualStack, but the "
-                                     "cluster is single-stack (serviceCIDR " + c.service_cidr.str() +
-                                     "): list an IPv4 and an IPv6 serviceCIDR and podCIDR");
+    r.fail(m.need("ipFamilyPolicy"), "Service '" + s.key() +
+                                         "' has ipFamilyPolicy RequireDualStack, but the "
+                                         "cluster is single-stack (serviceCIDR " +
+                                         c.service_cidr.str() + "): list an IPv4 and an IPv6 serviceCIDR and podCIDR");
 }
 
 // ipFamilies: one or two distinct families, each one the cluster runs.
@@ -213,8 +211,10 @@ std::vector<int> read_families(const Reader& r, const MapReader& m, const Servic
     out.push_back(family);
   }
   if (out.size() == 2 && s.ip_family_policy == IpFamilyPolicy::SingleStack)
-    r.fail(m.need("ipFamilies"), "'ipFamilies' lists two families, which needs ipFamilyPolicy PreferDualStack or "
-                                 "RequireDualStack (Service '" + s.key() + "' is SingleStack)");
+    r.fail(m.need("ipFamilies"),
+           "'ipFamilies' lists two families, which needs ipFamilyPolicy PreferDualStack or "
+           "RequireDualStack (Service '" +
+               s.key() + "' is SingleStack)");
   return out;
 }
 
@@ -228,8 +228,7 @@ size_t wanted_families(const Service& s, const Cluster& c) {
 // clusterIP / clusterIPs: an address per family inside that family's
 // serviceCIDR (the primary's first), or None (headless), matching
 // ipFamilies and ipFamilyPolicy; kpath allocates none.
-void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Cluster& c,
-                     AddressBook& book) {
+void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Cluster& c, AddressBook& book) {
   read_family_policy(r, m, s, c);
   const std::vector<int> families = read_families(r, m, s, c);
   std::vector<YAML::Node> given;
@@ -239,13 +238,12 @@ void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Clus
   if (m.has("clusterIP")) {
     YAML::Node ip = m.need("clusterIP");
     if (!given.empty() && (!given[0].IsScalar() || !ip.IsScalar() || given[0].Scalar() != ip.Scalar()))
-      r.fail(given[0], "'clusterIPs' first entry " + describe(given[0]) +
-                           " must equal 'clusterIP' " + describe(ip));
+      r.fail(given[0], "'clusterIPs' first entry " + describe(given[0]) + " must equal 'clusterIP' " + describe(ip));
     if (given.empty()) given = {ip};
   }
   if (given.empty())
-    r.fail(m.node(), "Service '" + s.key() + "' needs a 'clusterIP' inside serviceCIDR " +
-                         c.service_cidr.str() + " (or None for headless); kpath does not allocate one");
+    r.fail(m.node(), "Service '" + s.key() + "' needs a 'clusterIP' inside serviceCIDR " + c.service_cidr.str() +
+                         " (or None for headless); kpath does not allocate one");
   if (given[0].IsScalar() && given[0].Scalar() == "None") {
     if (s.external())
       r.fail(given[0], "a headless Service (clusterIP: None) cannot be of type NodePort or LoadBalancer");
@@ -265,26 +263,27 @@ void read_cluster_ip(const Reader& r, const MapReader& m, Service& s, const Clus
   }
   const size_t want = wanted_families(s, c);
   if (s.cluster_ips.size() > want)
-    r.fail(given[1], "Service '" + s.key() + "' has two clusterIPs, which needs ipFamilyPolicy PreferDualStack or "
-                                             "RequireDualStack (it is SingleStack)");
+    r.fail(given[1], "Service '" + s.key() +
+                         "' has two clusterIPs, which needs ipFamilyPolicy PreferDualStack or "
+                         "RequireDualStack (it is SingleStack)");
   if (s.cluster_ips.size() < want || s.cluster_ips.size() < families.size())
-    r.fail(given.back(), "Service '" + s.key() + "' is dual-stack and needs a clusterIP of each family in "
+    r.fail(given.back(), "Service '" + s.key() +
+                             "' is dual-stack and needs a clusterIP of each family in "
                              "'clusterIPs' (kpath does not allocate one)");
   s.cluster_ip = s.cluster_ips.front();
 }
 
 // externalIPs and load-balancer ingress IPs: may be shared between Services and
 // equal a node address, but must not be a pod's, an external's or a ClusterIP.
-Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string& what,
-                        const Service& s, const Cluster& c, const AddressBook& book) {
+Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string& what, const Service& s,
+                        const Cluster& c, const AddressBook& book) {
   Ip ip = address(r, n, what);
   check_safe(r, n, ip, "Service '" + s.key() + "' " + what);
   auto in = [&](const std::vector<Cidr>& cidrs) {
     return std::any_of(cidrs.begin(), cidrs.end(), [&](const Cidr& cidr) { return cidr.contains(ip); });
   };
   if (in(c.pod_cidrs) || in(c.service_cidrs) || c.pod_cidr.contains(ip) || c.service_cidr.contains(ip))
-    r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() +
-                  " is inside podCIDR or serviceCIDR");
+    r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() + " is inside podCIDR or serviceCIDR");
   const std::string* owner = book.owner(ip);
   if (owner && !owner->starts_with("node "))
     r.fail(n, "Service '" + s.key() + "' " + what + " " + ip.str() + " is already used by " + *owner);
@@ -293,8 +292,8 @@ Ip read_service_address(const Reader& r, const YAML::Node& n, const std::string&
 
 void read_session_affinity(const Reader& r, const MapReader& m, Service& s) {
   if (m.has("sessionAffinity"))
-    s.session_affinity_client_ip =
-        choice(r, m.need("sessionAffinity"), "'sessionAffinity'", {"None", "ClientIP"}) == "ClientIP";
+    s.session_affinity_client_ip = choice(r, m.need("sessionAffinity"), "'sessionAffinity'", {"None", "ClientIP"}) ==
+                                   "ClientIP";
   if (!m.has("sessionAffinityConfig")) return;
   if (!s.session_affinity_client_ip)
     r.fail(m.key_mark("sessionAffinityConfig"), "'sessionAffinityConfig' needs sessionAffinity: ClientIP (Service '" +
@@ -302,8 +301,7 @@ void read_session_affinity(const Reader& r, const MapReader& m, Service& s) {
   MapReader cfg(r, m.need("sessionAffinityConfig"), "sessionAffinityConfig", {"clientIP"});
   MapReader ip(r, cfg.need("clientIP"), "sessionAffinityConfig.clientIP", {"timeoutSeconds"});
   if (ip.has("timeoutSeconds"))
-    s.session_affinity_timeout =
-        static_cast<int>(integer(r, ip.need("timeoutSeconds"), "'timeoutSeconds'", 1, 86400));
+    s.session_affinity_timeout = static_cast<int>(integer(r, ip.need("timeoutSeconds"), "'timeoutSeconds'", 1, 86400));
 }
 
 // Kubernetes accepts source ranges of either family; kube-proxy of one family
@@ -326,8 +324,7 @@ void read_source_ranges(const Reader& r, const MapReader& m, Service& s) {
                    (own_family == 0 ? ", and with no range of its family left, lets every source in" : ""));
 }
 
-void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c,
-                 const AddressBook& book) {
+void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c, const AddressBook& book) {
   MapReader st(r, n, "Service status", {"loadBalancer"});
   if (!st.has("loadBalancer")) return;
   if (s.type != ServiceType::LoadBalancer)
@@ -342,14 +339,14 @@ void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster
 
 void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& c, AddressBook& book) {
   MapReader m(r, n, "Service spec",
-              {"type", "clusterIP", "clusterIPs", "selector", "ports", "externalIPs",
-               "externalTrafficPolicy", "internalTrafficPolicy", "sessionAffinity",
-               "sessionAffinityConfig", "loadBalancerSourceRanges", "healthCheckNodePort",
-               "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts"});
+              {"type", "clusterIP", "clusterIPs", "selector", "ports", "externalIPs", "externalTrafficPolicy",
+               "internalTrafficPolicy", "sessionAffinity", "sessionAffinityConfig", "loadBalancerSourceRanges",
+               "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts"});
   if (m.has("type")) {
     std::string t = choice(r, m.need("type"), "'type'", {"ClusterIP", "NodePort", "LoadBalancer"});
-    s.type = t == "NodePort" ? ServiceType::NodePort
-             : t == "LoadBalancer" ? ServiceType::LoadBalancer : ServiceType::ClusterIP;
+    s.type = t == "NodePort"       ? ServiceType::NodePort
+             : t == "LoadBalancer" ? ServiceType::LoadBalancer
+                                   : ServiceType::ClusterIP;
   }
   bool allocate = true;
   if (m.has("allocateLoadBalancerNodePorts")) {
@@ -360,20 +357,22 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
   }
   read_cluster_ip(r, m, s, c, book);
   s.selector = string_map(r, m.get("selector"), "'selector'");
-  read_ports(r, m.need("ports"), s, c, s.type == ServiceType::NodePort ||
-                                           (s.type == ServiceType::LoadBalancer && allocate));
+  read_ports(r, m.need("ports"), s, c,
+             s.type == ServiceType::NodePort || (s.type == ServiceType::LoadBalancer && allocate));
   if (m.has("externalIPs"))
     for (const auto& e : list(r, m.need("externalIPs"), "'externalIPs'"))
       s.external_ips.push_back(read_service_address(r, e, "externalIP", s, c, book));
   auto policy = [&](const char* key) {
     return choice(r, m.need(key), std::string("'") + key + "'", {"Cluster", "Local"}) == "Local"
-               ? TrafficPolicy::Local : TrafficPolicy::Cluster;
+               ? TrafficPolicy::Local
+               : TrafficPolicy::Cluster;
   };
   if (m.has("externalTrafficPolicy")) {
     if (!s.external() && s.external_ips.empty())
       r.fail(m.key_mark("externalTrafficPolicy"),
              "'externalTrafficPolicy' applies to traffic from outside the cluster: it needs type NodePort or "
-             "LoadBalancer, or externalIPs (Service '" + s.key() + "' is a ClusterIP Service without them)");
+             "LoadBalancer, or externalIPs (Service '" +
+                 s.key() + "' is a ClusterIP Service without them)");
     s.external_traffic_policy = policy("externalTrafficPolicy");
   }
   if (m.has("internalTrafficPolicy")) s.internal_traffic_policy = policy("internalTrafficPolicy");
@@ -383,8 +382,8 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
     YAML::Node h = m.need("healthCheckNodePort");
     if (s.type != ServiceType::LoadBalancer || s.external_traffic_policy != TrafficPolicy::Local)
       r.fail(h, "'healthCheckNodePort' needs type LoadBalancer with externalTrafficPolicy Local");
-    s.health_check_node_port =
-        static_cast<uint16_t>(integer(r, h, "'healthCheckNodePort'", c.node_port_min, c.node_port_max));
+    s.health_check_node_port = static_cast<uint16_t>(
+        integer(r, h, "'healthCheckNodePort'", c.node_port_min, c.node_port_max));
     check_health_port_free(r, h, s, c);
   }
 }
@@ -395,8 +394,7 @@ void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& 
   s.name = meta.name;
   s.ns = meta.ns;
   s.where = r.where(m.node());
-  if (c.service(s.ns, s.name))
-    r.fail(m.need("metadata"), "duplicate Service '" + s.key() + "'");
+  if (c.service(s.ns, s.name)) r.fail(m.need("metadata"), "duplicate Service '" + s.key() + "'");
   read_spec(r, m.need("spec"), s, c, book);
   if (m.has("status")) read_status(r, m.need("status"), s, c, book);
   c.services.push_back(std::move(s));
@@ -424,10 +422,12 @@ void check_endpoint_address(const Reader& r, const YAML::Node& at, const Ip& ip,
   if (pod_with(c, ip)) return;
   const std::string* owner = book.owner(ip);
   if (!owner)
-    r.warn(at, "endpoint address " + ip.str() + " is no pod's and no host's in this case: nothing answers the "
+    r.warn(at, "endpoint address " + ip.str() +
+                   " is no pod's and no host's in this case: nothing answers the "
                    "traffic the rules send there");
   else
-    r.warn(at, "endpoint address " + ip.str() + " belongs to " + *owner + ", not to a pod: kpath runs no server "
+    r.warn(at, "endpoint address " + ip.str() + " belongs to " + *owner +
+                   ", not to a pod: kpath runs no server "
                    "there (only pods listen), so connections to it are refused");
 }
 
@@ -439,7 +439,8 @@ std::string read_target_ref(const Reader& r, const YAML::Node& n, const Endpoint
   if (tr.has("namespace")) text(r, tr.need("namespace"), "targetRef 'namespace'");
   const Pod* pod = c.pod(target);
   if (!pod)
-    r.fail(tr.need("name"), "targetRef names unknown pod '" + target + "' (an endpoint's targetRef names a pod "
+    r.fail(tr.need("name"), "targetRef names unknown pod '" + target +
+                                "' (an endpoint's targetRef names a pod "
                                 "of the case)");
   for (const auto& ip : e.addresses)
     if (std::find(pod->ips.begin(), pod->ips.end(), ip) == pod->ips.end()) {
@@ -450,16 +451,14 @@ std::string read_target_ref(const Reader& r, const YAML::Node& n, const Endpoint
   return target;
 }
 
-Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c,
-                       const AddressBook& book) {
+Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c, const AddressBook& book) {
   MapReader m(r, n, "endpoint", {"addresses", "conditions", "nodeName", "zone", "targetRef", "hostname"});
   Endpoint e;
   auto addrs = list(r, m.need("addresses"), "'addresses'");
   if (addrs.empty()) r.fail(m.need("addresses"), "'addresses' is empty");
   for (const auto& an : addrs) {
     Ip ip = address(r, an, "endpoint address");
-    if (ip.family() != family)
-      r.fail(an, "endpoint address " + ip.str() + " does not match the slice's addressType");
+    if (ip.family() != family) r.fail(an, "endpoint address " + ip.str() + " does not match the slice's addressType");
     check_safe(r, an, ip, "endpoint address");
     check_endpoint_address(r, an, ip, c, book);
     e.addresses.push_back(ip);
@@ -511,14 +510,13 @@ void read_slice(const Reader& r, const MapReader& m, Cluster& c, const AddressBo
   if (c.slice(sl.ns, sl.name)) r.fail(m.need("metadata"), "duplicate EndpointSlice '" + sl.ns + "/" + sl.name + "'");
   auto label = meta.labels.find(kServiceNameLabel);
   if (label == meta.labels.end())
-    r.fail(m.need("metadata"), "EndpointSlice '" + sl.name + "' needs the label " +
-                                   kServiceNameLabel + " naming its Service");
+    r.fail(m.need("metadata"),
+           "EndpointSlice '" + sl.name + "' needs the label " + kServiceNameLabel + " naming its Service");
   sl.service = label->second;
   if (!c.service(sl.ns, sl.service))
-    r.fail(value_of(meta.labels_node, kServiceNameLabel), "EndpointSlice '" + sl.name + "' names Service '" + sl.ns + "/" +
-                                   sl.service + "', which the case does not define");
-  int family = choice(r, m.need("addressType"), "'addressType'", {"IPv4", "IPv6"}) == "IPv4"
-                   ? AF_INET : AF_INET6;
+    r.fail(value_of(meta.labels_node, kServiceNameLabel), "EndpointSlice '" + sl.name + "' names Service '" + sl.ns +
+                                                              "/" + sl.service + "', which the case does not define");
+  int family = choice(r, m.need("addressType"), "'addressType'", {"IPv4", "IPv6"}) == "IPv4" ? AF_INET : AF_INET6;
   sl.family = family;
   if (m.has("ports"))
     for (const auto& pn : list(r, m.need("ports"), "'ports'")) {
@@ -569,11 +567,12 @@ void read_objects(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook&
       read_service(r, m, c, book);
     } else if (kind == "EndpointSlice" && api == "discovery.k8s.io/v1") {
       slices.emplace_back(r, on, "EndpointSlice",
-                          std::vector<std::string>{"apiVersion", "kind", "metadata", "addressType", "ports", "endpoints"});
+                          std::vector<std::string>{"apiVersion", "kind", "metadata", "addressType", "ports",
+                                                   "endpoints"});
     } else {
       r.fail(on, "unsupported object " + api + " " + kind +
-                              " (expected apiVersion v1 kind Service, or apiVersion "
-                              "discovery.k8s.io/v1 kind EndpointSlice)");
+                     " (expected apiVersion v1 kind Service, or apiVersion "
+                     "discovery.k8s.io/v1 kind EndpointSlice)");
     }
   }
   for (const auto& m : slices) read_slice(r, m, c, book);

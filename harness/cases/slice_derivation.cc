@@ -134,9 +134,8 @@ void check_listeners(const Reader& r, const Cluster& c) {
       std::vector<std::string> deaf;
       for (const auto& e : sl.endpoints) {
         const Pod* pod = c.pod(e.pod_name);
-        if (pod && std::none_of(pod->listen.begin(), pod->listen.end(), [&](const ListenPort& lp) {
-              return lp.port == ep.port && lp.protocol == ep.protocol;
-            }))
+        if (pod && std::none_of(pod->listen.begin(), pod->listen.end(),
+                                [&](const ListenPort& lp) { return lp.port == ep.port && lp.protocol == ep.protocol; }))
           deaf.push_back("'" + pod->name + "'");
       }
       if (deaf.empty() || !warned.insert({ep.where.line, ep.where.column, ep.port, ep.protocol}).second) continue;

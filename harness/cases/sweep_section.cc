@@ -13,14 +13,16 @@ namespace {
 
 FrontDoor front_door(const Reader& r, const YAML::Node& n) {
   std::string d = choice(r, n, "a front door in 'doors'", {"clusterIP", "nodePort", "externalIP", "loadBalancerIP"});
-  return d == "clusterIP" ? FrontDoor::ClusterIP
-         : d == "nodePort" ? FrontDoor::NodePort
-         : d == "externalIP" ? FrontDoor::ExternalIP : FrontDoor::LoadBalancerIP;
+  return d == "clusterIP"    ? FrontDoor::ClusterIP
+         : d == "nodePort"   ? FrontDoor::NodePort
+         : d == "externalIP" ? FrontDoor::ExternalIP
+                             : FrontDoor::LoadBalancerIP;
 }
 
 std::vector<FrontDoor> read_doors(const Reader& r, const YAML::Node& n) {
   auto items = list(r, n, "'doors'");
-  if (items.empty()) r.fail(n, "'doors' is empty: name at least one of clusterIP, nodePort, externalIP, loadBalancerIP");
+  if (items.empty())
+    r.fail(n, "'doors' is empty: name at least one of clusterIP, nodePort, externalIP, loadBalancerIP");
   std::vector<FrontDoor> doors;
   std::set<FrontDoor> seen;
   for (const auto& d : items) {
@@ -89,8 +91,10 @@ void check_sweep_budget(const Reader& r, const MapReader& m, const Expectation& 
   if (worst <= std::chrono::seconds(kMaxExpectationSeconds)) return;
   r.fail(m.mark_of("sweep"), "sweep '" + e.name + "' has " + std::to_string(doors) + " front doors x " +
                                  std::to_string(e.probes) + " probes, which may take up to " +
-                                 std::to_string(worst.count() / 1000) + " s when every probe waits out its timeout; "
-                                 "the limit is " + std::to_string(kMaxExpectationSeconds) +
+                                 std::to_string(worst.count() / 1000) +
+                                 " s when every probe waits out its timeout; "
+                                 "the limit is " +
+                                 std::to_string(kMaxExpectationSeconds) +
                                  " s per expectation (a loader limit, see docs/case-format.md): sweep fewer "
                                  "Services or doors per expectation");
 }
@@ -112,8 +116,9 @@ Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,
   e.sweep = read_sweep_map(r, m.need("sweep"));
   e.from = read_source(r, m.need("from"), c);
   if (e.from.localhost)
-    r.fail(m.need("from"), "a sweep probes node and Service addresses: 'from' is a node, pod or external, "
-                           "not NODE/localhost");
+    r.fail(m.need("from"),
+           "a sweep probes node and Service addresses: 'from' is a node, pod or external, "
+           "not NODE/localhost");
   e.name = m.has("name") ? text(r, m.need("name"), "expectation 'name'") : e.from.str() + " -> every front door";
   if (m.has("result")) e.result = read_verdict(r, m.need("result"), "'result'");
   e.probes = m.has("probes") ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000)) : 1;
@@ -121,8 +126,10 @@ Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,
   if (m.has("before")) e.before = read_changes(r, m.need("before"), c, "'before'");
   size_t doors = sweep_doors(c, *e.sweep).size();
   if (doors == 0)
-    r.fail(m.need("sweep"), "the sweep selects no front door: no Service it selects has a port with one of its "
-                            "'doors' (" + door_names(*e.sweep) + ")");
+    r.fail(m.need("sweep"),
+           "the sweep selects no front door: no Service it selects has a port with one of its "
+           "'doors' (" +
+               door_names(*e.sweep) + ")");
   check_sweep_budget(r, m, e, doors);
   return e;
 }

@@ -20,7 +20,6 @@ bool is_null(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 
 bool tagged(const YAML::Node& n, const char* core) { return n.Tag() == kCoreTag + core; }
 
-
 // Untagged plain (unquoted) scalars, and scalars tagged with one of `core`,
 // are the only ones that may be numbers or booleans: `port: "80"` and
 // `port: !!str 80` are strings in YAML, and a string is not a port.
@@ -47,8 +46,7 @@ std::string checked_text(const Reader& r, const YAML::Node& n, const std::string
     size_t chars = 0;
     for (size_t pos = 0; pos < bad->offset; pos += kpath::decode_utf8(s, pos).length) ++chars;
     r.fail(n, what + " holds " + bad->reason + " (" + bad->shown + ") at character " + std::to_string(chars + 1) +
-                  ": names and text in a case file are printable UTF-8" +
-                  (multiline ? "" : " on one line"));
+                  ": names and text in a case file are printable UTF-8" + (multiline ? "" : " on one line"));
   }
   return s;
 }
@@ -101,8 +99,7 @@ std::string describe(const YAML::Node& n) {
   return "'" + kpath::escaped_prefix(n.Scalar(), 60) + "'";
 }
 
-MapReader::MapReader(const Reader& r, const YAML::Node& node, std::string what,
-                     std::vector<std::string> allowed)
+MapReader::MapReader(const Reader& r, const YAML::Node& node, std::string what, std::vector<std::string> allowed)
     : r_(r), node_(node), what_(std::move(what)) {
   if (!node.IsMap()) r.fail(node, what_ + " must be a map, got " + describe(node));
   for (auto it = node.begin(); it != node.end(); ++it) {
@@ -126,8 +123,7 @@ YAML::Node MapReader::get(const std::string& key) const {
 YAML::Node MapReader::need(const std::string& key) const {
   auto it = values_.find(key);
   if (it == values_.end()) r_.fail(node_, "missing required key '" + key + "' in " + what_);
-  if (is_null(it->second.second))
-    r_.fail(it->second.first, "'" + key + "' in " + what_ + " needs a value");
+  if (is_null(it->second.second)) r_.fail(it->second.first, "'" + key + "' in " + what_ + " needs a value");
   return it->second.second;
 }
 
@@ -150,11 +146,10 @@ std::string free_text(const Reader& r, const YAML::Node& n, const std::string& w
   return checked_text(r, n, what, true);
 }
 
-long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min,
-                  long long max) {
+long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min, long long max) {
   auto bad = [&] {
-    r.fail(n, what + " must be an integer from " + std::to_string(min) + " to " +
-                  std::to_string(max) + ", got " + described_as_number(n));
+    r.fail(n, what + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                  described_as_number(n));
   };
   if (!plain_or(n, {"int"})) bad();
   const std::string& s = n.Scalar();
@@ -203,8 +198,7 @@ Cidr cidr(const Reader& r, const YAML::Node& n, const std::string& what) {
   if (n.IsScalar() && n.Scalar().find('/') != std::string::npos)
     if (auto c = Cidr::parse(n.Scalar())) {
       if (c->network() != *c)
-        r.fail(n, what + " " + c->str() + " has host bits set (did you mean " +
-                      c->network().str() + "?)");
+        r.fail(n, what + " " + c->str() + " has host bits set (did you mean " + c->network().str() + "?)");
       return *c;
     }
   r.fail(n, what + " must be a CIDR such as 10.32.0.0/12, got " + describe(n));
@@ -212,8 +206,7 @@ Cidr cidr(const Reader& r, const YAML::Node& n, const std::string& what) {
 
 std::string choice(const Reader& r, const YAML::Node& n, const std::string& what,
                    const std::vector<std::string>& allowed) {
-  if (n.IsScalar() && std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end())
-    return n.Scalar();
+  if (n.IsScalar() && std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end()) return n.Scalar();
   r.fail(n, what + " must be one of " + kpath::join(allowed, ", ") + ", got " + describe(n));
 }
 
@@ -222,8 +215,8 @@ std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::st
   return {n.begin(), n.end()};
 }
 
-std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n,
-                                              const std::string& what, bool multiline) {
+std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n, const std::string& what,
+                                              bool multiline) {
   std::map<std::string, std::string> out;
   if (is_null(n)) return out;
   if (!n.IsMap()) r.fail(n, what + " must be a map of strings, got " + describe(n));
@@ -240,7 +233,8 @@ std::string name(const Reader& r, const YAML::Node& n, const std::string& what) 
   if (s.empty()) r.fail(n, what + " is empty");
   if (s.size() > kMaxNameLength)
     r.fail(n, what + " is " + std::to_string(s.size()) + " characters long, above the limit of " +
-                  std::to_string(kMaxNameLength) + " for names (namespaces are pinned and rules commented "
+                  std::to_string(kMaxNameLength) +
+                  " for names (namespaces are pinned and rules commented "
                   "by name; see docs/case-format.md, Limits): shorten it");
   auto alnum = [](unsigned char c) { return std::isalnum(c) != 0; };
   if (!std::all_of(s.begin(), s.end(), [&](unsigned char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; }))

@@ -51,8 +51,7 @@ std::string describe(const YAML::Node& n);
 // errors at the key, missing required keys are errors at the mapping.
 class MapReader {
  public:
-  MapReader(const Reader& r, const YAML::Node& node, std::string what,
-            std::vector<std::string> allowed);
+  MapReader(const Reader& r, const YAML::Node& node, std::string what, std::vector<std::string> allowed);
   bool has(const std::string& key) const { return values_.count(key) > 0; }
   YAML::Node get(const std::string& key) const;   // undefined-free: Null node when absent
   YAML::Node need(const std::string& key) const;  // error when absent
@@ -75,8 +74,7 @@ class MapReader {
 std::string text(const Reader& r, const YAML::Node& n, const std::string& what);
 // The same, but tabs and line breaks are allowed (description, annotations).
 std::string free_text(const Reader& r, const YAML::Node& n, const std::string& what);
-long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min,
-                  long long max);
+long long integer(const Reader& r, const YAML::Node& n, const std::string& what, long long min, long long max);
 double number(const Reader& r, const YAML::Node& n, const std::string& what);
 bool boolean(const Reader& r, const YAML::Node& n, const std::string& what);
 uint16_t port(const Reader& r, const YAML::Node& n, const std::string& what);
@@ -88,8 +86,8 @@ std::string choice(const Reader& r, const YAML::Node& n, const std::string& what
                    const std::vector<std::string>& allowed);
 std::vector<YAML::Node> list(const Reader& r, const YAML::Node& n, const std::string& what);
 // Keys are text(); values are text(), or free_text() when `multiline`.
-std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n,
-                                              const std::string& what, bool multiline = false);
+std::map<std::string, std::string> string_map(const Reader& r, const YAML::Node& n, const std::string& what,
+                                              bool multiline = false);
 // A name usable in from/to references, namespace pins and reports: 1 to
 // kMaxNameLength letters, digits, '-', '_' and '.', starting and ending with a
 // letter or digit.

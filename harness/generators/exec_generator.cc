@@ -18,12 +18,13 @@ RuleBackend classify_rules(const std::string& text) {
   return RuleBackend::AppliedItself;
 }
 
-Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
-                             RuleSet, const ApplyOptions& options) const {
+Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet,
+                             const ApplyOptions& options) const {
   HeldNamespaces held = held_namespaces(cluster, options.namespaces);
-  std::string input =
-      model_json(cluster, node, RunContext{to_string(options.install.iptables), options.scratch, std::move(held.paths)})
-          .dump(2);
+  std::string input = model_json(cluster, node,
+                                 RunContext{to_string(options.install.iptables), options.scratch,
+                                            std::move(held.paths)})
+                          .dump(2);
   netns::ProcessOptions run;
   run.workdir = base_;  // relative paths in the command are relative to the spec's base folder
   run.held = std::move(held.fds);
@@ -37,10 +38,12 @@ Applied ExecGenerator::apply(const Cluster& cluster, const std::string& node, co
     throw kpath::Error(fmt::format("generator '{}' did not finish within {} ms (killed with everything it started): {}",
                                    command_, options.install.timeout.count(), err));
   if (r.exit_code != 0)
-    throw kpath::Error(fmt::format("generator '{}' {}: {}", command_,
-                                   r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
-                                   err));
-  return install_node_rules(node_ns, RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}}, options);
+    throw kpath::Error(
+        fmt::format("generator '{}' {}: {}", command_,
+                    r.exit_code < 0 ? "crashed (killed by a signal)" : fmt::format("failed (exit {})", r.exit_code),
+                    err));
+  return install_node_rules(node_ns, RuleSet{classify_rules(r.out), r.out, "output of '" + command_ + "'", {}},
+                            options);
 }
 
 }  // namespace harness

@@ -112,8 +112,8 @@ class Generator {
   // Puts node's rules in place: `rules` is what generate() returned for it.
   // The default installs them as a proxy does (install_node_rules); a
   // generator that programs the node itself overrides this.
-  virtual Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
-                        RuleSet rules, const ApplyOptions& options) const;
+  virtual Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet rules,
+                        const ApplyOptions& options) const;
 
   // A generator that is a long-running program starts it on every node here,
   // after the first apply(); endpoint changes then go to the returned object

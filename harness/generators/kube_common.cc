@@ -53,8 +53,8 @@ namespace {
 // (the EndpointSlice controller has already resolved named targetPorts there).
 // Slices written without ports fall back to the Service's targetPort, or for a
 // named targetPort to the endpoint pod's container port of that name.
-std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& slice,
-                                   const ServicePort& port, const Endpoint& ep) {
+std::optional<uint16_t> slice_port(const Cluster& cluster, const EndpointSlice& slice, const ServicePort& port,
+                                   const Endpoint& ep) {
   for (const auto& p : slice.ports)
     if (p.name == port.name && p.protocol == port.protocol) {
       if (p.port == 0) return std::nullopt;

@@ -76,9 +76,7 @@ struct ServicePortInfo {
   int affinity_timeout = 10800;
   std::vector<EndpointInfo> endpoints;  // sorted by str(), deduplicated
 
-  bool externally_accessible() const {
-    return node_port != 0 || !load_balancer_ips.empty() || !external_ips.empty();
-  }
+  bool externally_accessible() const { return node_port != 0 || !load_balancer_ips.empty() || !external_ips.empty(); }
   bool uses_cluster_endpoints() const { return !internal_policy_local || externally_accessible(); }
   bool uses_local_endpoints() const {
     return internal_policy_local || (external_policy_local && externally_accessible());

@@ -68,14 +68,13 @@ std::string nft_hash_and_truncate(const std::string& name) {
   return out;
 }
 
-std::string nft_service_base(const std::string& ns, const std::string& name,
-                             const std::string& protocol, const std::string& port_name) {
+std::string nft_service_base(const std::string& ns, const std::string& name, const std::string& protocol,
+                             const std::string& port_name) {
   return nft_hash_and_truncate(ns + "/" + name + "/" + protocol + "/" + port_name);
 }
 
-std::string nft_endpoint_base(const std::string& ns, const std::string& name,
-                              const std::string& protocol, const std::string& port_name,
-                              const std::string& endpoint_ip, uint16_t endpoint_port) {
+std::string nft_endpoint_base(const std::string& ns, const std::string& name, const std::string& protocol,
+                              const std::string& port_name, const std::string& endpoint_ip, uint16_t endpoint_port) {
   std::string ip = endpoint_ip;
   for (char& c : ip)
     if (c == ':') c = '.';

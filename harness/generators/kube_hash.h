@@ -26,19 +26,17 @@ std::string ext_chain(const std::string& service_port_name, const std::string& p
 std::string fw_chain(const std::string& service_port_name, const std::string& protocol);   // KUBE-FW-
 // KUBE-SEP- + base32(sha256(servicePortName + protocol + endpoint))[:16];
 // endpoint is "IP:port" ("[v6]:port" for IPv6).
-std::string sep_chain(const std::string& service_port_name, const std::string& protocol,
-                      const std::string& endpoint);
+std::string sep_chain(const std::string& service_port_name, const std::string& protocol, const std::string& endpoint);
 
 // nftables: base32(sha256(name))[:8] + "-" + name, truncated to 240 characters
 // ("..." at the end) as kube-proxy does.
 std::string nft_hash_and_truncate(const std::string& name);
 // "HASH-ns/name/proto/port", e.g. "ULMVA6XW-ns1/svc1/tcp/p80".
-std::string nft_service_base(const std::string& ns, const std::string& name,
-                             const std::string& protocol, const std::string& port_name);
+std::string nft_service_base(const std::string& ns, const std::string& name, const std::string& protocol,
+                             const std::string& port_name);
 // "HASH-ns/name/proto/port__IP/port"; colons of an IPv6 address become dots.
-std::string nft_endpoint_base(const std::string& ns, const std::string& name,
-                              const std::string& protocol, const std::string& port_name,
-                              const std::string& endpoint_ip, uint16_t endpoint_port);
+std::string nft_endpoint_base(const std::string& ns, const std::string& name, const std::string& protocol,
+                              const std::string& port_name, const std::string& endpoint_ip, uint16_t endpoint_port);
 
 // The statistic probability for a rule that picks 1 of the n remaining
 // endpoints: 1/n printed "%0.10f" (n=2 -> "0.5000000000").

@@ -244,7 +244,7 @@ class Writer {
   void node_ports_jump() {
     const Args why = comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain");
     if (npa_.match_all) {
-      const Args no_localhost = family_ == AF_INET6 ? args("!", "-d", "::1/128")
+      const Args no_localhost = family_ == AF_INET6     ? args("!", "-d", "::1/128")
                                 : localhost_node_ports_ ? Args()
                                                         : args("!", "-d", "127.0.0.0/8");
       nat("-A", kServices, why, "-m", "addrtype", "--dst-type", "LOCAL", no_localhost, "-j", kNodePorts);
@@ -284,17 +284,14 @@ class Writer {
 
   void cluster_ip_rule(const Plan& p) {
     const Args m = match(p.sp.protocol, p.sp.cluster_ip.str(), p.sp.port->port);
-    if (p.policy.has_internal)
-      nat("-A", kServices, comment(p.sp.name + " cluster IP"), m, "-j", p.policy.internal);
-    else
-      filter("-A", kServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
+    if (p.policy.has_internal) nat("-A", kServices, comment(p.sp.name + " cluster IP"), m, "-j", p.policy.internal);
+    else filter("-A", kServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
   }
 
   void external_ip_rules(const Plan& p, const Ip& ip) {
     const Args m = match(p.sp.protocol, ip.str(), p.sp.port->port);
     if (p.cat.has_any) nat("-A", kServices, comment(p.sp.name + " external IP"), m, "-j", p.ext_chain);
-    if (!p.policy.has_external)
-      filter("-A", kExternalServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
+    if (!p.policy.has_external) filter("-A", kExternalServices, p.no_endpoints.comment, m, "-j", p.no_endpoints.target);
   }
 
   // LoadBalancer ingress IPs; with loadBalancerSourceRanges, what the
@@ -377,15 +374,15 @@ class Writer {
     if (sp.affinity)
       for (const auto& ep : endpoints) {
         const std::string sep = kube::sep_chain(sp.name, sp.protocol, ep.str());
-        nat("-A", chain, comment(sp.name + " -> " + ep.str()), "-m", "recent", "--name", sep, "--rcheck",
-            "--seconds", sp.affinity_timeout, "--reap", "-j", sep);
+        nat("-A", chain, comment(sp.name + " -> " + ep.str()), "-m", "recent", "--name", sep, "--rcheck", "--seconds",
+            sp.affinity_timeout, "--reap", "-j", sep);
       }
     const size_t n = endpoints.size();
     for (size_t i = 0; i < n; ++i) {
       const std::string ep = endpoints[i].str();
-      const Args pick =
-          i + 1 < n ? args("-m", "statistic", "--mode", "random", "--probability", kube::probability(int(n - i)))
-                    : Args();
+      const Args pick = i + 1 < n ? args("-m", "statistic", "--mode", "random", "--probability",
+                                         kube::probability(int(n - i)))
+                                  : Args();
       nat("-A", chain, comment(sp.name + " -> " + ep), pick, "-j", kube::sep_chain(sp.name, sp.protocol, ep));
     }
   }
@@ -444,8 +441,7 @@ std::string KubeIptablesGenerator::base_chain_jumps() const {
   return out;
 }
 
-std::string KubeIptablesGenerator::standalone_input(const Cluster& cluster, const std::string& node,
-                                                    int family) const {
+std::string KubeIptablesGenerator::standalone_input(const Cluster& cluster, const std::string& node, int family) const {
   Tables t = Writer(cluster, kube::node_or_throw(cluster, node), options_, family).write(cluster);
   // Standalone: declare the built-in chains, make sure every chain a jump
   // targets exists (KUBE-FIREWALL is kubelet's and may be empty), then the

@@ -160,8 +160,8 @@ class Writer {
     chain("nat-output", "type nat hook output priority -100");
     chain("nat-postrouting", "type nat hook postrouting priority 100");
     chain("nat-prerouting", "type nat hook prerouting priority -100");
-    for (const char* c : {"cluster-ips-check", "firewall-check", kMarkMasq, "masquerading",
-                          "nodeport-endpoints-check", "services", "service-endpoints-check"})
+    for (const char* c : {"cluster-ips-check", "firewall-check", kMarkMasq, "masquerading", "nodeport-endpoints-check",
+                          "services", "service-endpoints-check"})
       chain(c);
     chain(kRejectChain, "comment " + quoted("helper for @no-endpoint-services / @no-endpoint-nodeports"));
 
@@ -240,10 +240,8 @@ class Writer {
 
   void cluster_ip_elements(const Plan& p) {
     element("cluster-ips", p.sp.cluster_ip.str());
-    if (p.policy.has_internal)
-      element("service-ips", key(p.sp, p.sp.cluster_ip), ":", "goto", p.policy.internal);
-    else
-      no_endpoint_element("no-endpoint-services", key(p.sp, p.sp.cluster_ip), p);
+    if (p.policy.has_internal) element("service-ips", key(p.sp, p.sp.cluster_ip), ":", "goto", p.policy.internal);
+    else no_endpoint_element("no-endpoint-services", key(p.sp, p.sp.cluster_ip), p);
   }
 
   // LoadBalancer IPs; with loadBalancerSourceRanges they pass the firewall chain first.

@@ -57,7 +57,9 @@ std::string family_policy(IpFamilyPolicy p) {
 json service(const Service& s) {
   json ports = json::array();
   for (const auto& p : s.ports)
-    ports.push_back({{"name", p.name}, {"protocol", to_string(p.protocol)}, {"port", p.port},
+    ports.push_back({{"name", p.name},
+                     {"protocol", to_string(p.protocol)},
+                     {"port", p.port},
                      {"targetPort", p.target_port_name.empty() ? json(p.target_port) : json(p.target_port_name)},
                      {"nodePort", p.node_port}});
   json ranges = json::array();
@@ -85,7 +87,8 @@ json service(const Service& s) {
 
 json slice(const EndpointSlice& sl) {
   json ports = json::array();
-  for (const auto& p : sl.ports) ports.push_back({{"name", p.name}, {"protocol", to_string(p.protocol)}, {"port", p.port}});
+  for (const auto& p : sl.ports)
+    ports.push_back({{"name", p.name}, {"protocol", to_string(p.protocol)}, {"port", p.port}});
   json eps = json::array();
   for (const auto& e : sl.endpoints)
     eps.push_back({{"addresses", ips(e.addresses)},
@@ -93,8 +96,8 @@ json slice(const EndpointSlice& sl) {
                    {"pod", e.pod_name},
                    {"zone", e.zone},
                    {"conditions", {{"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}}}});
-  return {{"namespace", sl.ns},   {"name", sl.name},   {"service", sl.service},
-          {"addressType", address_type(sl)}, {"ports", ports}, {"endpoints", eps}};
+  return {{"namespace", sl.ns}, {"name", sl.name}, {"service", sl.service}, {"addressType", address_type(sl)},
+          {"ports", ports},     {"endpoints", eps}};
 }
 
 // A node's labels as kpath's API server serves them.

@@ -32,12 +32,10 @@ constexpr auto kStable = std::chrono::milliseconds(300);
 // (1 s), which may hold a sync back after the previous one.
 constexpr auto kQuiet = std::chrono::seconds(3);
 
-std::chrono::microseconds micros(Clock::duration d) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(d);
-}
+std::chrono::microseconds micros(Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); }
 
-void write_text(const fs::path& path, const std::string& text, fs::perms perms = fs::perms::owner_read |
-                                                                                    fs::perms::owner_write) {
+void write_text(const fs::path& path, const std::string& text,
+                fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out.flush()) throw kpath::Error("cannot write " + path.string());
@@ -87,7 +85,11 @@ class ProxyRun : public LiveGenerator {
  public:
   ProxyRun(const std::string& command, const std::string& base, ProxyMode mode, const Cluster& cluster,
            const NamespaceOf& ns_of, const StartOptions& options)
-      : command_(command), mode_(mode), options_(options), scratch_(options.scratch_root, "kpath-proxy"), server_(cluster) {
+      : command_(command),
+        mode_(mode),
+        options_(options),
+        scratch_(options.scratch_root, "kpath-proxy"),
+        server_(cluster) {
     held_ = held_namespaces(cluster, ns_of);
     fs::create_directories(scratch_.path() / "bin");
     write_text(scratch_.path() / "bin" / "modprobe", kModprobeStub, fs::perms::owner_all);
@@ -143,9 +145,10 @@ class ProxyRun : public LiveGenerator {
     fs::path kubeconfig = scratch_.path() / (name + ".kubeconfig");
     write_text(kubeconfig, apiserver::ApiServer::kubeconfig(url));
     fs::path model = scratch_.path() / (name + ".model.json");
-    write_text(model, model_json(cluster, name,
-                                 RunContext{to_string(options_.install.iptables), scratch_.path().string(), held_.paths})
-                          .dump(2));
+    write_text(model,
+               model_json(cluster, name,
+                          RunContext{to_string(options_.install.iptables), scratch_.path().string(), held_.paths})
+                   .dump(2));
     const char* path = std::getenv("PATH");
     netns::DaemonOptions options;
     options.env = {"KPATH_API=" + url,
@@ -156,7 +159,8 @@ class ProxyRun : public LiveGenerator {
                    "KPATH_IPTABLES=" + to_string(options_.install.iptables),
                    "KPATH_CLUSTER_CIDR=" + (cluster.proxy.cluster_cidr ? cluster.proxy.cluster_cidr->str() : ""),
                    "KPATH_KUBE_PROXY_FLAGS=" + kube_proxy_flags(cluster.proxy),
-                   "PATH=" + (scratch_.path() / "bin").string() + ":" + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
+                   "PATH=" + (scratch_.path() / "bin").string() + ":" +
+                       (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
     options.log_path = log.string();
     options.held = held_.fds;
     options.workdir = base.empty() ? fs::current_path().string() : base;
@@ -214,7 +218,7 @@ class ProxyRun : public LiveGenerator {
     std::string which;
     for (size_t i = 0; i < nodes_.size(); ++i) {
       const NodeProxy& n = nodes_[i];
-      std::string state = n.rules == before[i]                  ? "its rules never changed"
+      std::string state = n.rules == before[i]                   ? "its rules never changed"
                           : !proxy_tables_filled(n.rules, mode_) ? "its " + to_string(mode_) + " tables stayed empty"
                                                                  : "its rules kept changing";
       which += fmt::format("{}{}: {}", which.empty() ? "" : "; ", n.name, state);
@@ -240,12 +244,16 @@ std::string kubelet_chains(int drop_bit) {
   const std::string mark = fmt::format("{:#x}/{:#x}", 1u << drop_bit, 1u << drop_bit);
   return "*nat\n"
          ":KUBE-MARK-DROP - [0:0]\n"
-         "-A KUBE-MARK-DROP -j MARK --set-xmark " + mark + "\n"
+         "-A KUBE-MARK-DROP -j MARK --set-xmark " +
+         mark +
+         "\n"
          "COMMIT\n"
          "*filter\n"
          ":KUBE-FIREWALL - [0:0]\n"
          "-A KUBE-FIREWALL -m comment --comment \"kubernetes firewall for dropping marked packets\" "
-         "-m mark --mark " + mark + " -j DROP\n"
+         "-m mark --mark " +
+         mark +
+         " -j DROP\n"
          "-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment \"block incoming localnet "
          "connections\" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\n"
          "-I INPUT -j KUBE-FIREWALL\n"
@@ -270,8 +278,8 @@ std::string node_ruleset_text(const netns::Namespace& node_ns, IptablesVariant v
   return std::regex_replace(text, dated, "");
 }
 
-Applied ProxyGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
-                              RuleSet, const ApplyOptions& options) const {
+Applied ProxyGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet,
+                              const ApplyOptions& options) const {
   Applied applied;
   if (!options.first) return applied;
   applied.additions.push_back("a modprobe that refuses, first in the proxy's PATH (kernel modules are host-global)");
@@ -279,17 +287,21 @@ Applied ProxyGenerator::apply(const Cluster& cluster, const std::string& node, c
   // real node's firewall does: the proxy reaches kpath's API server on 127.0.0.1.
   const Node* n = cluster.node(node);
   if (n && n->input_policy_drop) {
-    install_rules(node_ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n-I INPUT -i lo -j ACCEPT\nCOMMIT\n",
-                                   "loopback accepted (added by kpath)", {}},
+    install_rules(node_ns,
+                  RuleSet{RuleBackend::IptablesRestore,
+                          "*filter\n-I INPUT -i lo -j ACCEPT\nCOMMIT\n",
+                          "loopback accepted (added by kpath)",
+                          {}},
                   options.install, /*noflush=*/true);
-    applied.additions.push_back("filter INPUT accepts loopback (-i lo), so the proxy reaches kpath's API server "
-                                "through inputPolicy: DROP");
+    applied.additions.push_back(
+        "filter INPUT accepts loopback (-i lo), so the proxy reaches kpath's API server "
+        "through inputPolicy: DROP");
   }
   if (mode_ != ProxyMode::Iptables) return applied;
   int drop_bit = kubelet_drop_bit(cluster.proxy.masquerade_bit);
-  install_rules(node_ns,
-                RuleSet{RuleBackend::IptablesRestore, kubelet_chains(drop_bit), "kubelet's chains (added by kpath)", {}},
-                options.install, /*noflush=*/true);
+  install_rules(
+      node_ns, RuleSet{RuleBackend::IptablesRestore, kubelet_chains(drop_bit), "kubelet's chains (added by kpath)", {}},
+      options.install, /*noflush=*/true);
   applied.additions.push_back(fmt::format(
       "kubelet's KUBE-MARK-DROP (nat) and KUBE-FIREWALL (filter, from INPUT and OUTPUT) chains with drop mark "
       "{:#x}, which kube-proxy's iptables rules jump to and leave to kubelet",

@@ -43,8 +43,7 @@ void check_iptables_save(const std::string& text, const std::string& file) {
       table_line = n;
       continue;
     }
-    if (table.empty())
-      throw kpath::Error(file, n, 1, "expected a table line such as *nat before '" + shown(l) + "'");
+    if (table.empty()) throw kpath::Error(file, n, 1, "expected a table line such as *nat before '" + shown(l) + "'");
     if (l == "COMMIT") {
       table.clear();
       continue;
@@ -53,10 +52,10 @@ void check_iptables_save(const std::string& text, const std::string& file) {
     if (l[0] != '-')
       throw kpath::Error(file, n, 1,
                          "not an iptables-save line: a rule must start with an option such as "
-                         "-A CHAIN, found '" + shown(l) + "'");
+                         "-A CHAIN, found '" +
+                             shown(l) + "'");
   }
-  if (!table.empty())
-    throw kpath::Error(file, table_line, 1, "table *" + shown(table) + " has no COMMIT line");
+  if (!table.empty()) throw kpath::Error(file, table_line, 1, "table *" + shown(table) + " has no COMMIT line");
 }
 
 RuleSet order_nft_declarations_first(const std::string& text, const std::string& file) {

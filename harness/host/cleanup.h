@@ -11,9 +11,9 @@
 namespace harness {
 
 struct CleanupResult {
-  std::vector<std::string> removed;  // pins of exited kpath runs, now gone
-  std::vector<std::string> in_use;   // "NAME (kpath pid N is still running)"
-  std::vector<std::string> not_ours; // kpath-* pins without a marker: made by hand or by an older kpath
+  std::vector<std::string> removed;   // pins of exited kpath runs, now gone
+  std::vector<std::string> in_use;    // "NAME (kpath pid N is still running)"
+  std::vector<std::string> not_ours;  // kpath-* pins without a marker: made by hand or by an older kpath
 };
 
 // Unpins every pin whose marker names an exited owner and still names the

@@ -78,7 +78,8 @@ std::optional<std::string> genl_family_missing(const Namespace& ns, const std::s
   genl->version = 1;
   mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, family.c_str());
   try {
-    nl.query(nlh, [](const nlmsghdr*) {}, "generic netlink family " + family);
+    nl.query(
+        nlh, [](const nlmsghdr*) {}, "generic netlink family " + family);
     return std::nullopt;
   } catch (const netns::NetlinkError& e) {
     if (e.code() == ENOENT) return fmt::format("generic netlink family {} not registered: module not loaded", family);
@@ -121,7 +122,8 @@ std::vector<Probe> probes() {
     return [=](const Namespace& ns, IptablesVariant) { return nft_script_fails(ns, script); };
   };
   return {
-      {feature::kNat, rule("nat", "PREROUTING", "-p tcp -d 192.0.2.1 --dport 80 -j DNAT --to-destination 192.0.2.2:80")},
+      {feature::kNat,
+       rule("nat", "PREROUTING", "-p tcp -d 192.0.2.1 --dport 80 -j DNAT --to-destination 192.0.2.2:80")},
       {feature::kStatistic, rule("filter", "INPUT", "-m statistic --mode random --probability 0.5 -j ACCEPT")},
       {feature::kRecent, rule("filter", "INPUT", "-m recent --name x --set -j ACCEPT")},
       {feature::kAddrtype, rule("filter", "INPUT", "-m addrtype --dst-type LOCAL -j ACCEPT")},
@@ -258,13 +260,11 @@ std::string format_rootless(const RootlessReadiness& r, bool as_root) {
     out += fmt::format("  {:<28} not loaded:{}\n", "kernel modules", list);
     out += fmt::format("  {:<28} an administrator runs once: sudo modprobe -a{}\n", "", list);
   }
-  out += fmt::format("  {:<28} {}\n", "iptables-legacy",
-                     "works inside (its lock file is the sandbox's private /run)");
+  out += fmt::format("  {:<28} {}\n", "iptables-legacy", "works inside (its lock file is the sandbox's private /run)");
   out += fmt::format("  {:<28} {}\n", "mode",
                      as_root ? "root: kpath runs in the host's namespaces; --rootless chooses a user namespace"
                              : "not root: kpath run enters a user namespace by itself");
-  out += fmt::format("  {:<28} {}\n", "verdict",
-                     r.ready() ? "ready" : "not ready: see above");
+  out += fmt::format("  {:<28} {}\n", "verdict", r.ready() ? "ready" : "not ready: see above");
   return out;
 }
 

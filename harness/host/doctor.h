@@ -15,7 +15,6 @@
 
 namespace harness {
 
-
 struct FeatureStatus {
   std::string name;
   bool ok = false;

@@ -15,7 +15,7 @@ namespace {
 struct KindInfo {
   const char* word;
   GeneratorSpec::Kind kind;
-  ProxyMode mode;     // what the kind implies
+  ProxyMode mode;  // what the kind implies
   bool takes_argument;
 };
 
@@ -55,7 +55,8 @@ void apply_option(GeneratorSpec& spec, const KindInfo& kind, std::string_view te
   std::string_view key = option.substr(0, eq);
   std::string_view value = eq == std::string_view::npos ? std::string_view{} : option.substr(eq + 1);
   if (key == "mode" && !value.empty()) {
-    if (!kind.takes_argument) reject(text, std::string(kind.word) + " implements " + to_string(kind.mode) + " mode already");
+    if (!kind.takes_argument)
+      reject(text, std::string(kind.word) + " implements " + to_string(kind.mode) + " mode already");
     spec.mode = parse_mode(text, value);
   } else if (key == "version" && (spec.kind == GeneratorSpec::Kind::Exec || spec.kind == GeneratorSpec::Kind::Proxy)) {
     if (!parse_version(value)) reject(text, "version must be MAJOR.MINOR[.PATCH], got '" + std::string(value) + "'");
@@ -98,7 +99,8 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
     if (word == k.word) kind = &k;
   if (!kind) reject(text, "unknown generator kind '" + std::string(word) + "'");
   if (kind->takes_argument && argument.empty())
-    reject(text, std::string(kind->word) + " needs " + (kind->kind == Kind::Ruleset ? "a path" : "a command") + " after the colon");
+    reject(text, std::string(kind->word) + " needs " + (kind->kind == Kind::Ruleset ? "a path" : "a command") +
+                     " after the colon");
   if (!kind->takes_argument && colon != std::string_view::npos)
     reject(text, std::string(kind->word) + " takes no argument");
 
@@ -123,7 +125,8 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
       size_t comma = std::min(argument.find(',', at), argument.size());
       std::string_view pair = argument.substr(at, comma - at);
       size_t eq = pair.find('=');
-      if (eq == 0 || eq + 1 >= pair.size()) reject(text, "a per-node dump is NODE=PATH, got '" + std::string(pair) + "'");
+      if (eq == 0 || eq + 1 >= pair.size())
+        reject(text, "a per-node dump is NODE=PATH, got '" + std::string(pair) + "'");
       spec.node_dumps.emplace_back(std::string(pair.substr(0, eq)), resolve(pair.substr(eq + 1)));
       at = comma + 1;
     }
@@ -151,8 +154,8 @@ std::string GeneratorSpec::dump_for(const std::string& node, const std::string& 
     const fs::path& p = it->path();
     if (p.filename().string() != node && p.stem().string() != node) continue;
     if (!found.empty())
-      throw kpath::Error("two dumps for node " + node + " in " + argument + ": " +
-                         fs::path(found).filename().string() + " and " + p.filename().string());
+      throw kpath::Error("two dumps for node " + node + " in " + argument + ": " + fs::path(found).filename().string() +
+                         " and " + p.filename().string());
     found = p.string();
   }
   if (ec) throw kpath::Error("cannot list " + argument + ": " + ec.message());

@@ -40,8 +40,8 @@ struct GeneratorSpec {
 
   Kind kind = Kind::KubeIptables;
   ProxyMode mode = ProxyMode::Iptables;
-  std::string argument;  // ruleset: the resolved path; exec: the command
-  std::string base;      // the folder relative paths resolve against
+  std::string argument;              // ruleset: the resolved path; exec: the command
+  std::string base;                  // the folder relative paths resolve against
   bool pre_1_19_port_names = false;  // kube-iptables,port-names=pre-1.19
   // ruleset:NODE=PATH,...: each node's dump (paths resolved); empty for the
   // other forms.

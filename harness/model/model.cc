@@ -159,9 +159,7 @@ std::optional<Cidr> ProxyOptions::cluster_cidr_of(int family) const {
 }
 
 std::optional<Cidr> Cluster::pod_cidr_of(int family) const { return cidr_of(pod_cidr, pod_cidrs, family); }
-std::optional<Cidr> Cluster::service_cidr_of(int family) const {
-  return cidr_of(service_cidr, service_cidrs, family);
-}
+std::optional<Cidr> Cluster::service_cidr_of(int family) const { return cidr_of(service_cidr, service_cidrs, family); }
 
 std::vector<int> Cluster::families() const {
   std::vector<int> out;

@@ -20,8 +20,8 @@ using kpath::Cidr;
 using kpath::Ip;
 
 enum class Protocol { TCP, UDP, SCTP };
-std::string to_string(Protocol p);         // "TCP"
-std::string lower(Protocol p);             // "tcp", as iptables and nft spell it
+std::string to_string(Protocol p);                             // "TCP"
+std::string lower(Protocol p);                                 // "tcp", as iptables and nft spell it
 std::optional<Protocol> parse_protocol(const std::string& s);  // case-insensitive
 
 // Where in a file a thing was declared, so later errors can point at it.
@@ -35,7 +35,7 @@ struct SourceLocation {
 // (docs/case-format.md, "Warnings"); `kpath run --strict` makes it an error.
 struct Warning {
   SourceLocation where;
-  std::string message;  // what is odd and what will happen
+  std::string message;      // what is odd and what will happen
   std::string str() const;  // "file:line:column: warning: message"
 };
 
@@ -62,7 +62,7 @@ struct Node {
   // A restrictive node: the filter INPUT policy is DROP, so only what the
   // proxy's rules accept reaches the node itself; applied after the proxy's rules.
   bool input_policy_drop = false;
-  std::vector<Ip> ips;  // first is the primary node IP on the fabric
+  std::vector<Ip> ips;           // first is the primary node IP on the fabric
   std::optional<Cidr> pod_cidr;  // this node's slice of the cluster pod CIDR (multi-node routing)
   SourceLocation where;
 };
@@ -134,7 +134,7 @@ struct EndpointPort {
 struct EndpointSlice {
   std::string ns;
   std::string name;
-  int family = 0;  // addressType: AF_INET or AF_INET6 (every endpoint address is of it)
+  int family = 0;       // addressType: AF_INET or AF_INET6 (every endpoint address is of it)
   std::string service;  // kubernetes.io/service-name label
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
@@ -150,7 +150,7 @@ struct ProxyOptions {
   // The detector for one family's proxier.
   std::optional<Cidr> cluster_cidr_of(int family) const;
   bool masquerade_all = false;
-  std::vector<Cidr> node_port_addresses;  // empty: iptables all local addrs; see primary
+  std::vector<Cidr> node_port_addresses;     // empty: iptables all local addrs; see primary
   bool node_port_addresses_primary = false;  // nftables' default "primary"
   bool localhost_node_ports = true;          // iptables mode only
   bool random_fully = false;
@@ -374,8 +374,8 @@ struct DoorTarget {
   const ServicePort* port = nullptr;
   FrontDoor door = FrontDoor::ClusterIP;
   Ip address;
-  uint16_t dport = 0;     // the Service port, or the nodePort
-  std::string via_node;   // NodePort: the node whose address is probed
+  uint16_t dport = 0;    // the Service port, or the nodePort
+  std::string via_node;  // NodePort: the node whose address is probed
 };
 std::vector<DoorTarget> sweep_doors(const Cluster& c, const Sweep& s);
 // "ClusterIP 10.96.0.1:80/TCP of scale/svc-0" and the like.

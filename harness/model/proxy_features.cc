@@ -35,15 +35,18 @@ const std::vector<ProxyFeature>& proxy_features() {
       {"terminatingEndpoints", {1, 22, 0}, "falls back to serving terminating endpoints when none is ready (KEP-1669)"},
       {"discoveryV1", {1, 21, 0}, "reads EndpointSlices from discovery.k8s.io/v1 (1.20 reads v1beta1)"},
       {"nftablesMode", {1, 29, 0}, "--proxy-mode=nftables (KEP-3866)"},
-      {"healthCheckNodePortAccept", {1, 21, 0},
+      {"healthCheckNodePortAccept",
+       {1, 21, 0},
        "accepts each health-check node port in filter INPUT itself, so a node whose INPUT policy is DROP still "
        "answers it (kubernetes#97225)"},
-      {"forwardedDrops", {1, 25, 0},
+      {"forwardedDrops",
+       {1, 25, 0},
        "drops in filter FORWARD too what it must drop (LB traffic from outside loadBalancerSourceRanges, "
        "externalTrafficPolicy Local traffic at a node without a local endpoint); before, it only marked such traffic "
        "for kubelet's KUBE-FIREWALL, which sits in INPUT and OUTPUT, so traffic the node forwards went through "
        "(KEP-3178)"},
-      {"dualStack", {1, 21, 0},
+      {"dualStack",
+       {1, 21, 0},
        "runs both families' proxiers at once (IPv6DualStack on by default; 1.20 needs --feature-gates="
        "IPv6DualStack=true and a --cluster-cidr per family, which $KPATH_KUBE_PROXY_FLAGS does not pass)"},
   };

@@ -15,8 +15,8 @@ bool iptables_save_line(std::string_view l) { return l[0] == '*' || l[0] == ':' 
 
 bool nft_line(std::string_view l) {
   std::string_view word = l.substr(0, l.find_first_of(" \t{"));
-  for (const char* w : {"table", "add", "create", "insert", "replace", "delete", "destroy", "flush", "define",
-                        "include", "reset"})
+  for (const char* w :
+       {"table", "add", "create", "insert", "replace", "delete", "destroy", "flush", "define", "include", "reset"})
     if (word == w) return true;
   return false;
 }
@@ -45,8 +45,9 @@ std::string read_ruleset_file(const std::string& path) {
                            kpath::escaped_prefix(l, kRulesetEcho) + "'");
   }
   throw kpath::Error(path, 0, 0,
-                     text.empty() ? "is empty: a ruleset file holds iptables-save or nft rules"
-                                  : "holds only comments and blank lines: a ruleset file holds iptables-save or nft rules");
+                     text.empty()
+                         ? "is empty: a ruleset file holds iptables-save or nft rules"
+                         : "holds only comments and blank lines: a ruleset file holds iptables-save or nft rules");
 }
 
 }  // namespace harness

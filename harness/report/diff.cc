@@ -93,8 +93,8 @@ void compare(const Side& a, const Side& b, DiffResult& d) {
     return;  // the backends and sources follow from the verdict
   }
   if (declared)
-    d.declared_not_seen.push_back(fmt::format("{}: {} [{}] ({}): both {}", base.case_name, base.expectation,
-                                              base.where, base.declaration, names(oa)));
+    d.declared_not_seen.push_back(fmt::format("{}: {} [{}] ({}): both {}", base.case_name, base.expectation, base.where,
+                                              base.declaration, names(oa)));
   // With changes made mid-probe, who answers depends on when the new rules
   // land, not on the generator: only the verdict says something then.
   if (!e.during.empty()) return;
@@ -140,8 +140,8 @@ void compare_runs(const CaseRun& a, const CaseRun& b, DiffResult& d) {
 }  // namespace
 
 size_t DiffResult::undeclared() const {
-  return static_cast<size_t>(std::count_if(differences.begin(), differences.end(),
-                                           [](const Difference& x) { return !x.declared; }));
+  return static_cast<size_t>(
+      std::count_if(differences.begin(), differences.end(), [](const Difference& x) { return !x.declared; }));
 }
 
 int DiffResult::exit_status() const {
@@ -156,7 +156,8 @@ DiffResult diff_runs(const std::vector<CaseRun>& runs, const std::string& a, con
     bool pair = i + 1 < runs.size() && runs[i].file == runs[i + 1].file && runs[i].case_name == runs[i + 1].case_name &&
                 runs[i].generator == a && runs[i + 1].generator == b;
     if (!pair) {
-      d.not_compared.push_back(fmt::format("{} ({}): the case pins its generator", runs[i].case_name, runs[i].generator));
+      d.not_compared.push_back(
+          fmt::format("{} ({}): the case pins its generator", runs[i].case_name, runs[i].generator));
       ++i;
       continue;
     }
@@ -169,15 +170,16 @@ DiffResult diff_runs(const std::vector<CaseRun>& runs, const std::string& a, con
 std::string format_diff(const DiffResult& d) {
   std::string out;
   for (const auto& x : d.differences)
-    out += fmt::format("{:<10} {} [{}]\n  {}\n  {} ({})\n    {}: {}\n    {}: {}\n", x.declared ? "DECLARED" : "UNDECLARED",
-                       x.case_name, x.where, x.expectation, x.aspect, x.declared ? x.declaration : "not declared",
-                       d.a, x.a, d.b, x.b);
+    out += fmt::format("{:<10} {} [{}]\n  {}\n  {} ({})\n    {}: {}\n    {}: {}\n",
+                       x.declared ? "DECLARED" : "UNDECLARED", x.case_name, x.where, x.expectation, x.aspect,
+                       x.declared ? x.declaration : "not declared", d.a, x.a, d.b, x.b);
   for (const auto& s : d.declared_not_seen) out += "DECLARED, NOT SEEN " + s + "\n";
   for (const auto& s : d.not_compared) out += "NOT COMPARED " + s + "\n";
   size_t undeclared = d.undeclared();
   out += fmt::format("\n{} vs {}: {} expectations compared, {} differences ({} declared, {} undeclared){}\n", d.a, d.b,
                      d.compared, d.differences.size(), d.differences.size() - undeclared, undeclared,
-                     d.declared_not_seen.empty() ? "" : fmt::format(", {} declared not seen", d.declared_not_seen.size()));
+                     d.declared_not_seen.empty() ? ""
+                                                 : fmt::format(", {} declared not seen", d.declared_not_seen.size()));
   return out;
 }
 

@@ -34,7 +34,7 @@ struct Difference {
 };
 
 struct DiffResult {
-  std::string a, b;  // the generators' names
+  std::string a, b;     // the generators' names
   size_t compared = 0;  // expectations both ran
   std::vector<Difference> differences;
   // Declared by the cases but not observed: both sides behaved alike.

@@ -70,7 +70,8 @@ double run_false_failure_rate(const std::vector<DistributionAssertion>& assertio
 }
 
 std::string explain_stats(const std::vector<DistributionAssertion>& assertions) {
-  std::string out = "Distribution assertions (each may fail by chance at its false-failure rate; see docs/statistics.md):\n";
+  std::string out =
+      "Distribution assertions (each may fail by chance at its false-failure rate; see docs/statistics.md):\n";
   out += fmt::format("  {:<30} {:<56} {:>10} {:>6} {:>8} {:<18} {}\n", "CASE", "EXPECTATION", "GENERATORS", "PROBES",
                      "BACKENDS", "TEST", "FALSE-FAILURE RATE");
   int checks = 0;

@@ -16,7 +16,7 @@ struct DistributionAssertion {
   std::string expectation;
   int generators = 0;  // runs that check it (generators expecting it reachable)
   int probes = 0;
-  int backends = 0;    // categories with weight > 0; 0 when the flow cannot be resolved
+  int backends = 0;  // categories with weight > 0; 0 when the flow cannot be resolved
   double false_failure_rate = 0;
 };
 

@@ -35,9 +35,7 @@ int label_width(const std::set<std::string>& pods) {
   return std::clamp(static_cast<int>(longest) * 7 + 12, 80, 480);
 }
 
-std::string status_badge(Status s) {
-  return fmt::format("<span class=\"status {0}\">{0}</span>", to_string(s));
-}
+std::string status_badge(Status s) { return fmt::format("<span class=\"status {0}\">{0}</span>", to_string(s)); }
 
 std::string outcomes_text(const CheckResult& c) {
   std::string s;
@@ -57,9 +55,9 @@ std::string chart(const CheckResult& c) {
   for (const auto& [pod, n] : c.expected) scale = std::max(scale, n);
   int height = kRowHeight * static_cast<int>(pods.size()) + 4;
   const int label_w = label_width(pods);
-  std::string out = fmt::format(
-      "<svg class=\"chart\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"replies per backend\">\n",
-      label_w + kBarWidth + 80, height);
+  std::string out =
+      fmt::format("<svg class=\"chart\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"replies per backend\">\n",
+                  label_w + kBarWidth + 80, height);
   int y = 2;
   for (const auto& pod : pods) {
     uint64_t count = c.backends.count(pod) ? c.backends.at(pod) : 0;
@@ -75,7 +73,8 @@ std::string chart(const CheckResult& c) {
                        kRowHeight - 6);
     if (has_expected) {
       int x = label_w + static_cast<int>(want / scale * kBarWidth + 0.5);
-      out += fmt::format("<line class=\"expected\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>", x, y, y + kRowHeight);
+      out += fmt::format("<line class=\"expected\" x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\"/>", x, y,
+                         y + kRowHeight);
     }
     out += fmt::format("<text class=\"count\" x=\"{}\" y=\"{}\">{}</text></g>\n", label_w + kBarWidth + 6, y + 15,
                        count);
@@ -97,8 +96,9 @@ std::string expectation_html(const PlannedExpectation& pe, const CaseRun& run) {
   const CheckResult& c = pe.result->check;
   out += fmt::format("<p class=\"verdict\">{}", html_escape(c.summary));
   if (c.p_value >= 0)
-    out += fmt::format(" &#183; <span class=\"p-value\" data-p=\"{:.6g}\">p-value {:.3g}</span> at false-failure rate {:.0e}",
-                       c.p_value, c.p_value, c.alpha);
+    out += fmt::format(
+        " &#183; <span class=\"p-value\" data-p=\"{:.6g}\">p-value {:.3g}</span> at false-failure rate {:.0e}",
+        c.p_value, c.p_value, c.alpha);
   out += fmt::format(" &#183; observed: {}</p>\n", html_escape(outcomes_text(c)));
   out += chart(c);
   if (c.status != Status::Pass && !c.detail.empty())

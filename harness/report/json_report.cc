@@ -49,9 +49,14 @@ json observed(const ExpectationRun& er) {
 }
 
 json flow(const Flow& f) {
-  return {{"kind", to_string(f.kind)}, {"from_namespace", f.from_ns},   {"target", f.target.str()},
-          {"port", f.port},            {"protocol", to_string(f.protocol)}, {"service", f.service},
-          {"via_node", f.via_node},    {"eligible", f.eligible}};
+  return {{"kind", to_string(f.kind)},
+          {"from_namespace", f.from_ns},
+          {"target", f.target.str()},
+          {"port", f.port},
+          {"protocol", to_string(f.protocol)},
+          {"service", f.service},
+          {"via_node", f.via_node},
+          {"eligible", f.eligible}};
 }
 
 json sweep_json(const Sweep& s) {
@@ -105,7 +110,9 @@ json run_json(const CaseRun& run) {
           {"diagnosis", run.diagnosis},
           {"probes", run.probes},
           {"timings_s",
-           {{"build", seconds(run.build)}, {"install", seconds(run.install)}, {"traffic", seconds(run.traffic)},
+           {{"build", seconds(run.build)},
+            {"install", seconds(run.install)},
+            {"traffic", seconds(run.traffic)},
             {"total", seconds(run.total)}}},
           {"convergence", convergence},
           {"artifacts", run.artifacts},
@@ -119,7 +126,8 @@ json environment(const RunEnvironment& env) {
           {"iptables_nft", env.host.iptables_nft},
           {"iptables_legacy", env.host.iptables_legacy},
           {"nft", env.host.nft},
-          {"started", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::time_point_cast<std::chrono::seconds>(env.started))},
+          {"started",
+           fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::time_point_cast<std::chrono::seconds>(env.started))},
           {"elapsed_s", seconds(env.elapsed)}};
 }
 

@@ -19,7 +19,9 @@ void attr(pugi::xml_node node, const char* name, const std::string& value) {
 }
 void text(pugi::xml_node node, const std::string& value) { node.text().set(xml_safe(value).c_str()); }
 
-std::string seconds(std::chrono::microseconds us) { return fmt::format("{:.3f}", static_cast<double>(us.count()) / 1e6); }
+std::string seconds(std::chrono::microseconds us) {
+  return fmt::format("{:.3f}", static_cast<double>(us.count()) / 1e6);
+}
 
 std::string timestamp(std::chrono::system_clock::time_point t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}", std::chrono::time_point_cast<std::chrono::seconds>(t));
@@ -50,7 +52,8 @@ pugi::xml_node suite(pugi::xml_node root, const std::string& name, const Report&
   return s;
 }
 
-void properties(pugi::xml_node suite, const Report& report, const std::vector<std::pair<std::string, std::string>>& more) {
+void properties(pugi::xml_node suite, const Report& report,
+                const std::vector<std::pair<std::string, std::string>>& more) {
   auto props = suite.append_child("properties");
   auto add = [&](const std::string& name, const std::string& value) {
     auto p = props.append_child("property");
@@ -98,7 +101,8 @@ Counts run_suite(pugi::xml_node root, const CaseRun& run, const Report& report) 
   std::string classname = run.case_name + "." + run.generator;
   auto s = suite(root, classname, report);
   attr(s, "file", run.file);
-  properties(s, report, {{"generator", run.generator}, {"mode", to_string(run.mode)}, {"status", to_string(run.status)}});
+  properties(s, report,
+             {{"generator", run.generator}, {"mode", to_string(run.mode)}, {"status", to_string(run.status)}});
   Counts c;
   if (run.status == Status::Error) {
     outcome(testcase(s, classname, "setup", run.total), "error", run.error.substr(0, run.error.find('\n')), run.error);
@@ -107,7 +111,8 @@ Counts run_suite(pugi::xml_node root, const CaseRun& run, const Report& report) 
   }
   for (const auto& pe : planned_expectations(run)) {
     ++c.tests;
-    auto tc = testcase(s, classname, expectation_name(*pe.expectation), pe.result ? pe.result->elapsed : std::chrono::microseconds{});
+    auto tc = testcase(s, classname, expectation_name(*pe.expectation),
+                       pe.result ? pe.result->elapsed : std::chrono::microseconds{});
     if (!pe.result) {
       outcome(tc, "skipped", pe.not_run, "");
       ++c.skipped;

@@ -132,7 +132,7 @@ std::string list_mutants(const std::vector<Task>& tasks, const std::vector<Unobs
 
 std::string mutation_summary(const MutationResult& result) {
   std::string line = fmt::format("mutants: {} killed, {} survived, {} unobservable", result.count(MV::Killed),
-                                  result.count(MV::Survived), result.count(MV::Unobservable));
+                                 result.count(MV::Survived), result.count(MV::Unobservable));
   if (size_t errors = result.count(MV::Error)) line += fmt::format(", {} errors", errors);
   return line;
 }
@@ -179,8 +179,8 @@ void MutantProgress::done(const MutantResult& r, size_t finished, size_t total) 
                                    errors_ ? fmt::format(", {} errors", errors_) : "");
   if (live_) std::fputs("\r\033[K", out_);
   if (r.verdict == MV::Survived || r.verdict == MV::Error)
-    std::fprintf(out_, "%s %s %s (in %s)\n", r.verdict == MV::Survived ? "SURVIVED" : "ERROR",
-                 esc(r.generator).c_str(), esc(r.mutant.describe()).c_str(), esc(r.where).c_str());
+    std::fprintf(out_, "%s %s %s (in %s)\n", r.verdict == MV::Survived ? "SURVIVED" : "ERROR", esc(r.generator).c_str(),
+                 esc(r.mutant.describe()).c_str(), esc(r.where).c_str());
   if (live_) {
     std::fputs(status.c_str(), out_);
     drawn_ = true;

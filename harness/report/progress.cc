@@ -25,8 +25,8 @@ std::string thousands(uint64_t n) {
 std::string progress_status(size_t done, size_t total, uint64_t probes, std::chrono::duration<double> elapsed) {
   double s = elapsed.count();
   uint64_t rate = s > 0 ? static_cast<uint64_t>(static_cast<double>(probes) / s) : 0;
-  return fmt::format("{}/{} runs done, {} probes sent, {}/s, {:.1f} s", done, total, thousands(probes),
-                     thousands(rate), s);
+  return fmt::format("{}/{} runs done, {} probes sent, {}/s, {:.1f} s", done, total, thousands(probes), thousands(rate),
+                     s);
 }
 
 bool LiveProgress::is_terminal(std::FILE* out) {

@@ -82,9 +82,9 @@ std::string progress_line(const CaseRun& run, size_t index, size_t total) {
                                      /*multiline=*/false);
   int passed = 0;
   for (const auto& e : run.expectations) passed += e.check.status == Status::Pass;
-  return kpath::escape_unprintable(fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s",
-                                               index, total, to_string(run.status), run.case_name, run.generator,
-                                               passed, run.expectations.size(), run.probes, seconds(run.total)),
+  return kpath::escape_unprintable(fmt::format("[{}/{}] {:<5} {} ({})  {}/{} expectations, {} probes, {:.2f}s", index,
+                                               total, to_string(run.status), run.case_name, run.generator, passed,
+                                               run.expectations.size(), run.probes, seconds(run.total)),
                                    /*multiline=*/false);
 }
 
@@ -136,9 +136,10 @@ std::string summary(const Report& report, bool verbose) {
     for (const auto& er : run.expectations) {
       if (er.check.status == Status::Pass) continue;
       const auto& e = *er.expectation;
-      details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n", expectation_name(*er.expectation), e.where.file,
-                             e.where.line, to_string(er.flow.kind), e.from.str(), er.flow.target.str(), er.flow.port,
-                             to_string(er.flow.protocol), er.flow.service.empty() ? "no service" : er.flow.service,
+      details += fmt::format("  - {} ({}:{})\n    {} from {} to {}:{}/{} [{}{}]: {}\n",
+                             expectation_name(*er.expectation), e.where.file, e.where.line, to_string(er.flow.kind),
+                             e.from.str(), er.flow.target.str(), er.flow.port, to_string(er.flow.protocol),
+                             er.flow.service.empty() ? "no service" : er.flow.service,
                              er.flow.via_node.empty() ? "" : ", via " + er.flow.via_node, er.check.summary);
       details += er.check.detail;
       if (!er.changes_in_force.empty()) details += "    endpoint changes in force: " + er.changes_in_force + "\n";

@@ -26,8 +26,8 @@ std::vector<std::string> tokens(const std::string& line) {
 }
 
 bool is_action(const std::vector<std::string>& t, size_t i) {
-  static const std::set<std::string> actions{"jump", "goto", "drop", "accept", "reject", "return", "dnat",
-                                             "snat", "masquerade", "redirect", "notrack", "queue"};
+  static const std::set<std::string> actions{"jump", "goto", "drop",       "accept",   "reject",  "return",
+                                             "dnat", "snat", "masquerade", "redirect", "notrack", "queue"};
   if (actions.count(t[i])) return true;
   return t[i] == "mark" && i + 1 < t.size() && t[i + 1] == "set";
 }
@@ -151,7 +151,8 @@ void NodeCounters::learn_rules() {
 std::vector<RuleCounter> NodeCounters::read() const {
   std::vector<RuleCounter> out;
   if (options_.iptables == IptablesVariant::Legacy)
-    if (auto dump = tool_output(ns_, {"iptables-legacy-save", "-c"}, options_)) out = parse_iptables_counters(*dump, node_);
+    if (auto dump = tool_output(ns_, {"iptables-legacy-save", "-c"}, options_))
+      out = parse_iptables_counters(*dump, node_);
   for (const auto& c : netns::nft_rule_counters(ns_))
     out.push_back({node_, c.table, c.chain, {}, c.packets, c.handle, c.position});
   return out;
@@ -184,8 +185,7 @@ std::map<CounterKey, uint64_t> keyed(const std::vector<RuleCounter>& counters) {
 
 }  // namespace
 
-std::vector<RuleCounter> counter_moves(const std::vector<RuleCounter>& before,
-                                       const std::vector<RuleCounter>& after) {
+std::vector<RuleCounter> counter_moves(const std::vector<RuleCounter>& before, const std::vector<RuleCounter>& after) {
   auto then = keyed(before);
   std::vector<RuleCounter> out;
   std::map<RuleKey, int> seen;

@@ -22,7 +22,7 @@ struct RuleCounter {
   std::string node;
   std::string table;  // "ip nat", "ip kube-proxy" (family and name); "nat" for iptables-legacy
   std::string chain;
-  std::string rule;   // as listed (iptables-save form for iptables' rules), counters removed
+  std::string rule;  // as listed (iptables-save form for iptables' rules), counters removed
   uint64_t packets = 0;
   uint64_t handle = 0;  // nf_tables' handle: a re-installed rule is a new rule; 0 for iptables-legacy
   int position = 0;     // its place in its chain, from 0
@@ -71,8 +71,7 @@ class NodeCounters {
 // The rules whose counters moved from `before` to `after`, with the packets
 // in between. Rules are matched by node, table, chain, handle, text and
 // occurrence; a rule that is new in `after` (re-installed) counts from zero.
-std::vector<RuleCounter> counter_moves(const std::vector<RuleCounter>& before,
-                                       const std::vector<RuleCounter>& after);
+std::vector<RuleCounter> counter_moves(const std::vector<RuleCounter>& before, const std::vector<RuleCounter>& after);
 
 // "where the probes went", one line per rule that moved, grouped by node.
 std::string describe_moves(const std::vector<RuleCounter>& moves, size_t max_lines = 30);

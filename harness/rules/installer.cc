@@ -76,8 +76,7 @@ std::string locate_failure(const RuleSet& rules, const std::string& message) {
   }
   static const std::regex iptables_line(R"(line:? (\d+))");
   static const std::regex nft_line(R"(/dev/stdin:(\d+):)");
-  if (!std::regex_search(message, m, nft_line) && !std::regex_search(message, m, iptables_line))
-    return {};
+  if (!std::regex_search(message, m, nft_line) && !std::regex_search(message, m, iptables_line)) return {};
   if (m[1].length() > 9) return {};  // no line of any input
   int n = std::stoi(m[1]);
   int source_line = n;
@@ -128,8 +127,8 @@ void run_installer(const netns::Namespace& node, const std::vector<std::string>&
   const std::string& tool = argv.front();
   // A big cluster's ruleset takes nft and iptables-restore a while (10,000
   // Services: tens of MB); the timeout grows by a second per 256 KiB of it.
-  const auto timeout = std::max<std::chrono::milliseconds>(
-      options.timeout, std::chrono::seconds(static_cast<int64_t>(text.size() >> 18)));
+  const auto timeout = std::max<std::chrono::milliseconds>(options.timeout, std::chrono::seconds(static_cast<int64_t>(
+                                                                                text.size() >> 18)));
   netns::ProcessOptions run;
   run.input = text;
   run.timeout = timeout;
@@ -145,8 +144,8 @@ void run_installer(const netns::Namespace& node, const std::vector<std::string>&
     RuleSet located = rules;
     if (&text != &rules.text) located = RuleSet{rules.backend, text, rules.origin + " (IPv6)", {}};
     throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
-                                   rules.origin.empty() ? "the generator" : rules.origin, r.exit_code,
-                                   message, locate_failure(located, message)));
+                                   rules.origin.empty() ? "the generator" : rules.origin, r.exit_code, message,
+                                   locate_failure(located, message)));
   }
 }
 
@@ -168,9 +167,7 @@ void install_rules(const netns::Namespace& node, const RuleSet& rules, const Ins
       if (!rules.text6.empty()) run_installer(node, argv("ip6tables"), rules.text6, rules, options);
       return;
     }
-    case RuleBackend::Nft:
-      run_installer(node, {"nft", "-f", "/dev/stdin"}, rules.text, rules, options);
-      return;
+    case RuleBackend::Nft: run_installer(node, {"nft", "-f", "/dev/stdin"}, rules.text, rules, options); return;
   }
 }
 
@@ -217,4 +214,3 @@ RuleSet with_added_lines(const RuleSet& rules, const std::string& extra) {
 }
 
 }  // namespace harness
-

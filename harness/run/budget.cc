@@ -65,7 +65,7 @@ struct Resource {
   std::function<uint64_t(const RunNeeds&)> need;
   bool adds_up_across_jobs;
   uint64_t limit;
-  std::string what;   // "IPv4 neighbour entries"
+  std::string what;        // "IPv4 neighbour entries"
   std::string limit_text;  // "half of net.ipv4.neigh.default.gc_thresh3 = 1024 (...)"
   std::string remedy;
 };
@@ -80,7 +80,8 @@ uint64_t peak(const std::vector<Named>& runs, const Resource& r, int jobs, std::
   std::vector<std::pair<uint64_t, std::string>> each;
   for (const auto& n : runs) each.emplace_back(r.need(n.needs), n.run);
   std::sort(each.begin(), each.end(), std::greater<>());
-  size_t k = r.adds_up_across_jobs ? std::min<size_t>(std::max(jobs, 1), each.size()) : std::min<size_t>(1, each.size());
+  size_t k = r.adds_up_across_jobs ? std::min<size_t>(std::max(jobs, 1), each.size())
+                                   : std::min<size_t>(1, each.size());
   uint64_t sum = 0;
   for (size_t i = 0; i < k; ++i) {
     sum += each[i].first;
@@ -149,7 +150,8 @@ std::optional<std::string> over_budget(const std::vector<Task>& tasks, const Run
     resources.push_back({need, true, *thresh / kNeighbourShareDivisor,
                          fmt::format("IPv{} neighbour entries on the fabric", v),
                          fmt::format("kpath's share, half of net.ipv{}.neigh.default.gc_thresh3 = {} (one limit for "
-                                     "every namespace of the host)", v, *thresh),
+                                     "every namespace of the host)",
+                                     v, *thresh),
                          "raise that sysctl (kpath never writes it)"});
   };
   neighbours(limits.arp_gc_thresh3, 4, [](const RunNeeds& n) { return n.arp; });
@@ -158,18 +160,19 @@ std::optional<std::string> over_budget(const std::vector<Task>& tasks, const Run
     resources.push_back({[](const RunNeeds& n) { return n.conntrack; }, false, *limits.conntrack_max,
                          "conntrack entries in one node namespace (one per probe)",
                          fmt::format("net.netfilter.nf_conntrack_max = {} (as a kpath namespace reads it; the limit "
-                                     "holds per namespace, so -j does not add up)", *limits.conntrack_max),
+                                     "holds per namespace, so -j does not add up)",
+                                     *limits.conntrack_max),
                          "lower the probes: of the case, or raise that sysctl (kpath never writes it)"});
   if (limits.open_files > kept)
-    resources.push_back({[](const RunNeeds& n) { return n.files; }, true, limits.open_files - kept,
-                         "open files",
+    resources.push_back({[](const RunNeeds& n) { return n.files; }, true, limits.open_files - kept, "open files",
                          fmt::format("kpath's RLIMIT_NOFILE = {}{}", limits.open_files,
                                      kept ? fmt::format(" less {} held by --keep's echo servers", kept) : ""),
                          "raise the hard limit (ulimit -Hn)"});
   else
-    return fmt::format("need {} open files for --keep's echo servers alone, above kpath's RLIMIT_NOFILE = {}: raise "
-                       "the hard limit (ulimit -Hn) or keep fewer runs",
-                       kept, limits.open_files);
+    return fmt::format(
+        "need {} open files for --keep's echo servers alone, above kpath's RLIMIT_NOFILE = {}: raise "
+        "the hard limit (ulimit -Hn) or keep fewer runs",
+        kept, limits.open_files);
   for (const auto& r : resources)
     if (auto why = check(runs, r, jobs)) return *why;
   return std::nullopt;

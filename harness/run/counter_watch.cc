@@ -6,8 +6,7 @@
 
 namespace harness {
 
-CounterWatch::CounterWatch(const Topology& topo, const Cluster& cluster, const InstallOptions& options,
-                           bool coverage)
+CounterWatch::CounterWatch(const Topology& topo, const Cluster& cluster, const InstallOptions& options, bool coverage)
     : coverage_(coverage) {
   for (const auto& node : cluster.nodes) nodes_.emplace_back(topo.ns(node.name), node.name, options);
 }

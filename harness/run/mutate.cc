@@ -140,8 +140,7 @@ std::optional<std::string> widened_numgen(const std::string& line) {
   return out;
 }
 
-void add_rule_mutants(const std::string& line, const std::string& node, RuleBackend backend,
-                      std::vector<Mutant>& out) {
+void add_rule_mutants(const std::string& line, const std::string& node, RuleBackend backend, std::vector<Mutant>& out) {
   const std::string rule = trimmed(line);
   out.push_back({Mutant::Change::Removed, rule, line, std::nullopt, {{0, node}}});
   auto perturbed = backend == RuleBackend::Nft ? widened_numgen(line) : halved_probability(line);
@@ -156,8 +155,11 @@ void add_element_mutants(const std::string& line, const std::string& node, std::
     return;
   }
   for (size_t i = 0; i < elements.size(); ++i)
-    out.push_back({Mutant::Change::Removed, trimmed(head) + " { " + elements[i] + " }", line,
-                   element_line(head, elements, i), {{0, node}}});
+    out.push_back({Mutant::Change::Removed,
+                   trimmed(head) + " { " + elements[i] + " }",
+                   line,
+                   element_line(head, elements, i),
+                   {{0, node}}});
 }
 
 }  // namespace
@@ -367,10 +369,8 @@ std::vector<bool> run_baselines(const std::vector<Task>& tasks, const std::vecto
   std::vector<CaseRun> runs = run_all(todo, run, options.jobs, [](const CaseRun&, size_t, size_t) {});
   std::vector<bool> passed(tasks.size(), false);
   for (size_t k = 0; k < runs.size(); ++k) {
-    if (auto why = baseline_problem(runs[k]))
-      result.unmeasured.push_back({runs[k].case_name, runs[k].generator, *why});
-    else
-      passed[which[k]] = true;
+    if (auto why = baseline_problem(runs[k])) result.unmeasured.push_back({runs[k].case_name, runs[k].generator, *why});
+    else passed[which[k]] = true;
   }
   return passed;
 }

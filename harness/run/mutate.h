@@ -82,13 +82,13 @@ class MutatedGenerator : public Generator {
 // A declared unobservable mutant (the checked-in list): the rules it covers
 // and why no kernel-visible behaviour can reveal their loss.
 struct Unobservable {
-  std::string generator;  // a generator name (GeneratorSpec::name); empty: any
-  std::optional<ProxyMode> mode;  // or the mode the generator implements
+  std::string generator;                 // a generator name (GeneratorSpec::name); empty: any
+  std::optional<ProxyMode> mode;         // or the mode the generator implements
   std::optional<Mutant::Change> change;  // only removals, or only perturbations
-  std::string pattern;    // ECMAScript, searched in Mutant::rule
+  std::string pattern;                   // ECMAScript, searched in Mutant::rule
   std::regex rule;
   std::string reason;
-  std::string where;      // "FILE:LINE", for the report
+  std::string where;  // "FILE:LINE", for the report
 
   bool covers(const Mutant& m, const std::string& generator_name, ProxyMode generator_mode) const;
 };
@@ -100,9 +100,9 @@ struct MutantResult {
   std::string generator;
   std::string where;  // describe_sites(): the cases and nodes it appears in
   Verdict verdict = Verdict::Survived;
-  std::string killed_by;    // Killed: the case that failed (or whose install failed)
-  std::string expectation;  // Killed: the expectation that failed first
-  std::string message;      // Killed: its summary or "install failed: ..."; Error: the run's error
+  std::string killed_by;                   // Killed: the case that failed (or whose install failed)
+  std::string expectation;                 // Killed: the expectation that failed first
+  std::string message;                     // Killed: its summary or "install failed: ..."; Error: the run's error
   const Unobservable* declared = nullptr;  // Unobservable: the entry
 };
 
@@ -137,8 +137,7 @@ std::vector<Mutant> plan_mutants(const Task& task, size_t task_index, const Gene
 // The mutants of every run, the same edit by the same generator merged into
 // one with all its sites. Runs whose rules cannot be generated are skipped
 // and named in `unmeasured` (when given).
-std::vector<Mutant> plan_all_mutants(const std::vector<Task>& tasks,
-                                     std::vector<UnmeasuredRun>* unmeasured = nullptr);
+std::vector<Mutant> plan_all_mutants(const std::vector<Task>& tasks, std::vector<UnmeasuredRun>* unmeasured = nullptr);
 
 // "case@node, case@node2, case2@node" for a mutant's sites.
 std::string describe_sites(const Mutant& m, const std::vector<Task>& tasks);

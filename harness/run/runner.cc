@@ -48,8 +48,9 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
   spec.source_port = e.source_port;
   if (e.http_status != 0)
-    spec.http_request = fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",
-                                    flow.target.str(), flow.port);
+    spec.http_request =
+        fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",
+                    flow.target.str(), flow.port);
   spec.stop = options.stop;
   return spec;
 }
@@ -212,8 +213,8 @@ class CaseRunner {
   // preparations are on the nodes, then must converge.
   void start_live() {
     StartOptions start{options_.install, options_.converge_timeout, options_.scratch_root};
-    live_ = generator_.start(cluster_, [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); },
-                             start);
+    live_ = generator_.start(
+        cluster_, [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); }, start);
     if (!live_) return;
     Convergence c = live_->converge();
     run_.convergence.push_back({"start", c.elapsed, c.how});
@@ -234,7 +235,8 @@ class CaseRunner {
   // DIR/<case>/<generator>, the generator's name made a file name.
   std::string artifact_dir() const {
     std::string g;
-    for (char c : generator_.name().substr(0, 60)) g += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+    for (char c : generator_.name().substr(0, 60))
+      g += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
     return options_.artifacts_dir + "/" + case_.name + "/" + g;
   }
 
@@ -384,7 +386,8 @@ class CaseRunner {
       std::atomic<int> done{0};
       spec.progress = &done;
       auto future = std::async(std::launch::async, [&] { return run_probes(topo_->ns(er.flow.from_ns), spec); });
-      while (done.load() < spec.count / 3 && future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+      while (done.load() < spec.count / 3 &&
+             future.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
       }
       er.counters = counters_->moved(/*name_now=*/true);  // before the re-apply replaces these rules
       change_endpoints(e.during, "during '" + e.name + "'");
@@ -460,9 +463,9 @@ class CaseRunner {
   const Generator& generator_;
   std::optional<Topology> topo_;
   std::optional<CounterWatch> counters_;
-  std::unique_ptr<LiveGenerator> live_;  // after topo_: destroyed first, while the namespaces exist
+  std::unique_ptr<LiveGenerator> live_;       // after topo_: destroyed first, while the namespaces exist
   std::optional<kpath::ScratchDir> scratch_;  // a program generator's, for the whole run
-  std::string in_force_;  // the endpoint changes applied so far
+  std::string in_force_;                      // the endpoint changes applied so far
   struct HealthCount {
     const Service* service;
     std::string node;

@@ -19,20 +19,20 @@ struct FeatureReport;  // host/doctor.h
 struct RunOptions {
   std::vector<GeneratorSpec> generators;  // --generator; empty: the case's own or the built-ins
   InstallOptions install;
-  bool keep = false;             // pin namespaces under /run/netns for inspection
-  std::string run_id;            // names pinned namespaces: netns::pin_name("kpath-<run_id>-", name)
+  bool keep = false;   // pin namespaces under /run/netns for inspection
+  std::string run_id;  // names pinned namespaces: netns::pin_name("kpath-<run_id>-", name)
   // With keep: the echo servers outlive the run in CaseRun::serving, so the
   // pinned pods answer until the caller drops it.
   bool keep_serving = false;
   int concurrency = 128;
-  bool coverage = false;         // count rule hits; report rules no probe hit
+  bool coverage = false;  // count rule hits; report rules no probe hit
   // After endpoint changes, delete the UDP conntrack entries of endpoints that
   // stopped serving, as kube-proxy does (for generators that ask for it).
   bool conntrack_cleanup = true;
   // Stop probing at the first failing expectation (kpath mutate: one failure
   // decides, the rest would only cost time). The rest stay planned, not run.
   bool fail_fast = false;
-  const std::atomic<bool>* stop = nullptr;  // set by SIGINT/SIGTERM
+  const std::atomic<bool>* stop = nullptr;       // set by SIGINT/SIGTERM
   std::atomic<uint64_t>* probes_sent = nullptr;  // each expectation adds its probes when it ends (progress)
   // The expectations to probe; the others only apply their endpoint changes,
   // so the selected ones see the cluster as in a full run. Empty: all.

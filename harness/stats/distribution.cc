@@ -29,14 +29,11 @@ std::vector<double> probabilities(const std::vector<double>& weights) {
 }
 
 void check_rate(double x, const char* what) {
-  if (!(x > 0 && x < 1))
-    throw kpath::Error(fmt::format("distribution check: {} must be in (0, 1), got {}", what, x));
+  if (!(x > 0 && x < 1)) throw kpath::Error(fmt::format("distribution check: {} must be in (0, 1), got {}", what, x));
 }
 
 // A p-value for a message; below DBL_MIN it has underflowed (special_functions.h).
-std::string format_p(double p) {
-  return p >= DBL_MIN ? fmt::format("p={:.3g}", p) : fmt::format("p<{:.2g}", DBL_MIN);
-}
+std::string format_p(double p) { return p >= DBL_MIN ? fmt::format("p={:.3g}", p) : fmt::format("p<{:.2g}", DBL_MIN); }
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string out;
@@ -49,13 +46,11 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
-DistributionCheck check_distribution(const std::vector<std::string>& names,
-                                     const std::vector<double>& weights,
+DistributionCheck check_distribution(const std::vector<std::string>& names, const std::vector<double>& weights,
                                      const std::vector<uint64_t>& observed, double alpha) {
   if (names.size() != weights.size() || names.size() != observed.size())
-    throw kpath::Error(fmt::format(
-        "distribution check: {} names, {} weights and {} observed counts do not line up",
-        names.size(), weights.size(), observed.size()));
+    throw kpath::Error(fmt::format("distribution check: {} names, {} weights and {} observed counts do not line up",
+                                   names.size(), weights.size(), observed.size()));
   check_rate(alpha, "alpha");
   const std::vector<double> p = probabilities(weights);
 
@@ -130,30 +125,28 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
       double z = std::fabs(double(observed[i]) - e) / std::sqrt(e * (1 - p[i]));
       if (z > worst_z) worst_z = z, worst = i;
     }
-    r.reason = fmt::format("{} got {} of {} probes where {:.1f} were expected ({} {} < alpha={:.3g})",
-                           names[worst], observed[worst], n, double(n) * p[worst], r.test,
-                           format_p(r.p_value), alpha);
+    r.reason = fmt::format("{} got {} of {} probes where {:.1f} were expected ({} {} < alpha={:.3g})", names[worst],
+                           observed[worst], n, double(n) * p[worst], r.test, format_p(r.p_value), alpha);
   }
   return r;
 }
 
-uint64_t probes_needed(const std::vector<double>& weights, double alpha, double power,
-                       double skew) {
+uint64_t probes_needed(const std::vector<double>& weights, double alpha, double power, double skew) {
   const std::vector<double> p = probabilities(weights);
   check_rate(alpha, "alpha");
   check_rate(power, "power");
   if (!(power > alpha))
-    throw kpath::Error(fmt::format(
-        "probes_needed: power {} must exceed alpha {} (a test at alpha rejects that often by chance)",
-        power, alpha));
+    throw kpath::Error(
+        fmt::format("probes_needed: power {} must exceed alpha {} (a test at alpha rejects that often by chance)",
+                    power, alpha));
   const size_t k = size_t(std::count_if(p.begin(), p.end(), [](double x) { return x > 0; }));
   if (k < 2) throw kpath::Error("probes_needed: needs two or more categories with weight > 0");
   const double p_max = *std::max_element(p.begin(), p.end());
   // The shift must be possible at least one way: up to 1 or down to 0.
   if (!(skew > 0 && skew <= std::max(p_max, 1 - p_max)))
-    throw kpath::Error(fmt::format(
-        "probes_needed: skew {} is not a possible shift of a category with probability {:.3g}",
-        skew, p_max));
+    throw kpath::Error(
+        fmt::format("probes_needed: skew {} is not a possible shift of a category with probability {:.3g}", skew,
+                    p_max));
 
   // Noncentrality per probe: Σ (q_i - p_i)^2 / p_i with q_max = p_max ± skew
   // and the others scaled by (1 - q_max) / (1 - p_max), which sums to this.

@@ -10,11 +10,11 @@ namespace harness::stats {
 
 struct DistributionCheck {
   bool pass = false;
-  double p_value = 0;       // of the test that decided
-  std::string test;         // "chi-square (k-1 df)" or "exact binomial"
-  double alpha = 0;         // the false-failure rate the verdict was taken at
+  double p_value = 0;            // of the test that decided
+  std::string test;              // "chi-square (k-1 df)" or "exact binomial"
+  double alpha = 0;              // the false-failure rate the verdict was taken at
   std::vector<double> expected;  // expected count per category
-  std::string reason;       // one sentence when !pass (e.g. "pod-b got no probe")
+  std::string reason;            // one sentence when !pass (e.g. "pod-b got no probe")
 };
 
 // names[i] has weight weights[i] (need not sum to 1) and was observed
@@ -22,8 +22,7 @@ struct DistributionCheck {
 // got no observation while enough probes were sent that this alone is
 // implausible at alpha. Two categories use the exact binomial test; more use
 // Pearson's chi-square.
-DistributionCheck check_distribution(const std::vector<std::string>& names,
-                                     const std::vector<double>& weights,
+DistributionCheck check_distribution(const std::vector<std::string>& names, const std::vector<double>& weights,
                                      const std::vector<uint64_t>& observed, double alpha);
 
 // Roughly how many probes a check at `alpha` needs to catch, with probability
@@ -34,8 +33,7 @@ DistributionCheck check_distribution(const std::vector<std::string>& names,
 // N * skew^2 / (p_max (1 - p_max)) (the same for a shift up or down), solved
 // for N. For two categories this matches the exact binomial test to a few
 // percent; treat the answer as an estimate, not a guarantee.
-uint64_t probes_needed(const std::vector<double>& weights, double alpha, double power,
-                       double skew);
+uint64_t probes_needed(const std::vector<double>& weights, double alpha, double power, double skew);
 
 // The chance that at least one of several independent checks fails falsely:
 // 1 - prod(1 - alpha_i).

@@ -21,13 +21,11 @@ namespace policies = boost::math::policies;
 // Bad arguments throw (turned into kpath::Error by guarded()); nothing sets
 // errno; results past the double range saturate instead of throwing: a tail
 // below DBL_MIN is 0 (see the header), an overflow is infinity.
-using Policy = policies::policy<policies::domain_error<policies::throw_on_error>,
-                                policies::pole_error<policies::throw_on_error>,
-                                policies::evaluation_error<policies::throw_on_error>,
-                                policies::rounding_error<policies::throw_on_error>,
-                                policies::overflow_error<policies::ignore_error>,
-                                policies::underflow_error<policies::ignore_error>,
-                                policies::denorm_error<policies::ignore_error>>;
+using Policy = policies::policy<
+    policies::domain_error<policies::throw_on_error>, policies::pole_error<policies::throw_on_error>,
+    policies::evaluation_error<policies::throw_on_error>, policies::rounding_error<policies::throw_on_error>,
+    policies::overflow_error<policies::ignore_error>, policies::underflow_error<policies::ignore_error>,
+    policies::denorm_error<policies::ignore_error>>;
 using ChiSquared = boost::math::chi_squared_distribution<double, Policy>;
 using NoncentralChiSquared = boost::math::non_central_chi_squared_distribution<double, Policy>;
 using Binomial = boost::math::binomial_distribution<double, Policy>;

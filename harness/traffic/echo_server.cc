@@ -55,15 +55,15 @@ constexpr uint64_t kRequest = 1ull << 62;
 
 std::string health_response(const HealthCheck& c) {
   int n = c.local_endpoints ? c.local_endpoints->load() : 0;
-  std::string body = fmt::format(R"({{"service":{{"namespace":"{}","name":"{}"}},"localEndpoints":{}}})", c.ns,
-                                 c.name, n);
-  return fmt::format("HTTP/1.1 {}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
-                     "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-                     n > 0 ? "200 OK" : "503 Service Unavailable", body.size(), body);
+  std::string body = fmt::format(R"({{"service":{{"namespace":"{}","name":"{}"}},"localEndpoints":{}}})", c.ns, c.name,
+                                 n);
+  return fmt::format(
+      "HTTP/1.1 {}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+      "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+      n > 0 ? "200 OK" : "503 Service Unavailable", body.size(), body);
 }
 
-EchoServers::EchoServers()
-    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+EchoServers::EchoServers() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!epoll_.valid() || !wake_.valid()) kpath::throw_errno("echo server: epoll/eventfd");
   epoll_event ev{EPOLLIN, {.u64 = kWake}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
@@ -71,16 +71,15 @@ EchoServers::EchoServers()
 
 EchoServers::~EchoServers() { stop(); }
 
-void EchoServers::listen(const netns::Namespace& ns, const std::string& backend, uint16_t port,
-                         Protocol protocol, bool with_v6) {
+void EchoServers::listen(const netns::Namespace& ns, const std::string& backend, uint16_t port, Protocol protocol,
+                         bool with_v6) {
   std::vector<int> families{AF_INET};
   if (with_v6) families.push_back(AF_INET6);
   for (int family : families) {
     // A socket belongs to the namespace it is created in, whichever thread uses it.
     kpath::Fd fd = ns.run([&] { return open_listener(family, port, protocol); });
     epoll_event ev{EPOLLIN, {.u64 = listeners_.size()}};
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0)
-      kpath::throw_errno("echo server: epoll_ctl");
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) kpath::throw_errno("echo server: epoll_ctl");
     listeners_.push_back({std::move(fd), backend, protocol});
   }
 }

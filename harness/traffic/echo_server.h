@@ -22,7 +22,7 @@ namespace harness {
 // with the node's local endpoint count when it has any, 503 when none. The
 // count is read at each request (the runner updates it at endpoint changes).
 struct HealthCheck {
-  std::string ns;    // the Service's namespace and name, for the JSON body
+  std::string ns;  // the Service's namespace and name, for the JSON body
   std::string name;
   std::shared_ptr<const std::atomic<int>> local_endpoints;
 };
@@ -39,8 +39,8 @@ class EchoServers {
 
   // Listens on port/protocol on every address of ns (IPv4, and IPv6 when
   // with_v6), answering as `backend`. Call before start().
-  void listen(const netns::Namespace& ns, const std::string& backend, uint16_t port,
-              Protocol protocol, bool with_v6 = false);
+  void listen(const netns::Namespace& ns, const std::string& backend, uint16_t port, Protocol protocol,
+              bool with_v6 = false);
   // Answers HTTP on port/TCP of ns as kube-proxy's health server does for c.
   void listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c);
   void start();

@@ -97,7 +97,8 @@ ClientSide connect_through(const ProbeSpec& spec) {
   c.raw = kpath::Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
   c.conn = kpath::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!c.raw.valid() || !c.conn.valid()) kpath::throw_errno("out-of-window probe: socket");
-  timeval tv{static_cast<time_t>(spec.timeout.count() / 1000), static_cast<suseconds_t>(spec.timeout.count() % 1000 * 1000)};
+  timeval tv{static_cast<time_t>(spec.timeout.count() / 1000),
+             static_cast<suseconds_t>(spec.timeout.count() % 1000 * 1000)};
   setsockopt(c.conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(c.conn.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   auto dst = make_sockaddr(spec.target, spec.port);

@@ -32,8 +32,8 @@ std::string icmp_name(int family, uint8_t type, uint8_t code) {
     if (code < std::size(codes)) return codes[code];
   }
   if (family == AF_INET6 && type == 1) {  // ICMPv6 destination unreachable
-    static const char* const codes[] = {"no-route", "admin-prohibited", "beyond-scope", "addr-unreachable",
-                                        "port-unreachable", "policy-fail", "reject-route"};
+    static const char* const codes[] = {"no-route",         "admin-prohibited", "beyond-scope", "addr-unreachable",
+                                        "port-unreachable", "policy-fail",      "reject-route"};
     if (code < std::size(codes)) return codes[code];
   }
   return fmt::format("type {} code {}", type, code);
@@ -43,7 +43,8 @@ std::string icmp_name(int family, uint8_t type, uint8_t code) {
 
 std::string Refusal::str() const {
   if (!icmp) return "TCP RST";
-  return fmt::format("{} {} from {}", family == AF_INET6 ? "ICMPv6" : "ICMP", icmp_name(family, type, code), from.str());
+  return fmt::format("{} {} from {}", family == AF_INET6 ? "ICMPv6" : "ICMP", icmp_name(family, type, code),
+                     from.str());
 }
 
 }  // namespace harness

@@ -35,16 +35,16 @@ struct Refusal {
   kpath::Ip from;  // the ICMP error's sender
   uint8_t type = 0;
   uint8_t code = 0;
-  int family = 0;  // AF_INET or AF_INET6: which ICMP the type is of
+  int family = 0;           // AF_INET or AF_INET6: which ICMP the type is of
   std::string str() const;  // "ICMP port-unreachable from 192.168.10.1", "TCP RST"
 };
 
 struct ProbeResult {
   Outcome outcome = Outcome::Error;
-  EchoReply reply;  // valid when outcome == Reply or Leaked
-  Refusal refusal;  // valid when outcome == Refused
+  EchoReply reply;          // valid when outcome == Reply or Leaked
+  Refusal refusal;          // valid when outcome == Refused
   uint16_t local_port = 0;  // the probe socket's own source port
-  int http_status = 0;  // an HTTP probe's status code (ProbeSpec::http_request)
+  int http_status = 0;      // an HTTP probe's status code (ProbeSpec::http_request)
   std::string http_body;
   std::chrono::microseconds latency{0};
   int error = 0;  // errno for failures

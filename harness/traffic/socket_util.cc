@@ -43,8 +43,7 @@ std::pair<kpath::Ip, uint16_t> from_sockaddr(const sockaddr* sa) {
 }
 
 std::string format_reply(const EchoReply& r) {
-  return fmt::format("kpath1 {} {} {} {} {}\n", r.backend, r.peer.str(), r.peer_port, r.local.str(),
-                     r.local_port);
+  return fmt::format("kpath1 {} {} {} {} {}\n", r.backend, r.peer.str(), r.peer_port, r.local.str(), r.local_port);
 }
 
 bool parse_reply(const std::string& text, EchoReply& out) {

@@ -70,7 +70,8 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) 
     case BackendExpectation::Kind::Weighted: weights = want.weights; break;
     case BackendExpectation::Kind::OneOf:
       for (const auto& [pod, n] : r.backends)
-        if (!want.weights.count(pod)) fail(r, fmt::format("{} answered {} probes but is not one of the expected backends", pod, n));
+        if (!want.weights.count(pod))
+          fail(r, fmt::format("{} answered {} probes but is not one of the expected backends", pod, n));
       return;
   }
   if (weights.empty()) {
@@ -200,7 +201,8 @@ void check_source_ports(CheckResult& r, const Expectation& e, const Flow& flow,
     ++masqueraded;
     if (p.reply.peer_port == p.local_port) ++kept;
   }
-  if (masqueraded == 0) return fail(r, "sourcePorts: random, but no reply was masqueraded (every backend saw the client's own address)");
+  if (masqueraded == 0)
+    return fail(r, "sourcePorts: random, but no reply was masqueraded (every backend saw the client's own address)");
   // The most kept ports chance allows at the false-failure rate: P(X > k) < alpha for X ~ Binomial(n, 1/16384).
   const double q = 1.0 / 16384;
   double term = std::pow(1 - q, masqueraded), tail = 1 - term;
@@ -229,8 +231,9 @@ void check_affinity_expiry(CheckResult& r, const Expectation& e, const Flow& flo
     const auto& b = results[i + 1];
     if (a.outcome != Outcome::Reply || b.outcome != Outcome::Reply) continue;
     if (a.reply.backend != b.reply.backend)
-      return fail(r, fmt::format("session affinity did not last its timeout: {} then {} within {} s (timeoutSeconds {})",
-                                 a.reply.backend, b.reply.backend, e.affinity_timeout / 2.0, e.affinity_timeout));
+      return fail(r,
+                  fmt::format("session affinity did not last its timeout: {} then {} within {} s (timeoutSeconds {})",
+                              a.reply.backend, b.reply.backend, e.affinity_timeout / 2.0, e.affinity_timeout));
     firsts.push_back(a.reply.backend);
   }
   size_t n = flow.eligible.size();
@@ -243,8 +246,10 @@ void check_affinity_expiry(CheckResult& r, const Expectation& e, const Flow& flo
     return;
   }
   if (p >= e.false_failure_rate)
-    return fail(r, fmt::format("too few pairs to tell: {} pairs over {} endpoints stay on one by chance with p = {:.2g} "
-                               ">= falseFailureRate; give more probes", firsts.size(), n, p));
+    return fail(r,
+                fmt::format("too few pairs to tell: {} pairs over {} endpoints stay on one by chance with p = {:.2g} "
+                            ">= falseFailureRate; give more probes",
+                            firsts.size(), n, p));
   fail(r, fmt::format("session affinity never expired: {} pairs, each {} s after the last (timeoutSeconds {}), all "
                       "reached {} (p = {:.2g} with {} endpoints)",
                       firsts.size(), affinity_pause(e).count() / 1000.0, e.affinity_timeout,

@@ -18,9 +18,9 @@ std::string to_string(Status s);
 
 struct CheckResult {
   Status status = Status::Pass;
-  std::string summary;  // one line
-  std::string detail;   // the table on failure
-  Verdict want = Verdict::Reachable;          // the verdict the generator had to produce
+  std::string summary;                       // one line
+  std::string detail;                        // the table on failure
+  Verdict want = Verdict::Reachable;         // the verdict the generator had to produce
   std::map<std::string, uint64_t> backends;  // pod -> replies
   // Replies by the source the backend saw: "node" (a node address), "client"
   // (the prober's own address) or "other".

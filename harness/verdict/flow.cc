@@ -28,9 +28,8 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const std::ve
   for (const EndpointSlice* slice : slices) {
     // Each family's proxier reads the slices of its addressType only.
     if (slice->family != 0 && slice->family != family) continue;
-    bool has_port = std::any_of(slice->ports.begin(), slice->ports.end(), [&](const EndpointPort& p) {
-      return p.name == sp.name && p.protocol == sp.protocol;
-    });
+    bool has_port = std::any_of(slice->ports.begin(), slice->ports.end(),
+                                [&](const EndpointPort& p) { return p.name == sp.name && p.protocol == sp.protocol; });
     if (!has_port) continue;
     for (const auto& ep : slice->endpoints) {
       if (ep.ready) ready.push_back(&ep);

@@ -17,8 +17,8 @@
 namespace harness {
 
 struct Flow {
-  std::string from_ns;      // namespace that probes (node, pod or external name)
-  std::vector<Ip> from_ips; // the prober's own addresses
+  std::string from_ns;       // namespace that probes (node, pod or external name)
+  std::vector<Ip> from_ips;  // the prober's own addresses
   bool from_localhost = false;
   Ip target;
   uint16_t port = 0;
@@ -27,7 +27,7 @@ struct Flow {
   FlowKind kind = FlowKind::Direct;
   std::string service;       // "ns/name" of the Service the flow hits; empty: none
   std::string service_port;  // its port's name
-  std::string via_node;  // the node that receives the traffic (NodePort/External)
+  std::string via_node;      // the node that receives the traffic (NodePort/External)
   // Pods that may answer, with the share kube-proxy gives each (uniform).
   std::map<std::string, double> eligible;
 };

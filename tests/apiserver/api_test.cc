@@ -30,7 +30,8 @@ class ApiTest : public testing::Test {
   void SetUp() override { store.replace(objects_of(cluster), "2024-01-01T00:00:00Z"); }
 
   HttpResponse request(const std::string& method, const std::string& target, const std::string& body = "",
-                       const std::string& content_type = "application/json", const std::string& accept = "application/json") {
+                       const std::string& content_type = "application/json",
+                       const std::string& accept = "application/json") {
     auto r = api.handle({method, target, accept, content_type, "127.0.0.1:6443", body});
     EXPECT_TRUE(std::holds_alternative<HttpResponse>(r)) << target;
     return std::holds_alternative<HttpResponse>(r) ? std::get<HttpResponse>(r) : HttpResponse{};
@@ -129,8 +130,8 @@ TEST_F(ApiTest, KubeProxysSliceListSkipsHeadlessServices) {
   db.endpoints = {kpath_test::endpoint("10.32.1.5", "node-1", "db-0")};
   cluster.slices.push_back(db);
   update();
-  Json list = get_json(std::string("/apis/discovery.k8s.io/v1beta1/endpointslices?labelSelector=") + kKubeProxySelector +
-                       "&limit=500&resourceVersion=0");
+  Json list = get_json(std::string("/apis/discovery.k8s.io/v1beta1/endpointslices?labelSelector=") +
+                       kKubeProxySelector + "&limit=500&resourceVersion=0");
   EXPECT_EQ(list["apiVersion"], "discovery.k8s.io/v1beta1");
   ASSERT_THAT(names(list), ElementsAre("web-abc12"));
   EXPECT_EQ(list["items"][0]["apiVersion"], "discovery.k8s.io/v1beta1");
@@ -187,7 +188,8 @@ TEST_F(ApiTest, ResourceVersionZeroIsServedWhole) {
 TEST_F(ApiTest, ExactAndTooLargeResourceVersions) {
   cluster.services.pop_back();  // db: deleted at 8, its Endpoints at 9
   update();
-  EXPECT_THAT(names(get_json("/api/v1/services?resourceVersion=7&resourceVersionMatch=Exact")), ElementsAre("db", "web"));
+  EXPECT_THAT(names(get_json("/api/v1/services?resourceVersion=7&resourceVersionMatch=Exact")),
+              ElementsAre("db", "web"));
   EXPECT_THAT(names(get_json("/api/v1/services?resourceVersion=7&limit=5")), ElementsAre("db", "web"));
   EXPECT_THAT(names(get_json("/api/v1/services?resourceVersion=7")), ElementsAre("web"));  // not older than 7
   Json too_large = get_json("/api/v1/services?resourceVersion=99", 504);
@@ -204,17 +206,20 @@ TEST_F(ApiTest, ContinueTokensThatCannotBeServed) {
   Store small(2);
   Api api2(small, fixed_clock());
   small.replace(objects_of(cluster), "t0");
-  auto first = Json::parse(std::get<HttpResponse>(api2.handle({"GET", "/api/v1/services?limit=1", "", "", "", ""})).body);
+  auto first = Json::parse(
+      std::get<HttpResponse>(api2.handle({"GET", "/api/v1/services?limit=1", "", "", "", ""})).body);
   cluster.nodes.clear();  // four more changes push the list's version out of the history
   cluster.services.pop_back();
   small.replace(objects_of(cluster), "t1");
-  auto second = std::get<HttpResponse>(api2.handle(
-      {"GET", "/api/v1/services?limit=1&continue=" + first["metadata"]["continue"].get<std::string>(), "", "", "", ""}));
+  auto second = std::get<HttpResponse>(
+      api2.handle({"GET", "/api/v1/services?limit=1&continue=" + first["metadata"]["continue"].get<std::string>(), "",
+                   "", "", ""}));
   EXPECT_EQ(second.status, 410);
   Json status = Json::parse(second.body);
   EXPECT_EQ(status["reason"], "Expired");
   EXPECT_EQ(status["code"], 410);
-  EXPECT_EQ(get_json("/api/v1/services?resourceVersion=1&resourceVersionMatch=Exact")["metadata"]["resourceVersion"], "1");
+  EXPECT_EQ(get_json("/api/v1/services?resourceVersion=1&resourceVersionMatch=Exact")["metadata"]["resourceVersion"],
+            "1");
 }
 
 TEST_F(ApiTest, GetOneObject) {
@@ -240,12 +245,12 @@ TEST_F(ApiTest, UnservedPathsAndMethodsAnswerWithAStatus) {
     EXPECT_EQ(s["kind"], "Status") << path;
     EXPECT_EQ(s["reason"], "NotFound") << path;
   }
-  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/api/v1/namespaces/default/services"},
-           {"DELETE", "/api/v1/namespaces/default/services/web"},
-           {"PUT", "/api/v1/nodes/node-1"},
-           {"GET", "/api/v1/namespaces/default/events"},
-           {"POST", "/api"}}) {
+  for (auto [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/api/v1/namespaces/default/services"},
+                                                        {"DELETE", "/api/v1/namespaces/default/services/web"},
+                                                        {"PUT", "/api/v1/nodes/node-1"},
+                                                        {"GET", "/api/v1/namespaces/default/events"},
+                                                        {"POST", "/api"}}) {
     HttpResponse r = request(method, path, "{}");
     EXPECT_EQ(r.status, 405) << method << " " << path;
     EXPECT_EQ(Json::parse(r.body)["reason"], "MethodNotAllowed");
@@ -253,8 +258,9 @@ TEST_F(ApiTest, UnservedPathsAndMethodsAnswerWithAStatus) {
 }
 
 TEST_F(ApiTest, PostedEventsAreCreatedAndKept) {
-  std::string body = R"({"apiVersion":"v1","kind":"Event","metadata":{"generateName":"node-1."},)"
-                     R"("reason":"Starting","message":"Starting kube-proxy.","involvedObject":{"kind":"Node","name":"node-1"}})";
+  std::string body =
+      R"({"apiVersion":"v1","kind":"Event","metadata":{"generateName":"node-1."},)"
+      R"("reason":"Starting","message":"Starting kube-proxy.","involvedObject":{"kind":"Node","name":"node-1"}})";
   HttpResponse r = request("POST", "/api/v1/namespaces/default/events", body);
   EXPECT_EQ(r.status, 201);
   Json echoed = Json::parse(r.body);
@@ -272,7 +278,9 @@ TEST_F(ApiTest, PostedEventsAreCreatedAndKept) {
   EXPECT_EQ(request("PATCH", "/api/v1/namespaces/default/events/other", "{}").status, 404);
 
   EXPECT_EQ(request("POST", "/apis/events.k8s.io/v1/namespaces/kube-system/events",
-                    R"({"metadata":{"name":"e1"},"reason":"R","note":"n"})").status, 201);
+                    R"({"metadata":{"name":"e1"},"reason":"R","note":"n"})")
+                .status,
+            201);
   EXPECT_EQ(api.events().back().ns, "kube-system");
   EXPECT_EQ(api.events().back().summary, "R: n");
   EXPECT_EQ(request("POST", "/api/v1/namespaces/default/events", R"({"metadata":{}})").status, 422);
@@ -300,7 +308,8 @@ TEST_F(ApiTest, WatchWithoutVersionStartsWithEveryObject) {
   EXPECT_FALSE(w.ended);
   EXPECT_FALSE(w.bookmarks);
   EXPECT_EQ(w.timeout, std::chrono::seconds(1800));
-  WatchStart any = watch("/api/v1/namespaces/default/services?watch=1&resourceVersion=0&timeoutSeconds=30&allowWatchBookmarks=true");
+  WatchStart any = watch(
+      "/api/v1/namespaces/default/services?watch=1&resourceVersion=0&timeoutSeconds=30&allowWatchBookmarks=true");
   EXPECT_THAT(types_and_names(any.initial), ElementsAre("ADDED web"));
   EXPECT_EQ(any.timeout, std::chrono::seconds(30));
   EXPECT_TRUE(any.bookmarks);
@@ -337,7 +346,8 @@ TEST_F(ApiTest, WatchFromAnExpiredVersionSendsGone) {
 }
 
 TEST_F(ApiTest, WatchWithSendInitialEventsEndsTheInitialListWithABookmark) {
-  WatchStart w = watch("/api/v1/services?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan");
+  WatchStart w = watch(
+      "/api/v1/services?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan");
   ASSERT_EQ(w.initial.size(), 3u);
   Json bookmark = Json::parse(w.initial[2]);
   EXPECT_EQ(bookmark["type"], "BOOKMARK");
@@ -346,8 +356,9 @@ TEST_F(ApiTest, WatchWithSendInitialEventsEndsTheInitialListWithABookmark) {
 }
 
 TEST_F(ApiTest, WatchLinesFollowTheChanges) {
-  WatchStart w = watch(std::string("/apis/discovery.k8s.io/v1beta1/endpointslices?watch=true&resourceVersion=7&labelSelector=") +
-                       kKubeProxySelector);
+  WatchStart w = watch(
+      std::string("/apis/discovery.k8s.io/v1beta1/endpointslices?watch=true&resourceVersion=7&labelSelector=") +
+      kKubeProxySelector);
   cluster.slices[0].endpoints[1].ready = true;
   update();
   harness::EndpointSlice second = cluster.slices[0];
@@ -423,7 +434,8 @@ TEST_F(ApiTest, ServerSideTable) {
   EXPECT_EQ(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
   EXPECT_EQ(t["rows"][0]["object"]["metadata"]["namespace"], "default");
 
-  Json full = Json::parse(request("GET", "/apis/discovery.k8s.io/v1/endpointslices?includeObject=Object", "", "", accept).body);
+  Json full = Json::parse(
+      request("GET", "/apis/discovery.k8s.io/v1/endpointslices?includeObject=Object", "", "", accept).body);
   EXPECT_EQ(full["rows"][0]["cells"], Json({"web-abc12", "IPv4", "8080", "10.32.1.2,10.32.2.2,10.32.2.3", "10s"}));
   EXPECT_EQ(full["rows"][0]["object"]["kind"], "EndpointSlice");
   Json one = Json::parse(request("GET", "/api/v1/namespaces/default/endpoints/web", "", "", accept).body);
@@ -460,13 +472,14 @@ TEST(Request, QueryDecodingAsGoDoes) {
   EXPECT_FALSE(query_bool(q, "allowWatchBookmarks"));
   EXPECT_THROW(query_bool({{"b", "yes"}}, "b"), kpath::Error);
   EXPECT_THROW(query_int({{"i", "5s"}}, "i"), kpath::Error);
-  EXPECT_THAT(path_segments("/api//v1/namespaces/a%2Db/services?x=/y"), ElementsAre("api", "v1", "namespaces", "a-b", "services"));
+  EXPECT_THAT(path_segments("/api//v1/namespaces/a%2Db/services?x=/y"),
+              ElementsAre("api", "v1", "namespaces", "a-b", "services"));
   EXPECT_EQ(percent_decode("100%"), "100%");
 }
 
 TEST(Request, Base64UrlRoundTrips) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\xfe", 3),
-                                                      std::string(100, '\x7f')})
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\xfe", 3), std::string(100, '\x7f')})
     EXPECT_EQ(base64url_decode(base64url_encode(s)), s);
   EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
   EXPECT_FALSE(base64url_decode("a+b"));

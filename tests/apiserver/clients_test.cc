@@ -23,13 +23,13 @@
 #include "support/privileges.h"
 
 // A client this machine lacks skips the test, and fails it under CI=true.
-#define KPATH_REQUIRE_CLIENT(why_missing)               \
-  do {                                                  \
-    std::string why = (why_missing);                    \
-    if (!why.empty()) {                                 \
-      if (kpath_test::in_ci()) FAIL() << why;           \
-      GTEST_SKIP() << why;                              \
-    }                                                   \
+#define KPATH_REQUIRE_CLIENT(why_missing)     \
+  do {                                        \
+    std::string why = (why_missing);          \
+    if (!why.empty()) {                       \
+      if (kpath_test::in_ci()) FAIL() << why; \
+      GTEST_SKIP() << why;                    \
+    }                                         \
   } while (0)
 
 namespace {
@@ -148,7 +148,8 @@ TEST_F(Clients, KubectlGetEndpointSlicesAndNodes) {
   EXPECT_THAT(slices.out, testing::ContainsRegex("default +webapp1-nodeport-svc-kpath +IPv4 +80 +10.32.0.3,10.32.0.5"));
   auto services = kubectl({"get", "svc", "-o", "wide"});
   ASSERT_EQ(services.exit_code, 0) << services.err;
-  EXPECT_THAT(services.out, testing::ContainsRegex("webapp1-nodeport-svc +NodePort +10.103.188.73 +<none> +80:30080/TCP"));
+  EXPECT_THAT(services.out,
+              testing::ContainsRegex("webapp1-nodeport-svc +NodePort +10.103.188.73 +<none> +80:30080/TCP"));
   auto nodes = kubectl({"get", "nodes", "-o", "wide"});
   ASSERT_EQ(nodes.exit_code, 0) << nodes.err;
   EXPECT_THAT(nodes.out, testing::ContainsRegex("master +Ready .* 192.168.100.1"));

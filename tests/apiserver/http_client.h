@@ -51,7 +51,8 @@ class HttpClient {
   void send(const std::string& method, const std::string& target, const std::string& extra_headers = "") {
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kpath-test/1.0\r\n" +
                       extra_headers + "\r\n";
-    if (::write(fd_.get(), req.data(), req.size()) != static_cast<ssize_t>(req.size())) throw kpath::Error("test client: write");
+    if (::write(fd_.get(), req.data(), req.size()) != static_cast<ssize_t>(req.size()))
+      throw kpath::Error("test client: write");
   }
 
   // Reads until `needle` has arrived (true) or the timeout or EOF (false).

@@ -7,10 +7,10 @@
 namespace {
 
 using namespace harness::apiserver;
-using kpath_test::small_cluster;
-using kpath_test::web_service;
 using kpath::Cidr;
 using kpath::Ip;
+using kpath_test::small_cluster;
+using kpath_test::web_service;
 
 TEST(ServiceJson, NodePortServiceFields) {
   Json j = service_json(web_service());
@@ -24,7 +24,8 @@ TEST(ServiceJson, NodePortServiceFields) {
   EXPECT_EQ(spec["clusterIPs"], Json({"10.96.0.10"}));
   EXPECT_EQ(spec["ipFamilies"], Json({"IPv4"}));
   EXPECT_EQ(spec["ipFamilyPolicy"], "SingleStack");
-  EXPECT_EQ(spec["ports"], Json::parse(R"([{"name":"http","protocol":"TCP","port":80,"targetPort":"http-alt","nodePort":30080}])"));
+  EXPECT_EQ(spec["ports"],
+            Json::parse(R"([{"name":"http","protocol":"TCP","port":80,"targetPort":"http-alt","nodePort":30080}])"));
   EXPECT_EQ(spec["selector"], Json({{"app", "web"}}));
   EXPECT_EQ(spec["sessionAffinity"], "None");
   EXPECT_FALSE(spec.contains("sessionAffinityConfig"));
@@ -73,7 +74,8 @@ TEST(ServiceJson, HeadlessAndDefaults) {
   EXPECT_EQ(spec["type"], "ClusterIP");
   EXPECT_FALSE(spec.contains("externalTrafficPolicy"));  // only for NodePort and LoadBalancer
   EXPECT_FALSE(spec.contains("selector"));
-  EXPECT_EQ(spec["ports"], Json::parse(R"([{"protocol":"UDP","port":53,"targetPort":53}])"));  // targetPort defaults to port
+  EXPECT_EQ(spec["ports"],
+            Json::parse(R"([{"protocol":"UDP","port":53,"targetPort":53}])"));  // targetPort defaults to port
 }
 
 TEST(ServiceJson, Ipv6ClusterIp) {
@@ -115,7 +117,8 @@ TEST(SliceJson, V1beta1HasTopologyAndNoZone) {
   Json j = slice_v1_to_v1beta1(slice_json(c.slices[0], &c.services[0])[0]);
   EXPECT_EQ(j["apiVersion"], "discovery.k8s.io/v1beta1");
   const Json& e0 = j["endpoints"][0];
-  EXPECT_EQ(e0["topology"], Json::parse(R"({"kubernetes.io/hostname":"node-1","topology.kubernetes.io/zone":"zone-a"})"));
+  EXPECT_EQ(e0["topology"],
+            Json::parse(R"({"kubernetes.io/hostname":"node-1","topology.kubernetes.io/zone":"zone-a"})"));
   EXPECT_EQ(e0["nodeName"], "node-1");  // v1beta1 has nodeName since 1.20
   EXPECT_FALSE(e0.contains("zone"));
   EXPECT_EQ(j["endpoints"][1]["topology"], Json::parse(R"({"kubernetes.io/hostname":"node-2"})"));

@@ -12,7 +12,9 @@ using harness::apiserver::LabelSelector;
 
 const std::vector<std::string> kFields = {"metadata.name", "metadata.namespace"};
 
-bool selects(const std::string& selector, const Labels& labels) { return LabelSelector::parse(selector).matches(labels); }
+bool selects(const std::string& selector, const Labels& labels) {
+  return LabelSelector::parse(selector).matches(labels);
+}
 
 TEST(LabelSelector, EmptySelectsEverything) {
   EXPECT_TRUE(LabelSelector::parse("").empty());

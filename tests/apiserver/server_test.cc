@@ -126,7 +126,8 @@ TEST(ApiServer, WatchStreamsChangesAsChunks) {
   EXPECT_THAT(c.received(), testing::EndsWith("0\r\n\r\n"));  // the last chunk
   auto events = watch_events(c.received());
   std::vector<std::string> seen;
-  for (const auto& e : events) seen.push_back(e["type"].get<std::string>() + " " + e["object"]["metadata"].value("name", ""));
+  for (const auto& e : events)
+    seen.push_back(e["type"].get<std::string>() + " " + e["object"]["metadata"].value("name", ""));
   EXPECT_THAT(seen, testing::ElementsAre("ADDED api", "MODIFIED api", "DELETED api", "BOOKMARK "));
   EXPECT_EQ(events.back()["object"]["metadata"]["resourceVersion"], std::to_string(server.resource_version()));
   EXPECT_EQ(server.watches(), 0u);
@@ -207,7 +208,8 @@ TEST(ApiServer, OneServerManyNamespaces) {
   EXPECT_EQ(url_b, "http://127.0.0.1:6443");
   HttpClient ca(a, port_of(url_a));
   HttpClient cb(b, 6443);
-  for (HttpClient* c : {&ca, &cb}) c->send("GET", "/apis/discovery.k8s.io/v1/endpointslices?watch=true&resourceVersion=7");
+  for (HttpClient* c : {&ca, &cb})
+    c->send("GET", "/apis/discovery.k8s.io/v1/endpointslices?watch=true&resourceVersion=7");
   ASSERT_TRUE(wait_until([&] { return server.watches() == 2; }, 10s));
   cluster.slices[0].endpoints[0].ready = false;  // an endpoint change reaches both nodes
   server.update(cluster);

@@ -20,10 +20,10 @@ std::vector<std::string> describe(const std::vector<Event>& events) {
 TEST(Store, FirstReplaceAddsEverythingWithIncreasingVersions) {
   Store store;
   auto events = store.replace(objects_of(small_cluster()), "2024-01-01T00:00:00Z");
-  EXPECT_EQ(describe(events), (std::vector<std::string>{
-                                  "1 ADDED nodes /node-1", "2 ADDED nodes /node-2", "3 ADDED services db/db",
-                                  "4 ADDED services default/web", "5 ADDED endpointslices default/web-abc12",
-                                  "6 ADDED endpoints db/db", "7 ADDED endpoints default/web"}));
+  EXPECT_EQ(describe(events),
+            (std::vector<std::string>{"1 ADDED nodes /node-1", "2 ADDED nodes /node-2", "3 ADDED services db/db",
+                                      "4 ADDED services default/web", "5 ADDED endpointslices default/web-abc12",
+                                      "6 ADDED endpoints db/db", "7 ADDED endpoints default/web"}));
   EXPECT_EQ(store.resource_version(), 7u);
   const Json& web = store.current(Bucket::Services).at({"default", "web"});
   EXPECT_EQ(web["metadata"]["resourceVersion"], "4");
@@ -55,8 +55,7 @@ TEST(Store, DeletedObjectCarriesTheDeletionVersion) {
   store.replace(objects_of(c), "t0");
   c.services.pop_back();  // db/db
   auto events = store.replace(objects_of(c), "t1");
-  EXPECT_EQ(describe(events),
-            (std::vector<std::string>{"8 DELETED services db/db", "9 DELETED endpoints db/db"}));
+  EXPECT_EQ(describe(events), (std::vector<std::string>{"8 DELETED services db/db", "9 DELETED endpoints db/db"}));
   EXPECT_EQ(events[0].object["metadata"]["resourceVersion"], "8");
   EXPECT_EQ(events[0].object["metadata"]["name"], "db");
   EXPECT_FALSE(store.current(Bucket::Services).count({"db", "db"}));

@@ -19,9 +19,7 @@ TEST(ErrorText, NamesTheErrno) {
   EXPECT_EQ(kpath::error_text(EEXIST), "File exists");
 }
 
-TEST(ErrorText, UnknownNumbersStillSaySomething) {
-  EXPECT_THAT(kpath::error_text(99999), HasSubstr("99999"));
-}
+TEST(ErrorText, UnknownNumbersStillSaySomething) { EXPECT_THAT(kpath::error_text(99999), HasSubstr("99999")); }
 
 TEST(ThrowErrno, IsAKpathErrorNamingTheOperation) {
   try {
@@ -45,9 +43,10 @@ TEST(ThrowErrno, DefaultsToTheCurrentErrno) {
 // Worker threads (probers, echo servers) format errors at once; each must get
 // the text of its own errno.
 TEST(ErrorText, GivesEachThreadItsOwnText) {
-  const std::vector<std::pair<int, std::string>> cases{
-      {ENOENT, "No such file or directory"}, {EPERM, "Operation not permitted"},
-      {ECONNREFUSED, "Connection refused"}, {99998, "Unknown error 99998"}};
+  const std::vector<std::pair<int, std::string>> cases{{ENOENT, "No such file or directory"},
+                                                       {EPERM, "Operation not permitted"},
+                                                       {ECONNREFUSED, "Connection refused"},
+                                                       {99998, "Unknown error 99998"}};
   std::vector<std::thread> threads;
   std::vector<int> wrong(cases.size(), 0);
   for (size_t i = 0; i < cases.size(); ++i)

@@ -42,7 +42,9 @@ TEST(Printable, EscapedTextCannotDriveATerminal) {
   EXPECT_EQ(escape_unprintable("line\nnext", true), "line\nnext");
   EXPECT_EQ(escape_unprintable("line\nnext", false), "line\\u{A}next");
   EXPECT_EQ(escape_unprintable("caf\xE9 \xEF\xBF\xBF"), "caf\\xE9 \\u{FFFF}");
-  EXPECT_EQ(escape_unprintable("\xE2\x80\xAE" "evil"), "\\u{202E}evil");
+  EXPECT_EQ(escape_unprintable("\xE2\x80\xAE"
+                               "evil"),
+            "\\u{202E}evil");
   // The result is itself printable: escaping twice changes nothing more.
   std::string once = escape_unprintable("\x1b\xff\xc2\x85");
   EXPECT_FALSE(find_unprintable(once, true));

@@ -31,7 +31,8 @@ double probes_per_second(const netns::Namespace& from, ProbeSpec spec) {
   auto t = Clock::now();
   auto results = run_probes(from, spec);
   double s = secs(Clock::now() - t);
-  int ok = static_cast<int>(std::count_if(results.begin(), results.end(), [](auto& r) { return r.outcome == Outcome::Reply; }));
+  int ok = static_cast<int>(
+      std::count_if(results.begin(), results.end(), [](auto& r) { return r.outcome == Outcome::Reply; }));
   if (ok != spec.count) fmt::print(stderr, "warning: {} of {} probes answered\n", ok, spec.count);
   return spec.count / s;
 }
@@ -122,11 +123,12 @@ int main() {
   double shell_seed = probes / shell_rate;  // the peer's traffic alone, no set-up
 
   fmt::print("topology build (1 node, 2 pods, 1 external): median {:.1f} ms of 20\n", builds[10]);
-  fmt::print("TCP probes through NodePort DNAT: {:.0f}/s (shell peer {:.0f}/s; ratio {:.0f}x)\n", tcp_rate,
-             shell_rate, tcp_rate / shell_rate);
+  fmt::print("TCP probes through NodePort DNAT: {:.0f}/s (shell peer {:.0f}/s; ratio {:.0f}x)\n", tcp_rate, shell_rate,
+             tcp_rate / shell_rate);
   fmt::print("UDP probes through NodePort DNAT (new source port each): {:.0f}/s\n", udp_rate);
-  fmt::print("seed case end to end ({} probes): median {:.2f} s of 5; the shell peer's probes alone: {:.1f} s "
-             "(ratio {:.0f}x)\n",
-             probes, ends[2], shell_seed, shell_seed / ends[2]);
+  fmt::print(
+      "seed case end to end ({} probes): median {:.2f} s of 5; the shell peer's probes alone: {:.1f} s "
+      "(ratio {:.0f}x)\n",
+      probes, ends[2], shell_seed, shell_seed / ends[2]);
   return 0;
 }

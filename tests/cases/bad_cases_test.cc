@@ -60,7 +60,8 @@ TEST_P(BadCaseTest, FailsWithPositionedMessage) {
 
 std::string test_name(const testing::TestParamInfo<BadCase>& info) {
   std::string n = std::filesystem::path(info.param.file).stem().string();
-  std::replace_if(n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return n;
 }
 

@@ -8,12 +8,11 @@
 namespace {
 
 // A case with the given pods (under node n1) and objects; one trivial expectation.
-std::string make_case(const std::string& pods, const std::string& objects,
-                      const std::string& top = "") {
+std::string make_case(const std::string& pods, const std::string& objects, const std::string& top = "") {
   return "apiVersion: kpath/v1\nkind: Case\nname: t\n" + top +
          "cluster:\n  podCIDR: 10.32.0.0/12\n  serviceCIDR: 10.96.0.0/12\n"
-         "  nodes:\n    - name: n1\n      ip: 192.168.100.1\n      pods:\n" + pods +
-         "objects:\n" + objects + "expect:\n  - {from: n1, to: 10.96.0.10:80}\n";
+         "  nodes:\n    - name: n1\n      ip: 192.168.100.1\n      pods:\n" +
+         pods + "objects:\n" + objects + "expect:\n  - {from: n1, to: 10.96.0.10:80}\n";
 }
 
 const std::string kPods =
@@ -25,7 +24,8 @@ const std::string kPods =
 std::string service(const std::string& target_port, const std::string& extra = "") {
   return "  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec:\n"
          "      clusterIP: 10.96.0.10\n      selector: {app: web}\n"
-         "      ports: [{port: 80, targetPort: " + target_port + "}]\n" + extra;
+         "      ports: [{port: 80, targetPort: " +
+         target_port + "}]\n" + extra;
 }
 
 TEST(Derivation, NamedTargetPortSplitsSlicesByResolution) {
@@ -67,10 +67,10 @@ TEST(Derivation, ExplicitSliceReplacesDerivedOne) {
   ASSERT_EQ(c.cluster.slices.size(), 1u);
   const auto& ep = c.cluster.slices[0].endpoints.at(0);
   EXPECT_EQ(c.cluster.slices[0].service, "web");
-  EXPECT_EQ(ep.pod_name, "a");     // found by address
-  EXPECT_EQ(ep.node_name, "n1");   // from the pod
+  EXPECT_EQ(ep.pod_name, "a");    // found by address
+  EXPECT_EQ(ep.node_name, "n1");  // from the pod
   EXPECT_FALSE(ep.ready);
-  EXPECT_FALSE(ep.serving);        // absent serving follows ready
+  EXPECT_FALSE(ep.serving);  // absent serving follows ready
   EXPECT_TRUE(ep.terminating);
   EXPECT_EQ(c.cluster.slices[0].where.line, 16);  // its "- apiVersion" line
 }
@@ -78,9 +78,9 @@ TEST(Derivation, ExplicitSliceReplacesDerivedOne) {
 TEST(Loader, RelativeRulesetIsResolvedAgainstTheCaseFolder) {
   kpath_test::TempDir dir;
   std::string dump = dir.write("dumps/x.iptables-save", "*nat\nCOMMIT\n");
-  harness::Case c = harness::parse_case(
-      make_case(kPods, service("80"), "generator: ruleset:../dumps/x.iptables-save\n"),
-      dir.path() + "/cases/t.yaml");
+  harness::Case c = harness::parse_case(make_case(kPods, service("80"),
+                                                  "generator: ruleset:../dumps/x.iptables-save\n"),
+                                        dir.path() + "/cases/t.yaml");
   ASSERT_TRUE(c.generator);
   EXPECT_EQ(c.generator->argument, dump);
   EXPECT_EQ(c.generator->str(), "ruleset:" + dump);
@@ -114,9 +114,10 @@ TEST(Loader, LocalhostTargetAndExceptions) {
 
 TEST(Loader, WeightedAndOneOfBackends) {
   std::string text = make_case(kPods, service("80"));
-  text += "  - {from: n1, to: 'default/web:80', backends: {a: 2, b: 1}}\n"
-          "  - {from: n1, to: '10.96.0.99:80', result: dropped}\n"
-          "  - {from: d, to: 'default/web:80', backends: {one-of: [c]}}\n";
+  text +=
+      "  - {from: n1, to: 'default/web:80', backends: {a: 2, b: 1}}\n"
+      "  - {from: n1, to: '10.96.0.99:80', result: dropped}\n"
+      "  - {from: d, to: 'default/web:80', backends: {one-of: [c]}}\n";
   harness::Case c = harness::parse_case(text, "t.yaml");
   EXPECT_EQ(c.expect[1].backends.kind, harness::BackendExpectation::Kind::Weighted);
   EXPECT_EQ(c.expect[1].backends.weights.at("a"), 2);

@@ -72,9 +72,9 @@ TEST(DualStack, SlicesAreDerivedPerAddressType) {
 }
 
 TEST(DualStack, SingleStackServiceInDualClusterGetsOneFamily) {
-  harness::Case c = harness::parse_case(
-      dual_case("      ipFamilies: [IPv6]\n      clusterIP: fd00:10:96::a\n", "  - {from: client, to: n1:30080}\n"),
-      "t.yaml");
+  harness::Case c = harness::parse_case(dual_case("      ipFamilies: [IPv6]\n      clusterIP: fd00:10:96::a\n",
+                                                  "  - {from: client, to: n1:30080}\n"),
+                                        "t.yaml");
   auto slices = c.cluster.slices_for(c.cluster.services.at(0));
   ASSERT_EQ(slices.size(), 1u);
   EXPECT_EQ(slices[0]->family, AF_INET6);
@@ -82,13 +82,12 @@ TEST(DualStack, SingleStackServiceInDualClusterGetsOneFamily) {
 }
 
 TEST(DualStack, FamilyPicksTheTargetAddress) {
-  harness::Case c = harness::parse_case(
-      dual_case(kRequireDual,
-                "  - {name: v6, from: client, to: n1:30080, family: IPv6}\n"
-                "  - {name: primary, from: client, to: n1:30080}\n"
-                "  - {from: a, to: default/web:80, family: IPv6}\n"
-                "  - {from: client, to: \"[fd00:10:96::a]:80\"}\n"),
-      "t.yaml");
+  harness::Case c = harness::parse_case(dual_case(kRequireDual,
+                                                  "  - {name: v6, from: client, to: n1:30080, family: IPv6}\n"
+                                                  "  - {name: primary, from: client, to: n1:30080}\n"
+                                                  "  - {from: a, to: default/web:80, family: IPv6}\n"
+                                                  "  - {from: client, to: \"[fd00:10:96::a]:80\"}\n"),
+                                        "t.yaml");
   EXPECT_EQ(c.cluster.address_of(c.expect[0].to), Ip::from("2001:db8:100::1"));
   EXPECT_EQ(c.cluster.address_of(c.expect[1].to), Ip::from("192.168.100.1"));  // the primary family
   EXPECT_EQ(c.cluster.address_of(c.expect[2].to), Ip::from("fd00:10:96::a"));

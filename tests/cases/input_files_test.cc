@@ -62,14 +62,16 @@ TEST(CasePath, SymlinkLoop) {
 TEST(CasePath, DanglingLink) {
   kpath_test::TempDir dir;
   fs::create_symlink("gone.yaml", dir.path() + "/a.yaml");
-  EXPECT_EQ(load_error(dir.path() + "/a.yaml"), dir.path() + "/a.yaml: is a dangling symbolic link to 'gone.yaml', "
-                                                             "not a case file (kpath reads only regular files)");
+  EXPECT_EQ(load_error(dir.path() + "/a.yaml"), dir.path() +
+                                                    "/a.yaml: is a dangling symbolic link to 'gone.yaml', "
+                                                    "not a case file (kpath reads only regular files)");
 }
 
 TEST(CasePath, DirectoryAndDevice) {
   kpath_test::TempDir dir;
   EXPECT_EQ(load_error(dir.path()), dir.path() + ": is a directory, not a case file (kpath reads only regular files)");
-  EXPECT_EQ(load_error("/dev/null"), "/dev/null: is a character device, not a case file (kpath reads only regular files)");
+  EXPECT_EQ(load_error("/dev/null"),
+            "/dev/null: is a character device, not a case file (kpath reads only regular files)");
 }
 
 TEST(CasePath, Missing) {
@@ -103,7 +105,8 @@ TEST(CasePath, UnreadableFile) {
 TEST(CaseFolder, EmptyFolderSaysSo) {
   kpath_test::TempDir dir;
   EXPECT_TRUE(harness::find_case_files({dir.path()}).empty());
-  EXPECT_EQ(harness::why_no_case_files({dir.path()}), "no *.yaml case files in " + dir.path() + ": the folder is empty");
+  EXPECT_EQ(harness::why_no_case_files({dir.path()}),
+            "no *.yaml case files in " + dir.path() + ": the folder is empty");
 }
 
 TEST(CaseFolder, SaysWhatItFoundInstead) {
@@ -155,7 +158,8 @@ TEST(RulesetPath, FifoIsReportedAtTheCaseLine) {
   EXPECT_EQ(ruleset_error(dir, "dump"),
             dir.path() + "/c.yaml:12:12: 'generator': " + dir.path() +
                 "/dump: is a FIFO (named pipe), not a ruleset file (kpath reads only regular files); a relative path "
-                "is relative to the case file's folder, " + dir.path());
+                "is relative to the case file's folder, " +
+                dir.path());
 }
 
 TEST(RulesetPath, AbsolutePathGetsNoRelativeHint) {
@@ -202,8 +206,9 @@ TEST(RulesetPath, OtherTextIsNotEchoed) {
   kpath_test::TempDir dir;
   std::string secret = dir.write("notes", "# a comment\n\n  sk-live-0123456789abcdef\n");
   std::string msg = error_of([&] { harness::read_ruleset_file(secret); });
-  EXPECT_EQ(msg, secret + ":3: is neither an iptables-save dump (*nat, :CHAIN, -A ..., COMMIT) nor an nft script "
-                          "(table, add, flush, ...): its first line that is not a comment starts with 'sk-live-...'");
+  EXPECT_EQ(msg, secret +
+                     ":3: is neither an iptables-save dump (*nat, :CHAIN, -A ..., COMMIT) nor an nft script "
+                     "(table, add, flush, ...): its first line that is not a comment starts with 'sk-live-...'");
   EXPECT_THAT(msg, Not(HasSubstr("0123")));
 }
 

@@ -30,7 +30,8 @@ cluster:
       podCIDR: 10.244.2.0/24
   externals:
     - {name: client, ip: 192.168.10.100}
-objectsFrom: )" + objects_from + "\n" + extra + R"(expect:
+objectsFrom: )" +
+         objects_from + "\n" + extra + R"(expect:
   - {from: client, to: 'n1:30080'}
 )";
 }
@@ -254,8 +255,7 @@ TEST(ManifestFiles, ErrorsNameTheManifestsLine) {
   // Line 20 of the file, in its second document: a port out of range.
   std::string bad = kMultiDocument;
   bad.replace(bad.find("5432, nodePort"), 4, "99999");
-  EXPECT_THAT(load_error(case_text("[db.yaml]"), "db.yaml", bad),
-              HasSubstr("db.yaml:20:18: 'port' must be"));
+  EXPECT_THAT(load_error(case_text("[db.yaml]"), "db.yaml", bad), HasSubstr("db.yaml:20:18: 'port' must be"));
   EXPECT_THAT(load_error(case_text("[db.yaml]"), "db.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"),
               HasSubstr("db.yaml:1:1: unsupported object v1 Pod"));
   EXPECT_THAT(load_error(case_text("[db.yaml]"), "db.yaml", "apiVersion: v1\nkind: List\nitems: []\n---\nkind: [\n"),
@@ -263,8 +263,7 @@ TEST(ManifestFiles, ErrorsNameTheManifestsLine) {
 }
 
 TEST(ManifestFiles, MissingFileIsReportedAtTheCaseLine) {
-  EXPECT_THAT(load_error(case_text("[nothere.yaml]"), "other.yaml", ""),
-              HasSubstr("case.yaml:18:15: 'objectsFrom': "));
+  EXPECT_THAT(load_error(case_text("[nothere.yaml]"), "other.yaml", ""), HasSubstr("case.yaml:18:15: 'objectsFrom': "));
   EXPECT_THAT(load_error(case_text("[nothere.yaml]"), "other.yaml", ""),
               HasSubstr("relative to the case file's folder"));
 }

@@ -78,8 +78,7 @@ TEST(Sweep, Errors) {
               HasSubstr("a front door in 'doors'"));
   EXPECT_THAT(load_error("  - {from: client, sweep: {services: {name: '(('}}}\n"),
               HasSubstr("'name' is not a regular expression"));
-  EXPECT_THAT(load_error("  - {from: client, to: 'n1:80', sweep: {services: all}}\n"),
-              HasSubstr("unknown key 'to'"));
+  EXPECT_THAT(load_error("  - {from: client, to: 'n1:80', sweep: {services: all}}\n"), HasSubstr("unknown key 'to'"));
   EXPECT_THAT(load_error("  - {from: n1/localhost, sweep: {services: all}}\n"), HasSubstr("not NODE/localhost"));
   // 5 doors x 1000 probes of 1.5 s each, 128 at a time: 40 rounds, 60 s; refused doors wait less.
   EXPECT_EQ(load_error("  - {from: client, probes: 1000, sweep: {services: all}}\n"), "(loaded)");

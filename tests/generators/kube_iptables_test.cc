@@ -31,14 +31,12 @@ kpath_test::IptablesDump dump(const Cluster& c, const std::string& node, bool nf
   return kpath_test::parse_iptables_restore(KubeIptablesGenerator(o).generate(c, node).text);
 }
 
-std::vector<std::string> rules(const kpath_test::IptablesDump& d, const std::string& table,
-                               const std::string& chain) {
+std::vector<std::string> rules(const kpath_test::IptablesDump& d, const std::string& table, const std::string& chain) {
   auto t = d.rules.find(table);
   if (t == d.rules.end()) return {};
   auto c = t->second.find(chain);
   return c == t->second.end() ? std::vector<std::string>{} : c->second;
 }
-
 
 const std::string kSpn = "web/api:http";
 
@@ -96,8 +94,8 @@ TEST(KubeIptables, Pre119PortNamesAreTheSeedDumpsNames) {
       if (c.starts_with("KUBE-SVC-") || c.starts_with("KUBE-SEP-")) out.insert(c);
     return out;
   };
-  EXPECT_EQ(service_chains(d),
-            (std::set<std::string>{"KUBE-SVC-J2DWGRZTH4C2LPA4", "KUBE-SEP-YLXG4RMKAICGY2B3", "KUBE-SEP-4CGFRVESQ3AECDE7"}));
+  EXPECT_EQ(service_chains(d), (std::set<std::string>{"KUBE-SVC-J2DWGRZTH4C2LPA4", "KUBE-SEP-YLXG4RMKAICGY2B3",
+                                                      "KUBE-SEP-4CGFRVESQ3AECDE7"}));
   EXPECT_EQ(service_chains(d), service_chains(seed));
   // Both pick YLXG4... (10.32.0.3) first, then 4CGFR... The generated chain
   // starts with the ClusterIP masquerade mark, which the 2019 dump has in KUBE-SERVICES.
@@ -124,8 +122,10 @@ TEST(KubeIptables, ProbabilitiesForFiveEndpoints) {
   const char* expected[] = {"0.2000000000", "0.2500000000", "0.3333333333", "0.5000000000"};
   for (int i = 0; i < 4; ++i) {
     std::string ep = "10.244.1." + std::to_string(i + 1) + ":8080";
-    EXPECT_EQ(svc[i + 1], "-m comment --comment \"" + kSpn + " -> " + ep + "\" -m statistic --mode random "
-                          "--probability " + expected[i] + " -j " + kube::sep_chain(kSpn, "tcp", ep));
+    EXPECT_EQ(svc[i + 1], "-m comment --comment \"" + kSpn + " -> " + ep +
+                              "\" -m statistic --mode random "
+                              "--probability " +
+                              expected[i] + " -j " + kube::sep_chain(kSpn, "tcp", ep));
   }
   EXPECT_EQ(svc[5], "-m comment --comment \"" + kSpn + " -> 10.244.1.5:8080\" -j " +
                         kube::sep_chain(kSpn, "tcp", "10.244.1.5:8080"));
@@ -170,11 +170,13 @@ TEST(KubeIptables, ExternalTrafficPolicyLocalWithoutLocalEndpointDrops) {
   // Short-circuit: pods and the node itself still reach the remote endpoint.
   EXPECT_THAT(rules(d, "nat", ext),
               ElementsAre("-m comment --comment \"pod traffic for web/api:http external destinations\" "
-                          "-s 10.244.0.0/16 -j " + svc,
+                          "-s 10.244.0.0/16 -j " +
+                              svc,
                           "-m comment --comment \"masquerade LOCAL traffic for web/api:http external "
                           "destinations\" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ",
                           "-m comment --comment \"route LOCAL traffic for web/api:http external destinations\" "
-                          "-m addrtype --src-type LOCAL -j " + svc));
+                          "-m addrtype --src-type LOCAL -j " +
+                              svc));
   EXPECT_THAT(d.declared["nat"], Not(Contains(kube::svl_chain(kSpn, "tcp"))));
   // ClusterIP unaffected.
   EXPECT_TRUE(rules(d, "filter", "KUBE-SERVICES").empty());
@@ -191,9 +193,8 @@ TEST(KubeIptables, ExternalTrafficPolicyLocalUsesOnlyLocalEndpoints) {
   auto e = rules(d, "nat", ext);
   ASSERT_EQ(e.size(), 4u);
   EXPECT_EQ(e[3], "-j " + svl);
-  EXPECT_THAT(rules(d, "nat", svl),
-              ElementsAre("-m comment --comment \"web/api:http -> 10.244.1.5:8080\" -j " +
-                          kube::sep_chain(kSpn, "tcp", "10.244.1.5:8080")));
+  EXPECT_THAT(rules(d, "nat", svl), ElementsAre("-m comment --comment \"web/api:http -> 10.244.1.5:8080\" -j " +
+                                                kube::sep_chain(kSpn, "tcp", "10.244.1.5:8080")));
   // The cluster chain still has both (for ClusterIP and short-circuited traffic).
   EXPECT_EQ(rules(d, "nat", kube::svc_chain(kSpn, "tcp")).size(), 3u);
 }
@@ -217,9 +218,9 @@ TEST(KubeIptables, InternalTrafficPolicyLocal) {
 TEST(KubeIptables, TerminatingEndpointsOnlyWhenNoneReady) {
   Cluster c = small_cluster();
   c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
-                           {endpoint("10.244.1.1", "n1", false, true, true),    // serving, terminating
-                            endpoint("10.244.1.2", "n1", false, false, true),   // not serving
-                            endpoint("10.244.1.3", "n2", true)}));              // ready
+                           {endpoint("10.244.1.1", "n1", false, true, true),   // serving, terminating
+                            endpoint("10.244.1.2", "n1", false, false, true),  // not serving
+                            endpoint("10.244.1.3", "n2", true)}));             // ready
   auto svc = rules(dump(c, "n1"), "nat", kube::svc_chain(kSpn, "tcp"));
   ASSERT_EQ(svc.size(), 2u);
   EXPECT_THAT(svc[1], HasSubstr("10.244.1.3:8080"));
@@ -310,8 +311,9 @@ TEST(KubeIptables, NodePortAddressesList) {
   auto d = dump(c, "n1");
   auto s = rules(d, "nat", "KUBE-SERVICES");
   ASSERT_FALSE(s.empty());
-  EXPECT_EQ(s.back(), "-m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in "
-                      "this chain\" -d 10.1.0.1 -j KUBE-NODEPORTS");
+  EXPECT_EQ(s.back(),
+            "-m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in "
+            "this chain\" -d 10.1.0.1 -j KUBE-NODEPORTS");
   // Loopback not among the addresses: no localhost NodePorts, no KUBE-FIREWALL.
   EXPECT_THAT(d.declared["filter"], Not(Contains("KUBE-FIREWALL")));
 }
@@ -340,7 +342,8 @@ TEST(KubeIptables, LocalhostNodePortsOnWithNfacct) {
   const std::string ext = kube::ext_chain(kSpn, "tcp");
   EXPECT_THAT(rules(d, "nat", "KUBE-NODEPORTS"),
               ElementsAre("-m comment --comment web/api:http -m tcp -p tcp -d 127.0.0.0/8 --dport 30080 -m nfacct "
-                          "--nfacct-name localhost_nps_accepted_pkts -j " + ext,
+                          "--nfacct-name localhost_nps_accepted_pkts -j " +
+                              ext,
                           "-m comment --comment web/api:http -m tcp -p tcp --dport 30080 -j " + ext));
   EXPECT_THAT(rules(d, "filter", "KUBE-FIREWALL"),
               ElementsAre("-m comment --comment \"block incoming localnet connections\" -d 127.0.0.0/8 "

@@ -150,8 +150,7 @@ TEST(KubeNftablesIpv6, NodePortsOnThePrimaryIpv6Address) {
 
 TEST(KubeNftablesIpv6, EndpointChainsUseKubeProxysIpv6Names) {
   const std::string v6 = KubeNftablesGenerator().generate(ipv6_seed(), "master").text;
-  const std::string base =
-      kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "", "fd00:10:32::3", 80);
+  const std::string base = kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "", "fd00:10:32::3", 80);
   EXPECT_THAT(base, HasSubstr("fd00.10.32..3/80"));  // kube-proxy writes the colons as dots
   EXPECT_THAT(v6, HasSubstr("add chain ip6 kube-proxy endpoint-" + base));
   EXPECT_THAT(v6, Not(HasSubstr("table ip kube-proxy")));

@@ -36,7 +36,6 @@ std::vector<std::string> rules(const kpath_test::NftDump& d, const std::string& 
 
 const std::string kBase = kube::nft_service_base("web", "api", "tcp", "http");
 
-
 std::string ep_chain(const std::string& ip, uint16_t port) {
   return "endpoint-" + kube::nft_endpoint_base("web", "api", "tcp", "http", ip, port);
 }
@@ -74,18 +73,18 @@ TEST(KubeNftables, SeedService) {
   Cluster c = kpath_test::seed_cluster();
   auto d = dump(c, "master");
   const std::string base = kube::nft_service_base("default", "webapp1-nodeport-svc", "tcp", "");
-  const std::string ep3 = "endpoint-" + kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "",
-                                                                "10.32.0.3", 80);
-  const std::string ep5 = "endpoint-" + kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "",
-                                                                "10.32.0.5", 80);
+  const std::string ep3 = "endpoint-" +
+                          kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "", "10.32.0.3", 80);
+  const std::string ep5 = "endpoint-" +
+                          kube::nft_endpoint_base("default", "webapp1-nodeport-svc", "tcp", "", "10.32.0.5", 80);
   EXPECT_THAT(rules(d, "service-" + base),
               ElementsAre("ip daddr 10.103.188.73 ip saddr != 10.32.0.0/12 jump mark-for-masquerade",
                           "numgen random mod 2 vmap { 0 : goto " + ep3 + " , 1 : goto " + ep5 + " }"));
   EXPECT_THAT(rules(d, "external-" + base), ElementsAre("jump mark-for-masquerade", "goto service-" + base));
-  EXPECT_THAT(rules(d, ep3), ElementsAre("ip saddr 10.32.0.3 jump mark-for-masquerade",
-                                         "meta l4proto tcp dnat to 10.32.0.3:80"));
-  EXPECT_THAT(d.other, Contains("add element ip kube-proxy service-nodeports { tcp . 30080 : goto external-" +
-                                base + " }"));
+  EXPECT_THAT(rules(d, ep3),
+              ElementsAre("ip saddr 10.32.0.3 jump mark-for-masquerade", "meta l4proto tcp dnat to 10.32.0.3:80"));
+  EXPECT_THAT(d.other,
+              Contains("add element ip kube-proxy service-nodeports { tcp . 30080 : goto external-" + base + " }"));
   // Default nodePortAddresses in nftables mode: the node's primary IP.
   EXPECT_THAT(d.other, Contains("add element ip kube-proxy nodeport-ips { 192.168.100.1 }"));
 }
@@ -96,9 +95,8 @@ TEST(KubeNftables, SeedService) {
 // I7QVGOXS (computed independently of kpath).
 TEST(KubeNftables, UnnamedPortNames) {
   Cluster c = kpath_test::seed_cluster();
-  EXPECT_THAT(dump(c, "master").other,
-              Contains("add element ip kube-proxy service-nodeports { tcp . 30080 : goto "
-                       "external-I7QVGOXS-default/webapp1-nodeport-svc/tcp/ }"));
+  EXPECT_THAT(dump(c, "master").other, Contains("add element ip kube-proxy service-nodeports { tcp . 30080 : goto "
+                                                "external-I7QVGOXS-default/webapp1-nodeport-svc/tcp/ }"));
   c.slices.clear();
   auto d = dump(c, "master");
   EXPECT_THAT(d.other, Contains("add element ip kube-proxy no-endpoint-services { 10.103.188.73 . tcp . 80 comment "
@@ -146,8 +144,8 @@ TEST(KubeNftables, InternalTrafficPolicyLocalWithoutLocalEndpointDrops) {
   EXPECT_THAT(d.other, Contains("add element ip kube-proxy no-endpoint-services { 10.96.0.10 . tcp . 80 comment "
                                 "\"web/api:http\" : drop }"));
   d = dump(c, "n2");
-  EXPECT_THAT(d.other, Contains("add element ip kube-proxy service-ips { 10.96.0.10 . tcp . 80 : goto local-" +
-                                kBase + " }"));
+  EXPECT_THAT(d.other,
+              Contains("add element ip kube-proxy service-ips { 10.96.0.10 . tcp . 80 : goto local-" + kBase + " }"));
 }
 
 TEST(KubeNftables, SessionAffinity) {

@@ -9,8 +9,7 @@ namespace kpath_test {
 
 using namespace harness;
 
-Endpoint endpoint(const std::string& ip, const std::string& node, bool ready, bool serving,
-                  bool terminating) {
+Endpoint endpoint(const std::string& ip, const std::string& node, bool ready, bool serving, bool terminating) {
   Endpoint e;
   e.addresses = {Ip::from(ip)};
   e.node_name = node;
@@ -86,8 +85,8 @@ Cluster kube_proxy_reference_cluster() {
   Service s4 = svc("ns4", "svc4", ServiceType::NodePort, "172.30.0.44", 0);
   s4.external_ips = {Ip::from("192.168.99.33")};
   c.services.push_back(s4);
-  c.slices.push_back(p80_slice("ns4", "svc4",
-                               {endpoint("10.180.0.4", "other-node"), endpoint("10.180.0.5", "test-node")}));
+  c.slices.push_back(
+      p80_slice("ns4", "svc4", {endpoint("10.180.0.4", "other-node"), endpoint("10.180.0.5", "test-node")}));
 
   Service s5 = svc("ns5", "svc5", ServiceType::LoadBalancer, "172.30.0.45", 3002);
   s5.load_balancer_ips = {Ip::from("5.6.7.8")};

@@ -25,11 +25,10 @@ harness::Cluster seed_cluster();
 harness::Cluster small_cluster();
 
 // Small builders for unit tests.
-harness::Endpoint endpoint(const std::string& ip, const std::string& node, bool ready = true,
-                           bool serving = true, bool terminating = false);
+harness::Endpoint endpoint(const std::string& ip, const std::string& node, bool ready = true, bool serving = true,
+                           bool terminating = false);
 harness::EndpointSlice slice(const std::string& ns, const std::string& service,
-                             std::vector<harness::EndpointPort> ports,
-                             std::vector<harness::Endpoint> endpoints);
+                             std::vector<harness::EndpointPort> ports, std::vector<harness::Endpoint> endpoints);
 
 // Reads a file or fails the test (returns "").
 std::string read_file(const std::string& path);

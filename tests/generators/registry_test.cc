@@ -24,12 +24,13 @@ TEST(Registry, BuildsEveryKindWithItsNameAndMode) {
     ProxyMode mode;
     bool cleanup;
   };
-  for (const Row& r : {Row{"kube-iptables", "kube-iptables", ProxyMode::Iptables, true},
-                       Row{"kube-nftables", "kube-nftables", ProxyMode::Nftables, true},
-                       Row{"ruleset:d/x.iptables-save", "ruleset:x.iptables-save", ProxyMode::None, false},
-                       Row{"ruleset,mode=iptables:x.iptables-save", "ruleset:x.iptables-save", ProxyMode::Iptables, false},
-                       Row{"exec:./gen", "exec:./gen", ProxyMode::None, false},
-                       Row{"exec,mode=nftables:./gen", "exec:./gen", ProxyMode::Nftables, false}}) {
+  for (const Row& r :
+       {Row{"kube-iptables", "kube-iptables", ProxyMode::Iptables, true},
+        Row{"kube-nftables", "kube-nftables", ProxyMode::Nftables, true},
+        Row{"ruleset:d/x.iptables-save", "ruleset:x.iptables-save", ProxyMode::None, false},
+        Row{"ruleset,mode=iptables:x.iptables-save", "ruleset:x.iptables-save", ProxyMode::Iptables, false},
+        Row{"exec:./gen", "exec:./gen", ProxyMode::None, false},
+        Row{"exec,mode=nftables:./gen", "exec:./gen", ProxyMode::Nftables, false}}) {
     auto g = make(r.spec);
     ASSERT_TRUE(g) << r.spec;
     EXPECT_EQ(g->name(), r.name) << r.spec;

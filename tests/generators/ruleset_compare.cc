@@ -19,8 +19,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string diff_rules(const std::string& where, const std::vector<std::string>& e,
-                       const std::vector<std::string>& a) {
+std::string diff_rules(const std::string& where, const std::vector<std::string>& e, const std::vector<std::string>& a) {
   if (e == a) return "";
   std::ostringstream o;
   o << where << ":\n  expected:\n";

@@ -20,7 +20,7 @@ struct IptablesDump {
 IptablesDump parse_iptables_restore(const std::string& text);
 
 struct NftDump {
-  std::multiset<std::string> other;  // declarations and elements, sorted
+  std::multiset<std::string> other;                       // declarations and elements, sorted
   std::map<std::string, std::vector<std::string>> rules;  // chain -> rules in order
   bool operator==(const NftDump&) const = default;
 };

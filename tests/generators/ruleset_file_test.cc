@@ -102,15 +102,15 @@ TEST(RulesetFile, MissingFileIsAnError) {
 
 TEST(OrderNft, TransactionDeclarationsComeFirstWithTheirSourceLines) {
   const std::string script =
-      "add table ip kube-proxy\n"                                           // 1
-      "add rule ip kube-proxy services ip daddr @ips goto svc\n"            // 2
-      "# the chains\n"                                                      // 3
-      "add chain ip kube-proxy svc\n"                                       // 4
-      "\n"                                                                  // 5
-      "add element ip kube-proxy ips { 10.96.0.10 }\n"                      // 6
-      "flush chain ip kube-proxy svc\n"                                     // 7
-      "add set ip kube-proxy ips { type ipv4_addr ; }\n"                    // 8
-      "add chain ip kube-proxy services\n";                                 // 9
+      "add table ip kube-proxy\n"                                 // 1
+      "add rule ip kube-proxy services ip daddr @ips goto svc\n"  // 2
+      "# the chains\n"                                            // 3
+      "add chain ip kube-proxy svc\n"                             // 4
+      "\n"                                                        // 5
+      "add element ip kube-proxy ips { 10.96.0.10 }\n"            // 6
+      "flush chain ip kube-proxy svc\n"                           // 7
+      "add set ip kube-proxy ips { type ipv4_addr ; }\n"          // 8
+      "add chain ip kube-proxy services\n";                       // 9
   RuleSet rs = order_nft_declarations_first(script, "dump.nft");
   EXPECT_EQ(rs.backend, RuleBackend::Nft);
   EXPECT_EQ(rs.origin, "dump.nft");

@@ -42,8 +42,8 @@ INSTANTIATE_TEST_SUITE_P(
         Accepted{"kube-iptables", Kind::KubeIptables, ProxyMode::Iptables, "", "kube-iptables"},
         Accepted{"kube-nftables", Kind::KubeNftables, ProxyMode::Nftables, "", "kube-nftables"},
         // A ruleset path is relative to the base (the case file's folder).
-        Accepted{"ruleset:../dumps/a.iptables-save", Kind::Ruleset, ProxyMode::None,
-                 "/suite/dumps/a.iptables-save", "ruleset:a.iptables-save"},
+        Accepted{"ruleset:../dumps/a.iptables-save", Kind::Ruleset, ProxyMode::None, "/suite/dumps/a.iptables-save",
+                 "ruleset:a.iptables-save"},
         Accepted{"ruleset:/abs/b.nft", Kind::Ruleset, ProxyMode::None, "/abs/b.nft", "ruleset:b.nft"},
         Accepted{"ruleset,mode=nftables:b.nft", Kind::Ruleset, ProxyMode::Nftables, "/suite/cases/b.nft",
                  "ruleset:b.nft"},
@@ -60,8 +60,8 @@ INSTANTIATE_TEST_SUITE_P(
         Accepted{"kube-iptables,port-names=pre-1.19", Kind::KubeIptables, ProxyMode::Iptables, "",
                  "kube-iptables,port-names=pre-1.19"},
         // A running proxy: the command keeps its $VARIABLES for sh; version is kept for requires:.
-        Accepted{"proxy,mode=iptables,version=1.20.2:kube-proxy --master=$KPATH_API", Kind::Proxy,
-                 ProxyMode::Iptables, "kube-proxy --master=$KPATH_API", "proxy:kube-proxy --master=$KPATH_API"}));
+        Accepted{"proxy,mode=iptables,version=1.20.2:kube-proxy --master=$KPATH_API", Kind::Proxy, ProxyMode::Iptables,
+                 "kube-proxy --master=$KPATH_API", "proxy:kube-proxy --master=$KPATH_API"}));
 
 TEST(GeneratorSpec, ProxyVersionSurvivesStr) {
   GeneratorSpec s = GeneratorSpec::parse("proxy,version=v1.20.2:kp", "/c");
@@ -82,7 +82,8 @@ TEST_P(SpecRejected, SaysWhy) {
     FAIL() << "accepted " << GetParam().text;
   } catch (const kpath::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr(GetParam().message));
-    EXPECT_THAT(e.what(), HasSubstr("expected kube-iptables, kube-nftables, ruleset:PATH, exec:COMMAND or proxy:COMMAND"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("expected kube-iptables, kube-nftables, ruleset:PATH, exec:COMMAND or proxy:COMMAND"));
   }
 }
 

@@ -12,9 +12,9 @@
 
 namespace {
 
-using kpath_test::Pair;
 using kpath::Cidr;
 using kpath::Ip;
+using kpath_test::Pair;
 using netns::Namespace;
 using testing::HasSubstr;
 using testing::UnorderedElementsAre;
@@ -38,8 +38,7 @@ TEST(Address, UdpCrossesTheVethOverIpv4AndIpv6) {
     auto tx = kpath_test::socket_in(p.a, SOCK_DGRAM, from, 0);
     ASSERT_GE(rx.get(), 0) << to.str();
     ASSERT_GE(tx.get(), 0) << from.str();
-    EXPECT_EQ(kpath_test::deliver_udp(tx.get(), to, 5353, "hello " + to.str(), rx.get()),
-              "hello " + to.str());
+    EXPECT_EQ(kpath_test::deliver_udp(tx.get(), to, 5353, "hello " + to.str(), rx.get()), "hello " + to.str());
   }
 }
 
@@ -104,8 +103,7 @@ TEST(Route, RouteThroughAGatewayMakesAPrefixReachable) {
   EXPECT_EQ(kpath_test::send_udp(tx.get(), service, 8080, "x"), ENETUNREACH);
 
   netns::add_route(p.a, {Cidr::from("192.168.5.0/24"), p.b_ip, "a0", false});
-  EXPECT_EQ(kpath_test::deliver_udp(tx.get(), service, 8080, "routed", rx.get()),
-            "routed");
+  EXPECT_EQ(kpath_test::deliver_udp(tx.get(), service, 8080, "routed", rx.get()), "routed");
 }
 
 TEST(Route, DefaultIpv6GatewayOnlinkAndDeviceRoutes) {
@@ -120,8 +118,7 @@ TEST(Route, DefaultIpv6GatewayOnlinkAndDeviceRoutes) {
   netns::add_route(p.a, {Cidr::from("172.21.0.0/24"), std::nullopt, "a0", false});
   netns::add_route(p.a, {Cidr::from("fd99::/64"), p.b_ip6, "", false});
   // onlink: the gateway is on no connected prefix, yet the kernel takes it.
-  EXPECT_NO_THROW(
-      netns::add_route(p.a, {Cidr::from("10.200.0.0/16"), Ip::from("10.201.0.1"), "a0", true}));
+  EXPECT_NO_THROW(netns::add_route(p.a, {Cidr::from("10.200.0.0/16"), Ip::from("10.201.0.1"), "a0", true}));
 
   for (const char* target : {"172.20.0.1", "172.21.0.1", "fd99::1"}) {
     const Ip to = Ip::from(target);
@@ -129,8 +126,7 @@ TEST(Route, DefaultIpv6GatewayOnlinkAndDeviceRoutes) {
     auto tx = kpath_test::socket_in(p.a, SOCK_DGRAM, to.is_v4() ? p.a_ip : p.a_ip6, 0);
     ASSERT_GE(rx.get(), 0) << target;
     ASSERT_GE(tx.get(), 0) << target;
-    EXPECT_EQ(kpath_test::deliver_udp(tx.get(), to, 9000, target, rx.get()),
-              target) << target;
+    EXPECT_EQ(kpath_test::deliver_udp(tx.get(), to, 9000, target, rx.get()), target) << target;
   }
 }
 

@@ -28,9 +28,7 @@ class Message {
   }
   nlmsghdr* nlh() { return nlh_; }
   // Attribute `type` with exactly these payload bytes.
-  void put(uint16_t type, std::vector<uint8_t> payload) {
-    mnl_attr_put(nlh_, type, payload.size(), payload.data());
-  }
+  void put(uint16_t type, std::vector<uint8_t> payload) { mnl_attr_put(nlh_, type, payload.size(), payload.data()); }
   // The attribute of `type` (tb of 64 entries).
   const nlattr* get(uint16_t type) {
     detail::parse_attrs(nlh_, sizeof(ifinfomsg), tb_);

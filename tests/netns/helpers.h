@@ -80,8 +80,8 @@ inline std::optional<std::string> recv_udp(int fd, int timeout_ms = 3000) {
 // 5 s): a fresh link's first datagram can be lost while the kernel still
 // resolves neighbours or finishes bringing the link up. Same socket, so the
 // flow (and any conntrack entry) stays one.
-inline std::optional<std::string> deliver_udp(int tx, const kpath::Ip& to, uint16_t port,
-                                              const std::string& payload, int rx) {
+inline std::optional<std::string> deliver_udp(int tx, const kpath::Ip& to, uint16_t port, const std::string& payload,
+                                              int rx) {
   for (int attempt = 0; attempt < 25; ++attempt) {
     if (send_udp(tx, to, port, payload) != 0) return std::nullopt;
     if (auto got = recv_udp(rx, 200)) return got;

@@ -151,8 +151,7 @@ TEST(Link, BridgeForwardsBetweenTwoPods) {
   auto tx = kpath_test::socket_in(pod1, SOCK_DGRAM, ip1, 0);
   ASSERT_GE(rx.get(), 0);
   ASSERT_GE(tx.get(), 0);
-  EXPECT_EQ(kpath_test::deliver_udp(tx.get(), ip2, 7000, "over the bridge", rx.get()),
-            "over the bridge");
+  EXPECT_EQ(kpath_test::deliver_udp(tx.get(), ip2, 7000, "over the bridge", rx.get()), "over the bridge");
 }
 
 TEST(Link, LinkIndexOfAMissingLinkNamesIt) {

@@ -16,9 +16,9 @@
 
 namespace {
 
+using kpath::Ip;
 using kpath_test::Pair;
 using netns::ConntrackEntry;
-using kpath::Ip;
 using netns::Namespace;
 using testing::HasSubstr;
 
@@ -60,9 +60,8 @@ bool enable_conntrack_in_zone_7(const Namespace& ns) {
 }
 
 const ConntrackEntry* find_flow(const std::vector<ConntrackEntry>& entries, int protocol, uint16_t dport) {
-  auto it = std::find_if(entries.begin(), entries.end(), [&](const ConntrackEntry& e) {
-    return e.protocol == protocol && e.orig_dport == dport;
-  });
+  auto it = std::find_if(entries.begin(), entries.end(),
+                         [&](const ConntrackEntry& e) { return e.protocol == protocol && e.orig_dport == dport; });
   return it == entries.end() ? nullptr : &*it;
 }
 
@@ -90,8 +89,7 @@ TEST(Conntrack, DumpShowsAUdpFlowAndDeleteRemovesIt) {
 
   auto entries = netns::conntrack_dump(p.a);
   ASSERT_EQ(count_flows(entries, p.b_ip, 5300), 1);
-  auto it = std::find_if(entries.begin(), entries.end(),
-                         [&](const ConntrackEntry& e) { return e.orig_dport == 5300; });
+  auto it = std::find_if(entries.begin(), entries.end(), [&](const ConntrackEntry& e) { return e.orig_dport == 5300; });
   EXPECT_EQ(it->orig_src, p.a_ip);
   EXPECT_EQ(it->orig_sport, 40001);
   EXPECT_EQ(it->reply_src, p.b_ip);

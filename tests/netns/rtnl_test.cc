@@ -20,8 +20,8 @@ using kpath::Ip;
 using kpath_test::contains;
 using netns::Namespace;
 using netns::Rtnl;
-using testing::HasSubstr;
 using testing::Contains;
+using testing::HasSubstr;
 using testing::UnorderedElementsAre;
 
 // Sockets this process holds open now.

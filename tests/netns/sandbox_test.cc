@@ -99,8 +99,8 @@ TEST_F(Sandbox, StdoutHeldOpenByAChildDoesNotMakeKpathWait) {
 TEST_F(Sandbox, HungProgramIsKilledWithEverythingAndKeepsItsStderr) {
   const std::string m = marker();
   auto start = Clock::now();
-  auto r = netns::run_process(ns_, {"sh", "-c", "echo waiting for the apiserver >&2; sleep " + m + " & sleep " + m},
-                              {}, 300ms);
+  auto r = netns::run_process(ns_, {"sh", "-c", "echo waiting for the apiserver >&2; sleep " + m + " & sleep " + m}, {},
+                              300ms);
   EXPECT_LT(Clock::now() - start, 2s);
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_code, -1);
@@ -144,10 +144,8 @@ TEST_F(Sandbox, SigkillOfTheStarterLeavesNothing) {
       Namespace ns = Namespace::create();
       std::optional<Daemon> d;
       std::thread([&] {
-        if (daemon)
-          d.emplace(Daemon::start(ns, {"sh", "-c", "sleep " + m + " & sleep " + m}, {{}, "/dev/null", ""}));
-        else
-          netns::run_process(ns, {"sh", "-c", "sleep " + m + " & sleep " + m}, {}, 600s);
+        if (daemon) d.emplace(Daemon::start(ns, {"sh", "-c", "sleep " + m + " & sleep " + m}, {{}, "/dev/null", ""}));
+        else netns::run_process(ns, {"sh", "-c", "sleep " + m + " & sleep " + m}, {}, 600s);
       }).detach();
       pause();
       _exit(0);
@@ -165,8 +163,9 @@ TEST_F(Sandbox, TmpAndRunArePrivate) {
   std::string host_file = "/tmp/kpath-sandbox-visible-" + std::to_string(getpid());
   std::ofstream(host_file) << "x";
   auto r = netns::run_process(ns_, {"sh", "-c",
-                                    "test -e " + host_file + " && echo host-tmp-visible; "
-                                    "stat -f -c %T /tmp /run; touch /tmp/mine /run/mine && echo wrote"});
+                                    "test -e " + host_file +
+                                        " && echo host-tmp-visible; "
+                                        "stat -f -c %T /tmp /run; touch /tmp/mine /run/mine && echo wrote"});
   fs::remove(host_file);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "tmpfs\ntmpfs\nwrote\n");
@@ -182,8 +181,12 @@ TEST_F(Sandbox, AWorkingDirectoryUnderTmpStaysVisible) {
   std::ofstream(other) << "x";
   netns::ProcessOptions options;
   options.workdir = dir + "/cases";
-  auto r = netns::run_process(ns_, {"sh", "-c", "pwd; sh ../gen.sh; test -e " + other + " || echo other-hidden; "
-                                    "touch ../made && stat -f -c %T /run"}, options);
+  auto r = netns::run_process(ns_,
+                              {"sh", "-c",
+                               "pwd; sh ../gen.sh; test -e " + other +
+                                   " || echo other-hidden; "
+                                   "touch ../made && stat -f -c %T /run"},
+                              options);
   bool made = fs::exists(dir + "/made");
   fs::remove_all(dir);
   fs::remove(other);
@@ -199,9 +202,11 @@ TEST_F(Sandbox, HeldNamespacesOpenAtTheirPathsAndAreNotInherited) {
   ASSERT_EQ(netns::held_fd_path(1), "/proc/1/fd/8");
   // nsenter as a CNI plugin or an eBPF loader would use the path; fd 7 is the
   // init's, not the program's.
-  auto r = netns::run_process(ns_, {"sh", "-c", "nsenter --net=" + netns::held_fd_path(0) +
-                                    " readlink /proc/self/ns/net; readlink " + netns::held_fd_path(1) +
-                                    "; test -e /proc/self/fd/7 || echo not-inherited"}, options);
+  auto r = netns::run_process(ns_,
+                              {"sh", "-c",
+                               "nsenter --net=" + netns::held_fd_path(0) + " readlink /proc/self/ns/net; readlink " +
+                                   netns::held_fd_path(1) + "; test -e /proc/self/fd/7 || echo not-inherited"},
+                              options);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "net:[" + std::to_string(pod.id()) + "]\nnet:[" + std::to_string(other.id()) + "]\nnot-inherited\n");
 }

@@ -42,10 +42,10 @@ std::string scratch_dir() {
 // The page as Chromium rendered it (the DOM after parsing), or the failure.
 std::string rendered_dom(const std::string& chromium, const std::string& page, const std::string& profile) {
   auto r = kpath_test::run_on_host(netns::Namespace::current(),
-                              {chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                               "--no-first-run", "--user-data-dir=" + profile, "--dump-dom", "file://" + page},
-                              {}, std::chrono::seconds(120));
+                                   {chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                                    "--no-first-run", "--user-data-dir=" + profile, "--dump-dom", "file://" + page},
+                                   {}, std::chrono::seconds(120));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
 }

@@ -51,7 +51,8 @@ TEST(Junit, HostileNamesGiveValidXml) {
   auto doc = parse(xml);
   auto suite = suite_named(doc, xml_safe(kHostile + "." + kHostile));
   ASSERT_FALSE(suite.empty()) << xml;
-  EXPECT_EQ(std::string(suite.first_child().next_sibling().attribute("name").value()), xml_safe(kHostile) + " expectation 1");
+  EXPECT_EQ(std::string(suite.first_child().next_sibling().attribute("name").value()),
+            xml_safe(kHostile) + " expectation 1");
   EXPECT_THAT(std::string(suite.attribute("name").value()), HasSubstr("\\xFF\\xFE-\\u{FFFE}-\\u{1B}[31mred"));
   EXPECT_THAT(std::string(suite.attribute("name").value()), HasSubstr("<&\"'></svg><script>")) << "markup kept as text";
   EXPECT_EQ(suite.attribute("tests").as_int(), 2);

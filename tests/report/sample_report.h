@@ -14,7 +14,8 @@ namespace harness::testing_support {
 // A byte that is not UTF-8, U+FFFE, an ANSI colour, markup (a closing tag
 // and a script) and a control character, in one name.
 inline const std::string kHostile =
-    std::string("evil\xff\xfe-\xef\xbf\xbe-\x1b[31mred\x1b[0m-<&\"'></svg><script>alert(1)</script>-\x01-") + "\xc3\xa9";
+    std::string("evil\xff\xfe-\xef\xbf\xbe-\x1b[31mred\x1b[0m-<&\"'></svg><script>alert(1)</script>-\x01-") +
+    "\xc3\xa9";
 
 inline Case make_case(const std::string& name, int expectations) {
   Case c;

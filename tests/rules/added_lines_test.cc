@@ -9,9 +9,12 @@ namespace {
 using namespace harness;
 
 TEST(AddedLines, GoBeforeTheirTablesCommitOrInATableOfTheirOwn) {
-  RuleSet rules{RuleBackend::IptablesRestore, "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n",
-                "dump.txt", {}};
-  RuleSet out = with_added_lines(rules, "*nat\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n");
+  RuleSet rules{RuleBackend::IptablesRestore,
+                "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n",
+                "dump.txt",
+                {}};
+  RuleSet out = with_added_lines(rules,
+                                 "*nat\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n");
   EXPECT_EQ(out.text,
             "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j RETURN\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n"
             "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n");

@@ -23,18 +23,20 @@ using testing::HasSubstr;
 
 // One node with `pods` pods behind a NodePort, and an external client.
 std::string many_pods_case(int pods, int probes) {
-  std::string s =
-      "apiVersion: kpath/v1\nkind: Case\nname: pods-" + std::to_string(pods) +
-      "\ncluster:\n  podCIDR: 10.32.0.0/12\n  serviceCIDR: 10.96.0.0/12\n  nodes:\n    - name: node1\n"
-      "      ip: 192.168.100.1\n      pods:\n";
+  std::string s = "apiVersion: kpath/v1\nkind: Case\nname: pods-" + std::to_string(pods) +
+                  "\ncluster:\n  podCIDR: 10.32.0.0/12\n  serviceCIDR: 10.96.0.0/12\n  nodes:\n    - name: node1\n"
+                  "      ip: 192.168.100.1\n      pods:\n";
   for (int i = 0; i < pods; ++i)
     s += "        - name: web-" + std::to_string(i) + "\n          ip: 10.32." + std::to_string(i / 250) + "." +
-         std::to_string(i % 250 + 2) + "\n          labels: {app: web}\n          listen: [{port: 80, protocol: TCP}]\n";
+         std::to_string(i % 250 + 2) +
+         "\n          labels: {app: web}\n          listen: [{port: 80, protocol: TCP}]\n";
   s += "  externals:\n    - name: client\n      ip: 192.168.100.2\nobjects:\n  - apiVersion: v1\n    kind: Service\n"
        "    metadata: {name: web, namespace: default}\n    spec:\n      type: NodePort\n      clusterIP: 10.96.0.10\n"
        "      selector: {app: web}\n      ports: [{port: 80, targetPort: 80, nodePort: 30080, protocol: TCP}]\n"
        "expect:\n  - name: the client reaches the pods through the NodePort\n    from: client\n    to: node1:30080\n"
-       "    probes: " + std::to_string(probes) + "\n    result: reachable\n"
+       "    probes: " +
+       std::to_string(probes) +
+       "\n    result: reachable\n"
        "  - name: a pod reaches the ClusterIP\n    from: web-0\n    to: default/web:80\n    probes: 300\n"
        "    result: reachable\n";
   return s;

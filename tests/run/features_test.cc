@@ -32,8 +32,8 @@ std::vector<std::string> required_features(const Case& c, const std::string& spe
 // Everything present except xt_statistic.
 FeatureReport without_statistic() {
   FeatureReport r;
-  for (const char* name : {feature::kNat, feature::kAddrtype, feature::kComment, feature::kMasquerade,
-                           feature::kRecent, feature::kNumgen})
+  for (const char* name :
+       {feature::kNat, feature::kAddrtype, feature::kComment, feature::kMasquerade, feature::kRecent, feature::kNumgen})
     r.features.push_back({name, true, {}});
   r.features.push_back({feature::kStatistic, false, "fake: no xt_statistic in this kernel"});
   return r;
@@ -42,7 +42,8 @@ FeatureReport without_statistic() {
 TEST(RequiredFeatures, KubeIptablesNeedsTheIptablesMatches) {
   Case c = load_case(kSeed);
   auto need = required_features(c, "kube-iptables");
-  for (const char* f : {feature::kNat, feature::kStatistic, feature::kAddrtype, feature::kComment, feature::kMasquerade})
+  for (const char* f :
+       {feature::kNat, feature::kStatistic, feature::kAddrtype, feature::kComment, feature::kMasquerade})
     EXPECT_THAT(need, Contains(std::string(f)));
   EXPECT_THAT(need, Not(Contains(std::string(feature::kRecent)))) << "the seed has no session affinity";
   EXPECT_THAT(need, Not(Contains(std::string(feature::kNumgen))));
@@ -68,7 +69,8 @@ TEST(RequiredFeatures, RulesetAndExecNeedWhatTheirDeclaredModeNeeds) {
   Case c = load_case(kSeed);
   EXPECT_THAT(required_features(c, "ruleset,mode=iptables:seed/webapp1-nodeport.iptables-save"),
               Contains(std::string(feature::kStatistic)));
-  EXPECT_THAT(required_features(c, "ruleset:seed/webapp1-nodeport.iptables-save"), Not(Contains(std::string(feature::kStatistic))));
+  EXPECT_THAT(required_features(c, "ruleset:seed/webapp1-nodeport.iptables-save"),
+              Not(Contains(std::string(feature::kStatistic))));
   EXPECT_THAT(required_features(c, "exec:my-ipvs-proxy --sync"), Not(Contains(std::string(feature::kIpvs))));
   EXPECT_THAT(required_features(c, "exec,mode=nftables:my-ipvs-proxy"), Contains(std::string(feature::kNumgen)));
 }
@@ -102,7 +104,8 @@ TEST(FeatureSkip, SeedCaseWithoutStatisticIsSkippedNotPassed) {
   EXPECT_TRUE(mixed.all_passed()) << "a skip is not a failure";
   EXPECT_THAT(summary(r), HasSubstr("0 failed, 0 errors, 1 skipped"));
   EXPECT_THAT(summary(r), HasSubstr("SKIP"));
-  EXPECT_THAT(progress_line(run, 1, 1), HasSubstr("SKIP  seed-webapp1-nodeport (kube-iptables)  skipped: needs xt_statistic"));
+  EXPECT_THAT(progress_line(run, 1, 1),
+              HasSubstr("SKIP  seed-webapp1-nodeport (kube-iptables)  skipped: needs xt_statistic"));
   EXPECT_THAT(junit_xml(r), HasSubstr("<skipped message=\"skipped: needs xt_statistic"));
   EXPECT_THAT(junit_xml(r), HasSubstr("skipped=\"4\"")) << "each of the seed's 4 expectations, skipped";
 }

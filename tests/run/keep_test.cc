@@ -114,7 +114,8 @@ class PtyKpath {
 // The seed case with its first pod renamed to the longest name the loader
 // takes (63 characters): its pin name has to be shortened.
 std::string long_name_case(const std::string& pod) {
-  std::string s = std::regex_replace(kpath_test::read_file(kSeed), std::regex("webapp1-nodeport-deployment-785989576b-cjc5b"), pod);
+  std::string s = std::regex_replace(kpath_test::read_file(kSeed),
+                                     std::regex("webapp1-nodeport-deployment-785989576b-cjc5b"), pod);
   std::string path = fs::temp_directory_path() / ("kpath-keep-long-" + std::to_string(getpid()) + ".yaml");
   std::ofstream(path) << s;
   return path;
@@ -185,7 +186,8 @@ TEST(Keep, OnATerminalPodsAnswerUntilEnterAndCleanupSparesTheRunningKpath) {
   EXPECT_NE(long_pod.find(pod.substr(0, 20)), std::string::npos) << long_pod;
   // The pods still answer: through the NodePort from the client, and in the long-named pod itself.
   std::string reply = shell("ip netns exec " + client +
-                            " timeout 5 bash -c 'exec 3<>/dev/tcp/192.168.100.1/30080; cat <&3'", &rc);
+                                " timeout 5 bash -c 'exec 3<>/dev/tcp/192.168.100.1/30080; cat <&3'",
+                            &rc);
   EXPECT_EQ(rc, 0) << reply;
   EXPECT_THAT(reply, testing::AnyOf(HasSubstr(pod), HasSubstr("webapp1-nodeport-deployment-785989576b-tpfqr")));
   reply = shell("ip netns exec " + long_pod + " timeout 5 bash -c 'exec 3<>/dev/tcp/10.32.0.3/80; cat <&3'", &rc);

@@ -90,8 +90,9 @@ TEST(Kill, SigintStopsCleanlyAndStillWritesJunit) {
   int suites = 0, cases = 0, skipped = 0;
   for (auto suite : root.children("testsuite")) {
     ++suites;
-    EXPECT_STREQ(suite.child("properties").find_child_by_attribute("property", "name", "interrupted")
-                     .attribute("value").value(), "true");
+    EXPECT_STREQ(
+        suite.child("properties").find_child_by_attribute("property", "name", "interrupted").attribute("value").value(),
+        "true");
     for (auto tc : suite.children("testcase")) {
       ++cases;
       if (tc.child("skipped").empty()) continue;
@@ -233,7 +234,8 @@ TEST_F(Interrupt, SecondSigintEndsKpathAtOnce) {
   EXPECT_EQ(WEXITSTATUS(status), 130);
   // The path is checked (created) before the run; the report itself is never written.
   pugi::xml_document doc;
-  EXPECT_FALSE(doc.load_file(junit_.c_str()) && doc.child("testsuites")) << "the second SIGINT did not skip the reports";
+  EXPECT_FALSE(doc.load_file(junit_.c_str()) && doc.child("testsuites"))
+      << "the second SIGINT did not skip the reports";
   expect_nothing_left(pid);
 }
 

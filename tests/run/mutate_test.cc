@@ -58,14 +58,15 @@ TEST(MutantsOf, NftRulesElementsAndNumgenSplits) {
                 "add element ip kube-proxy cluster-ips { 10.96.0.1, 10.96.0.2 }\n",
                 "test",
                 {}};
-  EXPECT_THAT(described(mutants_of(rules, "n")),
-              ::testing::ElementsAre(
-                  "removed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c }",
-                  "perturbed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c } "
-                  "-> add rule ip kube-proxy svc numgen random mod 4 vmap { 0 : goto a, 1 : goto b, 2-3 : goto c }",
-                  "removed: add element ip kube-proxy service-ips { 10.96.0.1 : goto svc }",
-                  "removed: add element ip kube-proxy cluster-ips { 10.96.0.1 }",
-                  "removed: add element ip kube-proxy cluster-ips { 10.96.0.2 }"));
+  EXPECT_THAT(
+      described(mutants_of(rules, "n")),
+      ::testing::ElementsAre(
+          "removed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c }",
+          "perturbed: add rule ip kube-proxy svc numgen random mod 3 vmap { 0 : goto a, 1 : goto b, 2 : goto c } "
+          "-> add rule ip kube-proxy svc numgen random mod 4 vmap { 0 : goto a, 1 : goto b, 2-3 : goto c }",
+          "removed: add element ip kube-proxy service-ips { 10.96.0.1 : goto svc }",
+          "removed: add element ip kube-proxy cluster-ips { 10.96.0.1 }",
+          "removed: add element ip kube-proxy cluster-ips { 10.96.0.2 }"));
   // Taking one element out of a list keeps the others.
   auto m = mutants_of(rules, "n");
   EXPECT_EQ(m[3].replacement, "add element ip kube-proxy cluster-ips { 10.96.0.2 }");
@@ -175,9 +176,10 @@ TEST(MutateCommand, OneKilledOneSurvivedOneUnobservable) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("\nmutants: 1 killed, 1 survived, 1 unobservable\n"));
   EXPECT_THAT(r.out, testing::EndsWith("mutants: 1 killed, 1 survived, 1 unobservable\n"));
-  EXPECT_THAT(r.out, HasSubstr("Survivors (every case they appear in, CASE@NODES, still passed):\n"
-                               "  ruleset:tiny.iptables-save  removed: -A PREROUTING -p tcp -m tcp --dport 30099 -j DNAT "
-                               "--to-destination 10.32.0.3:80\n      in mutate-tiny@master\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("Survivors (every case they appear in, CASE@NODES, still passed):\n"
+                        "  ruleset:tiny.iptables-save  removed: -A PREROUTING -p tcp -m tcp --dport 30099 -j DNAT "
+                        "--to-destination 10.32.0.3:80\n      in mutate-tiny@master\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("--dport 30080"))) << "the killed mutant is no survivor";
   EXPECT_THAT(r.out, HasSubstr("1 mutant(s) of /^-A TINY-UNUSED / (ruleset:tiny.iptables-save): a chain nothing "
                                "jumps to"));

@@ -39,8 +39,7 @@ std::string join(const Lines& lines) {
 class Mutated : public Generator {
  public:
   Mutated(const std::string& base, Mutation mutation) : Mutated(GeneratorSpec::parse(base, ""), std::move(mutation)) {}
-  Mutated(const GeneratorSpec& base, Mutation mutation)
-      : base_(make_generator(base)), mutation_(std::move(mutation)) {}
+  Mutated(const GeneratorSpec& base, Mutation mutation) : base_(make_generator(base)), mutation_(std::move(mutation)) {}
 
   std::string name() const override { return base_->name(); }
   ProxyMode mode() const override { return base_->mode(); }
@@ -86,8 +85,7 @@ struct Outcome {
   int changed = 0;
 };
 
-Outcome run_mutated(const std::string& case_file, const std::string& base, Mutation mutation,
-                    RunOptions options = {}) {
+Outcome run_mutated(const std::string& case_file, const std::string& base, Mutation mutation, RunOptions options = {}) {
   Outcome o;
   o.c = std::make_unique<Case>(load_case(kCases + case_file));
   Mutated generator(base, std::move(mutation));
@@ -133,8 +131,8 @@ TEST(Mutation, HairpinMasqueradeMissingIsCaught) {
                        delete_lines(R"(^-A KUBE-SEP-\S+ .* -s \S+ -j KUBE-MARK-MASQ$)"));
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
-  const auto& check =
-      expectation(o.run, "the only endpoint reaches itself through its ClusterIP over TCP, masqueraded");
+  const auto& check = expectation(o.run,
+                                  "the only endpoint reaches itself through its ClusterIP over TCP, masqueraded");
   EXPECT_EQ(check.status, Status::Fail);
   EXPECT_THAT(check.summary, HasSubstr("expected reachable, observed"));
   EXPECT_THAT(check.summary, HasSubstr("timeout"));
@@ -175,8 +173,7 @@ TEST(Mutation, ProbabilitiesOneOverNEverywhereAreCaught) {
 // leave the node un-NATed and reach the sink instead of a fast refusal.
 TEST(Mutation, NoEndpointsRejectMissingIsCaught) {
   KPATH_REQUIRE_NET_ADMIN();
-  auto o = run_mutated("b06-no-endpoints.yaml", "kube-iptables",
-                       delete_lines(R"(has no endpoints.* -j REJECT)"));
+  auto o = run_mutated("b06-no-endpoints.yaml", "kube-iptables", delete_lines(R"(has no endpoints.* -j REJECT)"));
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
   const auto& check = expectation(o.run, "a pod's TCP to the ClusterIP is refused");
@@ -216,8 +213,8 @@ TEST(Mutation, ForwardMarkAcceptMissingIsCaught) {
                        delete_lines(R"(^-A KUBE-FORWARD .* -m mark --mark \S+ -j ACCEPT$)"));
   ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
   ASSERT_EQ(o.run.status, Status::Fail) << describe(o.run);
-  const auto& check =
-      expectation(o.run, "outside TCP to the NodePort is forwarded (iptables mode; nftables mode drops it)");
+  const auto& check = expectation(o.run,
+                                  "outside TCP to the NodePort is forwarded (iptables mode; nftables mode drops it)");
   EXPECT_EQ(check.status, Status::Fail);
   EXPECT_THAT(check.summary, HasSubstr("expected reachable, observed"));
   EXPECT_THAT(check.summary, HasSubstr("timeout"));
@@ -328,7 +325,8 @@ Mutation delete_one_line(const std::string& pattern) {
     for (const auto& l : in)
       if (std::regex_search(l, re)) ++deleted;
       else out.push_back(l);
-    EXPECT_LE(deleted, 1) << "pattern " << "matches more than one rule";
+    EXPECT_LE(deleted, 1) << "pattern "
+                          << "matches more than one rule";
     return out;
   };
 }

@@ -17,8 +17,9 @@ namespace {
 const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
 
 netns::ProcessResult run_seed_suite() {
-  return kpath_test::run_on_host(netns::Namespace::current(), {KPATH_BINARY, "run", "-j1", "-g", "kube-iptables", kSeed},
-                            {}, std::chrono::seconds(120));
+  return kpath_test::run_on_host(netns::Namespace::current(),
+                                 {KPATH_BINARY, "run", "-j1", "-g", "kube-iptables", kSeed}, {},
+                                 std::chrono::seconds(120));
 }
 
 TEST(Parallel, TwoSuitesAtOnceBothPassAndLeaveTheHostAlone) {

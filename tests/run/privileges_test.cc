@@ -30,9 +30,9 @@ netns::ProcessResult without_net_admin(const std::vector<std::string>& env, cons
 }
 
 // Dropping a capability from the bounding set needs CAP_SETPCAP: root.
-#define REQUIRE_ROOT_TO_DROP()                                        \
-  do {                                                                \
-    KPATH_REQUIRE_NET_ADMIN();                                        \
+#define REQUIRE_ROOT_TO_DROP()                                                          \
+  do {                                                                                  \
+    KPATH_REQUIRE_NET_ADMIN();                                                          \
     if (geteuid() != 0) GTEST_SKIP() << "needs root to drop CAP_NET_ADMIN for a child"; \
   } while (0)
 

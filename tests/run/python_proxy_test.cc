@@ -18,8 +18,8 @@ namespace {
 using namespace harness;
 using ::testing::HasSubstr;
 
-const std::string kProxy =
-    "proxy:/usr/bin/python3 " + std::string(KPATH_SOURCE_DIR) + "/examples/python-proxy/proxy.py";
+const std::string kProxy = "proxy:/usr/bin/python3 " + std::string(KPATH_SOURCE_DIR) +
+                           "/examples/python-proxy/proxy.py";
 
 bool has_python_kubernetes() { return std::system("/usr/bin/python3 -c 'import kubernetes' 2>/dev/null") == 0; }
 

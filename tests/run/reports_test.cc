@@ -22,12 +22,13 @@ TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   std::string json_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".json";
   std::string html_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".html";
   auto r = kpath_test::run_on_host(netns::Namespace::current(),
-                              {KPATH_BINARY, "run", "-v", "-g", "kube-iptables", "--json", json_path, "--report",
-                               html_path, kSeed},
-                              {}, std::chrono::seconds(120));
+                                   {KPATH_BINARY, "run", "-v", "-g", "kube-iptables", "--json", json_path, "--report",
+                                    html_path, kSeed},
+                                   {}, std::chrono::seconds(120));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, testing::ContainsRegex("PASS .* 2000/2000 answered \\(p = [0-9.e-]+\\) \\[webapp1-nodeport-deployment-"
-                                            "785989576b-cjc5b [0-9]+, webapp1-nodeport-deployment-785989576b-tpfqr [0-9]+\\]"))
+  EXPECT_THAT(r.out,
+              testing::ContainsRegex("PASS .* 2000/2000 answered \\(p = [0-9.e-]+\\) \\[webapp1-nodeport-deployment-"
+                                     "785989576b-cjc5b [0-9]+, webapp1-nodeport-deployment-785989576b-tpfqr [0-9]+\\]"))
       << "-v gives the replies per backend on PASS rows";
 
   auto j = nlohmann::json::parse(kpath_test::read_file(json_path));

@@ -77,11 +77,11 @@ std::string why_not_rootless() {
   return "";
 }
 
-#define REQUIRE_ROOTLESS_POSSIBLE()                    \
-  do {                                                 \
-    KPATH_REQUIRE_NET_ADMIN();                         \
-    std::string why = why_not_rootless();              \
-    if (!why.empty()) GTEST_SKIP() << why;             \
+#define REQUIRE_ROOTLESS_POSSIBLE()        \
+  do {                                     \
+    KPATH_REQUIRE_NET_ADMIN();             \
+    std::string why = why_not_rootless();  \
+    if (!why.empty()) GTEST_SKIP() << why; \
   } while (0)
 
 TEST(Rootless, AnUnprivilegedUserRunsTheSeedCaseAndOwnsTheReport) {

@@ -62,11 +62,13 @@ TEST(Selection, FocusAndSkipMatchTheListLine) {
                   "UDP|ClusterIP|hairpin|does not define|by a rule", kCases});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto got = kpath::split_lines(r.out);
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "b08-terminating-endpoints\tkube-iptables\twith ready endpoints, only the ready ones answer (TCP NodePort)",
-                     "b08-terminating-endpoints\tkube-iptables\twith no ready endpoint left, the serving terminating ones "
-                     "answer, never the non-serving one (TCP NodePort)",
-                     "b08-terminating-endpoints\tkube-iptables\twith no serving endpoint at all, the Service rejects"}));
+  EXPECT_EQ(
+      got,
+      (std::vector<std::string>{
+          "b08-terminating-endpoints\tkube-iptables\twith ready endpoints, only the ready ones answer (TCP NodePort)",
+          "b08-terminating-endpoints\tkube-iptables\twith no ready endpoint left, the serving terminating ones "
+          "answer, never the non-serving one (TCP NodePort)",
+          "b08-terminating-endpoints\tkube-iptables\twith no serving endpoint at all, the Service rejects"}));
 }
 
 TEST(Selection, BadShardsAndPatternsAreUsageErrors) {
@@ -124,7 +126,8 @@ TEST(Selection, ExpectationTimeoutStopsTheProbesAndFails) {
   ASSERT_TRUE(std::regex_search(r.out, done, std::regex("\\(([0-9]+)/40000 probes done\\)"))) << r.out;
   EXPECT_LT(std::stoi(done[1].str()), 40000);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, testing::ContainsRegex("FAIL .*through the NodePort: timed out after 2 s \\([0-9]+/40000 probes done\\)"));
+  EXPECT_THAT(r.out, testing::ContainsRegex(
+                         "FAIL .*through the NodePort: timed out after 2 s \\([0-9]+/40000 probes done\\)"));
   EXPECT_THAT(r.out, HasSubstr("3 passed, 1 failed")) << "the other expectations run as usual";
 }
 
@@ -143,7 +146,8 @@ TEST(Selection, ExampleWorkflowFlagsExist) {
   ASSERT_NE(kpath_at, std::string::npos);
   std::string command = workflow.substr(kpath_at, workflow.find("cases/", kpath_at) - kpath_at);
   int checked = 0;
-  for (auto it = std::sregex_iterator(command.begin(), command.end(), flag); it != std::sregex_iterator(); ++it, ++checked)
+  for (auto it = std::sregex_iterator(command.begin(), command.end(), flag); it != std::sregex_iterator();
+       ++it, ++checked)
     EXPECT_THAT(help, HasSubstr((*it)[1].str())) << "kpath run has no " << (*it)[1];
   EXPECT_EQ(checked, 4);
 }

@@ -72,7 +72,8 @@ TEST(Sweep, FailingDoorsAreNamedAndCounted) {
   const CheckResult& check = run.expectations[0].check;
   EXPECT_EQ(check.status, Status::Fail);
   // Services s0..s3 (s4 is UDP but answers) send to a port nobody listens on: their 4 ClusterIPs and 8 nodePorts.
-  EXPECT_THAT(check.summary, HasSubstr("12 of 36 front doors not answered (failed per door: clusterIP 4/12, nodePort 8/24)"));
+  EXPECT_THAT(check.summary,
+              HasSubstr("12 of 36 front doors not answered (failed per door: clusterIP 4/12, nodePort 8/24)"));
   EXPECT_THAT(check.detail, HasSubstr("clusterIP 10.96.0.10:80/TCP of default/s0: expected reachable, observed 2 "));
   EXPECT_THAT(check.detail, HasSubstr("... and 9 more failing doors"));
   EXPECT_THAT(check.detail, Not(HasSubstr("s5")));

@@ -250,8 +250,7 @@ double false_failure_fraction(int trials, int probes, int bits, double alpha) {
     std::vector<uint64_t> counts(buckets, 0);
     for (int sent = 0; sent < probes;) {
       uint64_t word = rng();
-      for (int i = 0; i < per_word && sent < probes; ++i, ++sent, word >>= bits)
-        ++counts[word & (buckets - 1)];
+      for (int i = 0; i < per_word && sent < probes; ++i, ++sent, word >>= bits) ++counts[word & (buckets - 1)];
     }
     failures += check_distribution(names, weights, counts, alpha).p_value < alpha;
   }

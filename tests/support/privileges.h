@@ -20,10 +20,10 @@ inline bool in_ci() {
 
 }  // namespace kpath_test
 
-#define KPATH_REQUIRE_NET_ADMIN()                                                        \
-  do {                                                                                   \
-    if (!kpath_test::has_net_admin()) {                                                  \
+#define KPATH_REQUIRE_NET_ADMIN()                                                      \
+  do {                                                                                 \
+    if (!kpath_test::has_net_admin()) {                                                \
       if (kpath_test::in_ci()) FAIL() << "CI=true but CAP_NET_ADMIN is missing";       \
       GTEST_SKIP() << "needs CAP_NET_ADMIN (run as root) to build network namespaces"; \
-    }                                                                                    \
+    }                                                                                  \
   } while (0)

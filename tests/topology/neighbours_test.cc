@@ -35,7 +35,7 @@ struct Learned {
   int node_pods = 0;  // entries the node learned on its pod links
   int fabric = 0;     // entries the node and the client learned on the fabric
   int permanent = 0;
-  std::string seen;   // the learned ones, for messages
+  std::string seen;  // the learned ones, for messages
 };
 
 // Traffic every way a pod link carries it: the node to each pod, each pod

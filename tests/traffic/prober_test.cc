@@ -91,8 +91,7 @@ TEST_F(ProberTest, NothingListeningIsRefusedForTcpAndUdp) {
 }
 
 TEST_F(ProberTest, DroppedPacketsTimeOut) {
-  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"},
-                              nft_input_rule("tcp dport 8080 drop"));
+  auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"}, nft_input_rule("tcp dport 8080 drop"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 10)), (std::map<Outcome, int>{{Outcome::Timeout, 10}}));
 }

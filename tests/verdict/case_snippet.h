@@ -46,7 +46,9 @@ inline std::string web_service(const std::string& spec = "", const std::string& 
          "    kind: Service\n"
          "    metadata: {name: web}\n"
          "    spec:\n"
-         "      type: " + type + "\n"
+         "      type: " +
+         type +
+         "\n"
          "      clusterIP: 10.96.10.5\n"
          "      selector: {app: web}\n"
          "      ports:\n"
@@ -57,10 +59,9 @@ inline std::string web_service(const std::string& spec = "", const std::string& 
 
 // A case holding kCluster, `objects` and one expectation: `expect` is the
 // body of its flow-style map, e.g. "from: client, to: node-a:30080".
-inline harness::Case make_case(const std::string& objects, const std::string& expect,
-                               const std::string& top = "") {
-  return harness::parse_case("apiVersion: kpath/v1\nkind: Case\nname: t\n" + top + kCluster + "objects:\n" +
-                                 objects + "expect:\n  - {" + expect + "}\n",
+inline harness::Case make_case(const std::string& objects, const std::string& expect, const std::string& top = "") {
+  return harness::parse_case("apiVersion: kpath/v1\nkind: Case\nname: t\n" + top + kCluster + "objects:\n" + objects +
+                                 "expect:\n  - {" + expect + "}\n",
                              "t.yaml");
 }
 

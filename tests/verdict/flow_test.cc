@@ -38,7 +38,9 @@ std::string web_slice(const std::string& ports, const std::vector<std::string>& 
       "    kind: EndpointSlice\n"
       "    metadata: {name: web-x, labels: {kubernetes.io/service-name: web}}\n"
       "    addressType: IPv4\n"
-      "    ports: " + ports + "\n"
+      "    ports: " +
+      ports +
+      "\n"
       "    endpoints:\n";
   for (const auto& ep : endpoints) s += "      - " + ep + "\n";
   return s;
@@ -60,28 +62,28 @@ std::ostream& operator<<(std::ostream& os, const FlowRow& r) { return os << r.na
 
 const std::vector<FlowRow> kFlows = {
     // ClusterIP from every kind of source.
-    {"ClusterIP from a pod", web_service(), "from: client-c, to: default/web:80", "",
-     FlowKind::ClusterIP, "", kAll, "http"},
-    {"ClusterIP from a node", web_service(), "from: node-b, to: 10.96.10.5:80", "",
-     FlowKind::ClusterIP, "", kAll, "http"},
-    {"ClusterIP from outside", web_service(), "from: client, to: 10.96.10.5:80", "",
-     FlowKind::ClusterIP, "", kAll, "http"},
+    {"ClusterIP from a pod", web_service(), "from: client-c, to: default/web:80", "", FlowKind::ClusterIP, "", kAll,
+     "http"},
+    {"ClusterIP from a node", web_service(), "from: node-b, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "", kAll,
+     "http"},
+    {"ClusterIP from outside", web_service(), "from: client, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "", kAll,
+     "http"},
     {"ClusterIP over UDP takes the UDP port", web_service(), "from: client-a, to: 10.96.10.5:53, protocol: UDP", "",
      FlowKind::ClusterIP, "", kAll, "dns"},
 
     // NodePort through each node, loopback included.
-    {"NodePort via node-a", web_service(), "from: client, to: node-a:30080", "",
-     FlowKind::NodePort, "node-a", kAll, "http"},
+    {"NodePort via node-a", web_service(), "from: client, to: node-a:30080", "", FlowKind::NodePort, "node-a", kAll,
+     "http"},
     {"NodePort via node-b's second address", web_service(), "from: client, to: 192.168.10.12:30080", "",
      FlowKind::NodePort, "node-b", kAll, "http"},
     {"NodePort via node-c, which has no endpoint", web_service(), "from: client, to: node-c:30080", "",
      FlowKind::NodePort, "node-c", kAll, "http"},
-    {"UDP NodePort", web_service(), "from: client, to: node-b:30053, protocol: UDP", "",
-     FlowKind::NodePort, "node-b", kAll, "dns"},
+    {"UDP NodePort", web_service(), "from: client, to: node-b:30053, protocol: UDP", "", FlowKind::NodePort, "node-b",
+     kAll, "dns"},
     {"loopback NodePort from NODE/localhost is the sender's node", web_service(),
      "from: node-b/localhost, to: 127.0.0.1:30080", "", FlowKind::NodePort, "node-b", kAll, "http"},
-    {"loopback NodePort from a node", web_service(), "from: node-c, to: 127.0.0.1:30080", "",
-     FlowKind::NodePort, "node-c", kAll, "http"},
+    {"loopback NodePort from a node", web_service(), "from: node-c, to: 127.0.0.1:30080", "", FlowKind::NodePort,
+     "node-c", kAll, "http"},
 
     // externalIPs and load-balancer IPs arrive at the first node.
     {"externalIP via the first node", web_service(kExternalIp), "from: client, to: 192.168.10.50:80", "",
@@ -94,14 +96,14 @@ const std::vector<FlowRow> kFlows = {
     // node; pods and the receiving node itself short-circuit to every endpoint.
     {"ETP Local NodePort from outside, local endpoints", web_service(kEtpLocal), "from: client, to: node-a:30080", "",
      FlowKind::NodePort, "node-a", kNodeA, "http"},
-    {"ETP Local NodePort from outside, no local endpoint", web_service(kEtpLocal),
-     "from: client, to: node-c:30080", "", FlowKind::NodePort, "node-c", kNone, "http"},
+    {"ETP Local NodePort from outside, no local endpoint", web_service(kEtpLocal), "from: client, to: node-c:30080", "",
+     FlowKind::NodePort, "node-c", kNone, "http"},
     {"ETP Local NodePort from a pod short-circuits", web_service(kEtpLocal), "from: client-c, to: node-c:30080", "",
      FlowKind::NodePort, "node-c", kAll, "http"},
     {"ETP Local NodePort from a pod to another node short-circuits", web_service(kEtpLocal),
      "from: client-c, to: node-b:30080", "", FlowKind::NodePort, "node-b", kAll, "http"},
-    {"ETP Local NodePort from the node itself short-circuits", web_service(kEtpLocal),
-     "from: node-c, to: node-c:30080", "", FlowKind::NodePort, "node-c", kAll, "http"},
+    {"ETP Local NodePort from the node itself short-circuits", web_service(kEtpLocal), "from: node-c, to: node-c:30080",
+     "", FlowKind::NodePort, "node-c", kAll, "http"},
     {"ETP Local loopback NodePort short-circuits", web_service(kEtpLocal),
      "from: node-c/localhost, to: 127.0.0.1:30080", "", FlowKind::NodePort, "node-c", kAll, "http"},
     // node-c's address is not local on node-b, so src-type LOCAL does not match there.
@@ -126,8 +128,8 @@ const std::vector<FlowRow> kFlows = {
      FlowKind::ClusterIP, "", kNodeB, "http"},
     {"ITP Local from a pod on a node without endpoints", web_service(kItpLocal), "from: client-c, to: default/web:80",
      "", FlowKind::ClusterIP, "", kNone, "http"},
-    {"ITP Local from a node", web_service(kItpLocal), "from: node-a, to: 10.96.10.5:80", "",
-     FlowKind::ClusterIP, "", kNodeA, "http"},
+    {"ITP Local from a node", web_service(kItpLocal), "from: node-a, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "",
+     kNodeA, "http"},
     {"ITP Local from outside: the first node's endpoints", web_service(kItpLocal), "from: client, to: 10.96.10.5:80",
      "", FlowKind::ClusterIP, "", kNodeA, "http"},
     {"ITP Local leaves the NodePort alone", web_service(kItpLocal), "from: client, to: node-c:30080", "",
@@ -135,31 +137,48 @@ const std::vector<FlowRow> kFlows = {
 
     // Endpoint conditions: ready first, serving terminating only when none is
     // ready, not serving never.
-    {"a terminating endpoint is not used while others are ready", web_service(),
-     "from: client, to: node-a:30080, before: {web-a1: terminating}", "", FlowKind::NodePort, "node-a",
-     {{"web-a2", 1}, {"web-b", 1}}, "http"},
+    {"a terminating endpoint is not used while others are ready",
+     web_service(),
+     "from: client, to: node-a:30080, before: {web-a1: terminating}",
+     "",
+     FlowKind::NodePort,
+     "node-a",
+     {{"web-a2", 1}, {"web-b", 1}},
+     "http"},
     {"terminating endpoints are used when none is ready", web_service(),
      "from: client, to: node-a:30080, before: {web-a1: terminating, web-a2: terminating, web-b: not-ready}", "",
      FlowKind::NodePort, "node-a", kNodeA, "http"},
     {"not-ready endpoints never", web_service(),
      "from: client, to: node-a:30080, before: {web-a1: not-ready, web-a2: not-ready, web-b: not-ready}", "",
      FlowKind::NodePort, "node-a", kNone, "http"},
-    {"a terminating endpoint that no longer serves never", web_service() + web_slice("[{name: http, port: 8080}]", {
-         "{addresses: [10.244.0.10], conditions: {ready: false, serving: false, terminating: true}}",
-         "{addresses: [10.244.1.10], conditions: {ready: false, serving: true, terminating: true}}"}),
+    {"a terminating endpoint that no longer serves never",
+     web_service() +
+         web_slice("[{name: http, port: 8080}]",
+                   {"{addresses: [10.244.0.10], conditions: {ready: false, serving: false, terminating: true}}",
+                    "{addresses: [10.244.1.10], conditions: {ready: false, serving: true, terminating: true}}"}),
      "from: client, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "", kNodeB, "http"},
     {"deleted endpoints are gone", web_service(), "from: client, to: 10.96.10.5:80, before: {web-b: deleted}", "",
      FlowKind::ClusterIP, "", kNodeA, "http"},
-    {"ETP Local prefers a local terminating endpoint to remote ready ones", web_service(kEtpLocal),
-     "from: client, to: node-a:30080, before: {web-a1: terminating, web-a2: deleted}", "", FlowKind::NodePort,
-     "node-a", {{"web-a1", 1}}, "http"},
+    {"ETP Local prefers a local terminating endpoint to remote ready ones",
+     web_service(kEtpLocal),
+     "from: client, to: node-a:30080, before: {web-a1: terminating, web-a2: deleted}",
+     "",
+     FlowKind::NodePort,
+     "node-a",
+     {{"web-a1", 1}},
+     "http"},
 
     // Slices serve a Service port by name and protocol.
-    {"a slice port of the same name and protocol", web_service() + web_slice("[{name: http, port: 8080}]", {
-         "{addresses: [10.244.0.10]}"}),
-     "from: client, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "", {{"web-a1", 1}}, "http"},
-    {"a slice port of another name serves nothing", web_service() + web_slice("[{name: web, port: 8080}]", {
-         "{addresses: [10.244.0.10]}"}),
+    {"a slice port of the same name and protocol",
+     web_service() + web_slice("[{name: http, port: 8080}]", {"{addresses: [10.244.0.10]}"}),
+     "from: client, to: 10.96.10.5:80",
+     "",
+     FlowKind::ClusterIP,
+     "",
+     {{"web-a1", 1}},
+     "http"},
+    {"a slice port of another name serves nothing",
+     web_service() + web_slice("[{name: web, port: 8080}]", {"{addresses: [10.244.0.10]}"}),
      "from: client, to: 10.96.10.5:80", "", FlowKind::ClusterIP, "", kNone, "http"},
     {"a slice port of another protocol serves nothing",
      web_service() + web_slice("[{name: http, port: 8080, protocol: UDP}]", {"{addresses: [10.244.0.10]}"}),
@@ -174,8 +193,7 @@ const std::vector<FlowRow> kFlows = {
      kNone},
     // (result: refused, since the loader rejects expecting this flow reachable)
     {"the NodePort over the other protocol", web_service(),
-     "from: client, to: node-a:30080, protocol: UDP, result: refused", "",
-     FlowKind::Direct, "", kNone},
+     "from: client, to: node-a:30080, protocol: UDP, result: refused", "", FlowKind::Direct, "", kNone},
     {"an address in the service range no Service has", web_service(), "from: client, to: 10.96.10.99:80", "",
      FlowKind::Direct, "", kNone},
 };
@@ -225,10 +243,14 @@ TEST(FlowEnds, SourceAddressesAndTarget) {
   };
   const std::vector<Row> rows = {
       {"from: client, to: node-b:30080", "client", {"192.168.10.100"}, false, "192.168.10.2", 30080, Protocol::TCP},
-      {"from: node-b, to: default/web:53, protocol: UDP", "node-b", {"192.168.10.2", "192.168.10.12"}, false,
-       "10.96.10.5", 53, Protocol::UDP},
-      {"from: node-b/localhost, to: 127.0.0.1:30080", "node-b", {"127.0.0.1"}, true, "127.0.0.1", 30080,
-       Protocol::TCP},
+      {"from: node-b, to: default/web:53, protocol: UDP",
+       "node-b",
+       {"192.168.10.2", "192.168.10.12"},
+       false,
+       "10.96.10.5",
+       53,
+       Protocol::UDP},
+      {"from: node-b/localhost, to: 127.0.0.1:30080", "node-b", {"127.0.0.1"}, true, "127.0.0.1", 30080, Protocol::TCP},
       {"from: client-a, to: web-b:8080", "client-a", {"10.244.0.20"}, false, "10.244.1.10", 8080, Protocol::TCP},
   };
   for (const auto& row : rows) {
