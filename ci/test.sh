@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/build.sh
+# The style every C++ source follows (.clang-format): cheap, so it goes first.
+ci/format-check.sh
 cd build
 ctest --output-on-failure -j"$(nproc)" "$@"
 cd ..
