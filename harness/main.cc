@@ -542,7 +542,9 @@ int main(int argc, char** argv) {
       "incomplete), or no CAP_NET_ADMIN; 4 nothing to run; 130/143 interrupted.");
 
   auto* cleanup_cmd = app.add_subcommand(
-      "cleanup", "remove the namespaces --keep pinned whose kpath has exited (never a running one's, never others')");
+      "cleanup",
+      "remove the namespaces --keep pinned and the scratch directories of runs whose kpath has exited (never a running "
+      "one's, never others')");
   std::string doctor_iptables = "nft";
   auto* doctor_cmd = app.add_subcommand("doctor", "print the environment and try the kernel features cases need");
   doctor_cmd->add_option("--iptables", doctor_iptables, "iptables variant to try: nft or legacy")
@@ -572,7 +574,9 @@ int main(int argc, char** argv) {
     if (*mutate_cmd) return mutate(mutate_args);
     if (*doctor_cmd) return doctor(doctor_iptables, doctor_rootless);
     if (*cleanup_cmd) {
-      std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(harness::cleanup_pinned())).c_str());
+      harness::CleanupResult cleaned = harness::cleanup_pinned();
+      cleaned.scratch_removed = harness::remove_stale_scratch();
+      std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(cleaned)).c_str());
       return 0;
     }
   } catch (const kpath::Error& e) {

@@ -95,6 +95,20 @@ bool ProcessId::alive() const {
   return now && now->start_time == start_time;
 }
 
+std::string owned_name(const std::string& prefix) {
+  ProcessId self = ProcessId::self();
+  return prefix + "-" + std::to_string(self.pid) + "." + std::to_string(self.start_time);
+}
+
+std::optional<ProcessId> owner_in_name(const std::string& name, const std::string& prefix) {
+  if (!name.starts_with(prefix + "-")) return std::nullopt;
+  ProcessId id;
+  char dot = 0;
+  std::istringstream in(name.substr(prefix.size() + 1));
+  if (!(in >> id.pid >> dot >> id.start_time) || dot != '.' || id.pid <= 0) return std::nullopt;
+  return id;
+}
+
 std::string pin_name(const std::string& prefix, const std::string& label) {
   std::string clean = sanitized(label);
   if (clean.empty() || clean == "." || clean == "..") clean = "_" + clean;

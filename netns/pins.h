@@ -30,6 +30,14 @@ struct ProcessId {
   bool operator==(const ProcessId&) const = default;
 };
 
+// A name that records the process that made it, "PREFIX-PID.START": for
+// files kpath removes itself and leaves behind only when killed, which
+// `kpath cleanup` then finds by their dead owner.
+std::string owned_name(const std::string& prefix);
+// The owner a name that starts with owned_name(prefix)'s form records
+// (anything may follow "-PID.START"); nullopt for other names.
+std::optional<ProcessId> owner_in_name(const std::string& name, const std::string& prefix);
+
 // prefix + label when that fits kMaxPinName, else prefix, the label's head and
 // 8 hex digits of a hash of the whole label. Deterministic; the result holds
 // only [A-Za-z0-9._-] (anything else in the label becomes '_') and is never

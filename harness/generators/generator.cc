@@ -1,12 +1,14 @@
 #include "harness/generators/generator.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <sys/socket.h>
 
 #include "harness/generators/kube_iptables.h"
 #include "harness/rules/counters.h"
 #include "harness/rules/features.h"
+#include "netns/pins.h"
 #include "netns/sandbox.h"
 
 namespace harness {
@@ -44,6 +46,21 @@ HeldNamespaces held_namespaces(const Cluster& cluster, const NamespaceOf& ns) {
   for (const auto& p : cluster.pods) hold(p.name);
   for (const auto& e : cluster.externals) hold(e.name);
   return held;
+}
+
+std::vector<std::string> remove_stale_scratch(const std::string& root) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* prefix : {kProxyScratch, kExecScratch}) {
+      auto owner = netns::owner_in_name(name, prefix);
+      if (!owner || owner->alive() || !entry.is_directory(ec)) continue;
+      std::filesystem::remove_all(entry.path(), ec);
+      if (!ec) removed.push_back(entry.path().string());
+    }
+  }
+  return removed;
 }
 
 std::vector<std::string> mode_needs(ProxyMode mode, const Cluster& cluster) {

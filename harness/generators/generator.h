@@ -58,6 +58,15 @@ struct Convergence {
   std::string how;
 };
 
+// The per-run scratch directories of programs (ApplyOptions::scratch,
+// StartOptions::scratch_root) are named netns::owned_name(one of these)-XXXXXX.
+inline constexpr const char* kProxyScratch = "kpath-proxy";
+inline constexpr const char* kExecScratch = "kpath-exec";
+
+// Removes the scratch directories under root whose kpath has exited (it
+// removes its own unless killed); returns their paths. For `kpath cleanup`.
+std::vector<std::string> remove_stale_scratch(const std::string& root = "/var/tmp");
+
 // What a generator that keeps programs running is given at the start of a run.
 struct StartOptions {
   InstallOptions install;  // the iptables variant (for reading a node's rules) and the installer timeout

@@ -13,6 +13,7 @@
 #include "base/scratch_dir.h"
 #include "harness/apiserver/apiserver.h"
 #include "harness/generators/model_json.h"
+#include "netns/pins.h"
 #include "netns/process.h"
 
 namespace harness {
@@ -88,7 +89,7 @@ class ProxyRun : public LiveGenerator {
       : command_(command),
         mode_(mode),
         options_(options),
-        scratch_(options.scratch_root, "kpath-proxy"),
+        scratch_(options.scratch_root, netns::owned_name(kProxyScratch)),
         server_(cluster) {
     held_ = held_namespaces(cluster, ns_of);
     fs::create_directories(scratch_.path() / "bin");

@@ -49,6 +49,8 @@ CleanupResult cleanup_pinned(const netns::PinDirs& dirs) {
 std::string format_cleanup(const CleanupResult& r) {
   std::string out;
   for (const auto& name : r.removed) out += fmt::format("removed {}\n", name);
+  for (const auto& dir : r.scratch_removed)
+    out += fmt::format("removed {} (the scratch directory of a killed run)\n", dir);
   for (const auto& what : r.in_use) out += fmt::format("kept {}\n", what);
   for (const auto& name : r.not_ours)
     out += fmt::format("left {} (no kpath marker: not made by kpath run --keep; `ip netns delete` removes it)\n", name);

@@ -1,6 +1,6 @@
 // `kpath cleanup`: removes the namespaces that `kpath run --keep` pinned and
 // whose kpath has exited; leaves pins of a kpath still running and names it
-// did not make.
+// did not make. Also reports the scratch directories of killed runs removed.
 #pragma once
 
 #include <string>
@@ -14,6 +14,9 @@ struct CleanupResult {
   std::vector<std::string> removed;   // pins of exited kpath runs, now gone
   std::vector<std::string> in_use;    // "NAME (kpath pid N is still running)"
   std::vector<std::string> not_ours;  // kpath-* pins without a marker: made by hand or by an older kpath
+  // Scratch directories of runs that were killed (filled by the caller:
+  // harness::remove_stale_scratch, generators layer).
+  std::vector<std::string> scratch_removed;
 };
 
 // Unpins every pin whose marker names an exited owner and still names the

@@ -25,6 +25,7 @@
 #include "harness/traffic/prober.h"
 #include "harness/verdict/sweep_check.h"
 #include "netns/netfilter.h"
+#include "netns/pins.h"
 
 namespace harness {
 
@@ -253,7 +254,7 @@ class CaseRunner {
     ApplyOptions apply{options_.install, first, options_.coverage};
     apply.install.stop = options_.stop;
     if (generator_.wants_scratch()) {
-      if (!scratch_) scratch_.emplace(options_.scratch_root, "kpath-exec");
+      if (!scratch_) scratch_.emplace(options_.scratch_root, netns::owned_name(kExecScratch));
       apply.scratch = scratch_->path().string();
       apply.namespaces = [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
     }
