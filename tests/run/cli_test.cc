@@ -8,6 +8,7 @@
 
 #include "netns/namespace.h"
 #include "netns/process.h"
+#include "support/files.h"
 #include "support/host_process.h"
 #include "support/privileges.h"
 
@@ -60,7 +61,8 @@ TEST(Cli, UnwritableReportIsFoundBeforeTheRun) {
 
 TEST(Cli, EmptyFolderRunsNothingAndSaysSo) {
   KPATH_REQUIRE_NET_ADMIN();
-  std::string dir = testing::TempDir() + "kpath-empty-suite";
+  kpath_test::TempPath empty(testing::TempDir() + "kpath-empty-suite-" + std::to_string(getpid()));
+  const std::string& dir = empty.str();
   std::filesystem::create_directories(dir);
   auto r = kpath({"run", dir});
   EXPECT_EQ(r.exit_code, 4) << r.err;

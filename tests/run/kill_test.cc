@@ -19,6 +19,7 @@
 #include <pugixml.hpp>
 
 #include "support/eventually.h"
+#include "support/files.h"
 #include "support/host_snapshot.h"
 #include "support/privileges.h"
 #include "support/processes.h"
@@ -68,7 +69,8 @@ TEST(Kill, SigkillMidRunLeavesNothingBehind) {
 // with its result, the rest skipped with the reason "interrupted".
 TEST(Kill, SigintStopsCleanlyAndStillWritesJunit) {
   KPATH_REQUIRE_NET_ADMIN();
-  std::string junit = ::testing::TempDir() + "kpath-sigint-" + std::to_string(getpid()) + ".xml";
+  kpath_test::TempPath junit_file(::testing::TempDir() + "kpath-sigint-" + std::to_string(getpid()) + ".xml");
+  const std::string& junit = junit_file.str();
   unlink(junit.c_str());
   const std::string seed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-nodeport.yaml";
   constexpr int kRuns = 4, kExpectations = 4;  // the seed case has 4 expectations

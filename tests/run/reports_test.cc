@@ -19,8 +19,10 @@ const std::string kSeed = std::string(KPATH_SOURCE_DIR) + "/cases/seed-webapp1-n
 
 TEST(Reports, JsonHtmlAndVerboseOfTheSeedCase) {
   KPATH_REQUIRE_NET_ADMIN();
-  std::string json_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".json";
-  std::string html_path = ::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".html";
+  kpath_test::TempPath json_file(::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".json");
+  kpath_test::TempPath html_file(::testing::TempDir() + "kpath-seed-" + std::to_string(getpid()) + ".html");
+  const std::string& json_path = json_file.str();
+  const std::string& html_path = html_file.str();
   auto r = kpath_test::run_on_host(netns::Namespace::current(),
                                    {KPATH_BINARY, "run", "-v", "-g", "kube-iptables", "--json", json_path, "--report",
                                     html_path, kSeed},

@@ -6,6 +6,7 @@
 
 #include "harness/cases/case_loader.h"
 #include "harness/run/runner.h"
+#include "support/files.h"
 #include "support/host_snapshot.h"
 #include "support/privileges.h"
 
@@ -104,7 +105,8 @@ TEST(SeedCase, MissingMasqueradeFailsTheSourceCheck) {
 TEST(SeedCase, BrokenRulesFromAGeneratorNameTheFailingRule) {
   KPATH_REQUIRE_NET_ADMIN();
   // Valid iptables-save syntax, but a target that does not exist.
-  std::string path = ::testing::TempDir() + "kpath-bad-target.iptables-save";
+  kpath_test::TempPath dump(::testing::TempDir() + "kpath-bad-target-" + std::to_string(getpid()) + ".iptables-save");
+  const std::string& path = dump.str();
   FILE* f = fopen(path.c_str(), "w");
   fputs("*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-NO-SUCH-CHAIN\nCOMMIT\n", f);
   fclose(f);

@@ -117,7 +117,8 @@ TEST(Selection, ExpectationTimeoutStopsTheProbesAndFails) {
   // The seed case with 40,000 probes on its first expectation: several seconds.
   std::string yaml = kpath_test::read_file(kSeed);
   yaml.replace(yaml.find("probes: 2000"), 12, "probes: 40000");
-  std::string slow = ::testing::TempDir() + "kpath-slow-seed-" + std::to_string(getpid()) + ".yaml";
+  kpath_test::TempPath slow_file(::testing::TempDir() + "kpath-slow-seed-" + std::to_string(getpid()) + ".yaml");
+  const std::string& slow = slow_file.str();
   std::ofstream(slow) << yaml;
   auto r = kpath({"run", "-g", "kube-iptables", "--expectation-timeout", "2", slow});
   // No wall-clock bound here (a loaded machine is slow): the count of probes
