@@ -21,6 +21,8 @@ packages=(
   clang libclang-rt-14-dev
   # the C++ style check (ci/format-check.sh; .clang-format)
   clang-format-14
+  # the benchmark's shell peer (ci/bench.sh, bench/shell-peer.sh)
+  socat
 )
 
 # kubectl 1.20 (client-go 1.20) for the same tests. Another kubectl already on

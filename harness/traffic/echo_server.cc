@@ -15,6 +15,16 @@
 namespace harness {
 namespace {
 
+// A prober's whole window of datagrams (hundreds, each costing about 1 KiB of
+// buffer) can reach one pod while this thread answers others; the default
+// buffer (about 200 KiB) then drops some, and each drop costs its probe a
+// timeout. Past net.core.rmem_max with CAP_NET_ADMIN; capped by it without.
+void reserve_receive_buffer(int fd) {
+  int bytes = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 kpath::Fd open_listener(int family, uint16_t port, Protocol protocol) {
   int type = protocol == Protocol::UDP ? SOCK_DGRAM : SOCK_STREAM;
   int proto = protocol == Protocol::SCTP ? IPPROTO_SCTP : 0;
@@ -27,6 +37,7 @@ kpath::Fd open_listener(int family, uint16_t port, Protocol protocol) {
     // Learn which local address each datagram was sent to, to answer from it.
     if (family == AF_INET) setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     else setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    reserve_receive_buffer(fd.get());
   }
   auto any = make_sockaddr(kpath::Ip::from(family == AF_INET ? "0.0.0.0" : "::"), port);
   if (::bind(fd.get(), any.get(), any.len) != 0)

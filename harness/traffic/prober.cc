@@ -5,9 +5,13 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <deque>
+#include <exception>
+#include <thread>
 
 #include "base/error.h"
 #include "base/errno.h"
@@ -85,19 +89,36 @@ struct Slot {
   std::string buffer;
 };
 
+// What the probing threads share: the next probe to start, and each probe's
+// result in its own slot (a thread writes only the probes it took).
+struct Batch {
+  explicit Batch(const ProbeSpec& s) : spec(s), results(s.count), finished(s.count, 0) {}
+
+  // The next probe's index, or -1 when every probe has been taken.
+  int take() {
+    int i = next.fetch_add(1, std::memory_order_relaxed);
+    return i < spec.count ? i : -1;
+  }
+
+  const ProbeSpec& spec;
+  std::vector<ProbeResult> results;
+  std::vector<char> finished;  // per probe: a result is in results (char: threads write neighbours)
+  std::atomic<int> next{0};
+};
+
+// One probing thread's epoll loop over `width` slots.
 class Engine {
  public:
-  Engine(const ProbeSpec& spec) : spec_(spec), results_(spec.count), finished_(spec.count, false) {
-    int width = spec.source_port ? 1 : std::max(1, std::min(spec.concurrency, spec.count));
-    slots_.resize(width);
+  Engine(Batch& batch, int width) : spec_(batch.spec), batch_(batch), slots_(width) {
     epoll_ = kpath::Fd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) kpath::throw_errno("prober: epoll");
   }
 
-  std::vector<ProbeResult> run() {
-    for (size_t s = 0; s < slots_.size() && next_ < spec_.count; ++s) launch(s);
+  // Probes until every probe is taken and finished, the deadline or a stop.
+  void run() {
+    for (size_t s = 0; s < slots_.size(); ++s) launch(s);
     epoll_event events[128];
-    while (done_ < spec_.count && may_probe()) {
+    while (busy_ > 0 && may_probe()) {
       int wait_ms = -1;
       if (!deadlines_.empty()) wait_ms = ms_until(deadlines_.front().at);
       if (spec_.deadline != Clock::time_point::max())
@@ -108,12 +129,6 @@ class Engine {
       for (int i = 0; i < n; ++i) on_event(events[i].data.u32, events[i].events);
       expire();
     }
-    if (done_ == spec_.count) return std::move(results_);
-    // The deadline passed or a stop came: what is still open is dropped, unjudged.
-    std::vector<ProbeResult> finished;
-    for (int i = 0; i < spec_.count; ++i)
-      if (finished_[i]) finished.push_back(std::move(results_[i]));
-    return finished;
   }
 
  private:
@@ -133,9 +148,13 @@ class Engine {
     return std::max<int>(0, static_cast<int>(left.count()) + 1);
   }
 
+  // Starts the next probe not yet taken in slot s, if any is left.
   void launch(size_t s) {
+    int index = batch_.take();
+    if (index < 0) return;
     Slot& slot = slots_[s];
-    slot.index = next_++;
+    slot.index = index;
+    ++busy_;
     slot.generation++;
     slot.buffer.clear();
     slot.started = Clock::now();
@@ -173,7 +192,7 @@ class Engine {
 
   // A failed connect or exchange; a refusal keeps who refused.
   void failed(size_t s, int err) {
-    if (err == ECONNREFUSED) results_[slots_[s].index].refusal = read_refusal(slots_[s].fd.get());
+    if (err == ECONNREFUSED) batch_.results[slots_[s].index].refusal = read_refusal(slots_[s].fd.get());
     finish(s, classify(err), err);
   }
 
@@ -229,7 +248,7 @@ class Engine {
 
   void complete(size_t s) {
     Slot& slot = slots_[s];
-    ProbeResult& r = results_[slot.index];
+    ProbeResult& r = batch_.results[slot.index];
     if (!spec_.http_request.empty()) {
       if (!parse_http(slot.buffer, r.http_status, r.http_body)) return finish(s, Outcome::Error, EPROTO);
       return finish(s, Outcome::Reply, 0);
@@ -240,7 +259,7 @@ class Engine {
 
   void finish(size_t s, Outcome outcome, int err) {
     Slot& slot = slots_[s];
-    ProbeResult& r = results_[slot.index];
+    ProbeResult& r = batch_.results[slot.index];
     r.outcome = outcome;
     r.error = err;
     r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.started);
@@ -249,13 +268,13 @@ class Engine {
       local.len = sizeof local.storage;
       if (getsockname(slot.fd.get(), local.get(), &local.len) == 0) r.local_port = from_sockaddr(local.get()).second;
     }
-    finished_[slot.index] = true;
+    batch_.finished[slot.index] = 1;
     slot.fd.reset();  // closing also removes it from epoll
     slot.index = -1;
     slot.generation++;
-    ++done_;
+    --busy_;
     if (spec_.progress) spec_.progress->fetch_add(1);
-    if (next_ < spec_.count && may_probe()) launch(s);
+    if (may_probe()) launch(s);
   }
 
   // Deadlines are pushed in launch order with one timeout, so the queue stays sorted.
@@ -273,21 +292,56 @@ class Engine {
   }
 
   const ProbeSpec& spec_;
-  std::vector<ProbeResult> results_;
-  std::vector<bool> finished_;  // per probe: a result is in results_
+  Batch& batch_;
   std::vector<Slot> slots_;
   std::deque<Deadline> deadlines_;
   kpath::Fd epoll_;
-  int next_ = 0;
-  int done_ = 0;
+  int busy_ = 0;  // slots with a probe in flight
 };
+
+// How many threads probe: one per core at most, each with a slot or more.
+int thread_count(const ProbeSpec& spec, int width) {
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, std::min({spec.threads, cores, width}));
+}
+
+// Runs the batch on the calling thread and threads-1 more; they inherit its
+// namespace. The slots are shared out so `concurrency` bounds them all together.
+std::vector<ProbeResult> run_batch(const ProbeSpec& spec) {
+  Batch batch(spec);
+  int width = spec.source_port ? 1 : std::max(1, std::min(spec.concurrency, spec.count));
+  int threads = thread_count(spec, width);
+  std::vector<Engine> engines;
+  engines.reserve(threads);
+  for (int t = 0; t < threads; ++t) engines.emplace_back(batch, width / threads + (t < width % threads ? 1 : 0));
+  std::vector<std::exception_ptr> errors(threads);
+  std::vector<std::thread> helpers;
+  auto drive = [&](int t) {
+    try {
+      engines[t].run();
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  for (int t = 1; t < threads; ++t) helpers.emplace_back(drive, t);
+  drive(0);
+  for (auto& h : helpers) h.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  if (std::count(batch.finished.begin(), batch.finished.end(), 1) == spec.count) return std::move(batch.results);
+  // The deadline passed or a stop came: what is still open is dropped, unjudged.
+  std::vector<ProbeResult> finished;
+  for (int i = 0; i < spec.count; ++i)
+    if (batch.finished[i]) finished.push_back(std::move(batch.results[i]));
+  return finished;
+}
 
 }  // namespace
 
 std::vector<ProbeResult> run_probes(const netns::Namespace& from, const ProbeSpec& spec) {
   if (spec.count <= 0) return {};
   // The whole batch runs on a thread inside `from`, so every socket is created there.
-  return from.run([&] { return Engine(spec).run(); });
+  return from.run([&] { return run_batch(spec); });
 }
 
 }  // namespace harness

@@ -45,6 +45,10 @@ struct ProbeSpec {
   std::vector<ProbeTarget> targets;
   // SIGINT/SIGTERM: looked at every 50 ms; once set, the probes end as at the deadline.
   const std::atomic<bool>* stop = nullptr;
+  // Probing threads sharing the batch (and `concurrency` between them), at
+  // most one per core: each send runs the whole kernel path (veth, conntrack,
+  // NAT) inside its system call, so one thread is the bound on a busy path.
+  int threads = 2;
 };
 
 // Runs every probe of spec from namespace `from` and returns one result per

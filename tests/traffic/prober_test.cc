@@ -126,6 +126,33 @@ TEST_F(ProberTest, ConcurrencyIsBoundedAndEveryProbeIsAccounted) {
   EXPECT_EQ(std::count_if(results.begin(), results.end(), [](auto& r) { return r.outcome == Outcome::Reply; }), 3000);
 }
 
+// Two probing threads share one batch: each probe's result stays at its own
+// index, whichever thread sent it (a sweep's targets alternate, so a result
+// in the wrong place shows as the wrong outcome or port).
+TEST_F(ProberTest, TwoThreadsKeepEveryProbeAtItsIndex) {
+  auto s = spec("198.18.0.2", 0, Protocol::TCP, 3000);
+  s.threads = 2;
+  s.concurrency = 16;
+  s.targets = {{Ip::from("198.18.0.2"), 8080, Protocol::TCP},
+               {Ip::from("198.18.0.2"), 9998, Protocol::TCP},
+               {Ip::from("198.18.0.2"), 8053, Protocol::UDP}};
+  std::atomic<int> progress{0};
+  s.progress = &progress;
+  auto results = run_probes(client_, s);
+  ASSERT_EQ(results.size(), 3000u);
+  EXPECT_EQ(progress.load(), 3000);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (i % 3 == 1) {
+      ASSERT_EQ(r.outcome, Outcome::Refused) << i;
+      continue;
+    }
+    ASSERT_EQ(r.outcome, Outcome::Reply) << i << " " << to_string(r.outcome);
+    EXPECT_EQ(r.reply.local_port, i % 3 == 0 ? 8080 : 8053) << i;
+    EXPECT_EQ(r.local_port, r.reply.peer_port) << i;
+  }
+}
+
 // A stop (SIGINT) ends a batch of dropped probes within a tick, each of which
 // would otherwise wait out its timeout: only the finished ones come back.
 TEST_F(ProberTest, StopEndsProbesInFlightAtOnce) {
