@@ -20,12 +20,14 @@ cleanup() {
   for ns in $client $pod1 $pod2 $master; do ip netns del "$ns" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 now() { date +%s.%N; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 t0=$(now)
 
 # The node and the external client on one link; each pod on its own veth,
-# routed by /32 with proxy ARP on the node's side (as Calico does).
+# routed by /32, its gateway 169.254.1.1 the node's end of the veth (as
+# Calico does: a permanent neighbour entry in the pod, proxy ARP on the node).
 for ns in $master $client $pod1 $pod2; do ip netns add "$ns"; in_ns "$ns" ip link set lo up; done
 ip -n "$master" link add eth0 type veth peer name eth0 netns "$client"
 ip -n "$master" addr add 192.168.100.1/24 dev eth0
@@ -33,6 +35,7 @@ ip -n "$client" addr add 192.168.100.2/24 dev eth0
 ip -n "$master" link set eth0 up
 ip -n "$client" link set eth0 up
 in_ns "$master" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$master" route add default dev eth0  # a ClusterIP needs a route before its DNAT
 pod() {  # NS IP HOST_VETH
   ip -n "$master" link add "$3" type veth peer name eth0 netns "$1"
   ip -n "$1" addr add "$2/32" dev eth0
@@ -41,6 +44,7 @@ pod() {  # NS IP HOST_VETH
   ip -n "$1" route add default via 169.254.1.1 dev eth0
   ip -n "$master" link set "$3" up
   in_ns "$master" sysctl -qw "net.ipv4.conf.$3.proxy_arp=1"
+  ip -n "$1" neigh add 169.254.1.1 lladdr "$(ip -n "$master" -br link show "$3" | awk '{print $3}')" dev eth0 nud permanent
   ip -n "$master" route add "$2/32" dev "$3"
 }
 pod "$pod1" 10.32.0.3 cali1
@@ -49,20 +53,20 @@ in_ns "$master" iptables-restore <cases/seed/webapp1-nodeport.iptables-save
 
 # Each pod answers with its name and the address it saw the client at.
 serve() {  # NS NAME
-  in_ns "$1" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo $2 \$SOCAT_PEERADDR" &
+  ip netns exec "$1" socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo $2 \$SOCAT_PEERADDR" &  # $! is socat
   pids+=($!)
 }
 serve "$pod1" webapp1-cjc5b
 serve "$pod2" webapp1-tpfqr
 for ns in $pod1 $pod2; do
-  until in_ns "$ns" socat -T1 - TCP:127.0.0.1:80 </dev/null >/dev/null 2>&1; do sleep 0.05; done
+  until in_ns "$ns" socat -T1 - TCP:127.0.0.1:80,connect-timeout=1 </dev/null >/dev/null 2>&1; do sleep 0.05; done
 done
 t1=$(now)
 
 # probe FROM_NS IP PORT COUNT: one line per probe, the answer or "refused".
 probe() {
   for ((i = 0; i < $4; i++)); do
-    in_ns "$1" socat -T1 - "TCP:$2:$3" </dev/null 2>/dev/null || echo refused
+    in_ns "$1" socat -T1 - "TCP:$2:$3,connect-timeout=1" </dev/null 2>/dev/null || echo refused
   done
 }
 ok=true
@@ -71,7 +75,7 @@ check() {  # NAME COUNTS_FILE AWK_CONDITION
   sed 's/^/    /' "$2"
 }
 out=$(mktemp -d)
-trap 'cleanup; rm -rf "$out"' EXIT
+trap 'cleanup; rm -rf "$out"' EXIT  # INT and TERM exit, which runs it
 probe "$client" 192.168.100.1 30080 2000 | sort | uniq -c >"$out/1"
 probe "$pod1" 10.103.188.73 80 400 | sort | uniq -c >"$out/2"
 probe "$master" 10.103.188.73 80 200 | sort | uniq -c >"$out/3"

@@ -13,6 +13,7 @@
 //   kpath_bench --kpath build/kpath --raw build/bench/kpath_raw_loop
 //               --peer bench/shell-peer.sh --json build/bench.json [--repeats 3] [--no-peer]
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,12 +114,26 @@ long rcvbuf_errors(const netns::Namespace& ns) {
   });
 }
 
-// One probing figure: the rate, the probes answered, the receive-buffer drops.
+// One probing figure: the rate, the probes answered, the receive-buffer drops,
+// and the CPU time per probe of prober and echo servers together (this process
+// and the reference loop's): unlike the rate, hardly moved by other load.
 struct Sample {
   double rate = 0;
   int answered = 0;
   long drops = 0;
+  double cpu_us = 0;
 };
+
+// CPU seconds used so far by this process and its waited-for children.
+double cpu_seconds() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    for (const timeval& t : {u.ru_utime, u.ru_stime}) total += static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+  }
+  return total;
+}
 
 // The seed case with a UDP port beside the TCP one, for the UDP figure.
 Case probe_case() {
@@ -166,7 +181,7 @@ class ProbeBench {
     spec.count = count;
     spec.concurrency = kConcurrency;
     spec.threads = threads;
-    return measure([&](Sample& s) {
+    return measure(count, [&](Sample& s) {
       auto t = Clock::now();
       auto results = run_probes(topo_.ns("client"), spec);
       s.rate = count / secs(Clock::now() - t);
@@ -179,7 +194,7 @@ class ProbeBench {
     std::string cmd = fmt::format("{} {}/{} {} {} {} {} {} {}", options_.raw, dirs_.pins,
                                   netns::pin_name(prefix_, "client"), kNodeIp, kNodePort,
                                   protocol == Protocol::UDP ? "udp" : "tcp", count, kConcurrency, threads);
-    return measure([&](Sample& s) {
+    return measure(count, [&](Sample& s) {
       auto [out, ok] = capture(cmd);
       json j = json::parse(last_line(out));
       s.rate = j["rate"];
@@ -190,10 +205,12 @@ class ProbeBench {
 
  private:
   template <typename F>
-  Sample measure(F&& probe) {
+  Sample measure(int count, F&& probe) {
     long before = drops();
+    double cpu = cpu_seconds();
     Sample s;
     probe(s);
+    s.cpu_us = (cpu_seconds() - cpu) * 1e6 / count;
     s.drops = drops() - before;
     return s;
   }
@@ -284,6 +301,9 @@ void probe_figures(const Options& o, Table& table) {
       table.add(p + " raw loop, 2 threads", "probes/s", raw2.rate);
       table.add(p + " kpath (2 threads) / best raw", "ratio", k2.rate / std::max(raw1.rate, raw2.rate));
       table.add(p + " kpath (1 thread) / raw (1 thread)", "ratio", k1.rate / raw1.rate);
+      table.add(p + " CPU per probe (prober and servers), kpath 2 threads", "us", k2.cpu_us);
+      table.add(p + " CPU per probe (prober and servers), raw 2 threads", "us", raw2.cpu_us);
+      table.add(p + " CPU per probe, kpath (2 threads) / raw (2 threads)", "ratio", k2.cpu_us / raw2.cpu_us);
       table.add(p + " probes unanswered, kpath 2 threads (of " + std::to_string(count) + ")", "probes",
                 count - k2.answered);
       table.add(p + " probes unanswered, raw 2 threads", "probes", count - raw2.answered);
