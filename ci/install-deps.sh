@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev chromium
   # rule installers and kernel tools the harness spawns inside namespaces
   iptables nftables
+  # newuidmap/newgidmap: rootless mode maps a user's subordinate id ranges with them
+  uidmap
   # clients the API server is tested against (tests/apiserver/clients_test.cc)
   python3-kubernetes
   # fuzzing the case loader (libFuzzer ships with clang)

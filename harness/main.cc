@@ -37,6 +37,7 @@
 #include "harness/run/scheduler.h"
 #include "base/error.h"
 #include "base/text.h"
+#include "netns/keeper.h"
 #include "netns/privileges.h"
 #include "netns/user_namespace.h"
 
@@ -140,14 +141,21 @@ harness::Selection selection(const RunArgs& args) {
   return s;
 }
 
-// Every pin as `ip netns exec` takes it, with the node or pod it holds.
-void print_pins(const harness::Report& report) {
-  std::printf("\nPinned namespaces (`ip netns exec NAME ...`; `kpath cleanup` removes them once kpath has exited):\n");
+// Every pin as `ip netns exec` takes it, with the node or pod it holds;
+// rootless, with the nsenter command that enters it (its keeper holds it).
+void print_pins(const harness::Report& report, const netns::Keeper* keeper) {
+  if (keeper)
+    std::printf("\nKept namespaces (held by %s pid %d; `kpath cleanup` ends it once kpath has exited):\n",
+                netns::kKeeperName, keeper->pid());
+  else
+    std::printf(
+        "\nPinned namespaces (`ip netns exec NAME ...`; `kpath cleanup` removes them once kpath has exited):\n");
   for (const auto& r : report.runs)
     for (const auto& p : r.pinned)
-      std::printf("  %s -> %s (%s, %s)\n", p.name.c_str(), kpath::escape_unprintable(p.label, false).c_str(),
+      std::printf("  %s -> %s (%s, %s)%s\n", p.name.c_str(), kpath::escape_unprintable(p.label, false).c_str(),
                   kpath::escape_unprintable(r.case_name, false).c_str(),
-                  kpath::escape_unprintable(r.generator, false).c_str());
+                  kpath::escape_unprintable(r.generator, false).c_str(),
+                  keeper ? (": " + keeper->enter_command(p.name)).c_str() : "");
 }
 
 // Blocks until a line (or end of input) on stdin, or until a signal sets g_stop.
@@ -187,10 +195,10 @@ void keep_open(harness::Report& report, bool serving) {
 }
 
 // What a run leaves besides the summary: coverage, pins, JUnit, behaviour table.
-void write_reports(const RunArgs& args, const harness::Report& report) {
+void write_reports(const RunArgs& args, const harness::Report& report, const netns::Keeper* keeper) {
   using namespace harness;
   if (args.coverage) std::printf("%s", coverage_report(report).c_str());
-  if (args.keep) print_pins(report);
+  if (args.keep) print_pins(report, keeper);
   if (!args.junit.empty()) write_file(args.junit, junit_xml(report));
   if (!args.json.empty()) write_file(args.json, json_report(report));
   if (!args.html.empty()) write_file(args.html, html_report(report));
@@ -279,12 +287,15 @@ int run(const RunArgs& args) {
     std::printf("%s", kpath::escape_unprintable(list_plan(tasks)).c_str());
     return report.load_errors.empty() ? kExitPassed : kExitBadInput;
   }
+  const uid_t caller = ::geteuid();
+  const std::string pin_dir = netns::caller_pin_dir();  // the caller's, so before the user namespace
   if (auto status = enter_rootless(args.rootless)) return *status;
+  // Rootless --keep: /run/netns is out of reach; a keeper holds the namespaces.
+  std::optional<netns::Keeper> keeper;
   if (args.keep && netns::in_user_namespace()) {
-    std::fprintf(stderr,
-                 "kpath: --keep is not available in rootless mode yet: pinning a namespace under /run/netns "
-                 "needs the host's root (run as root for --keep)\n");
-    return kExitBadInput;
+    netns::make_private_pin_dir(pin_dir);
+    keeper.emplace(netns::Keeper::start(pin_dir, caller));
+    options.pins.keeper = &*keeper;
   }
   report.env = describe_environment(version());
   if (args.explain_stats) {
@@ -295,10 +306,16 @@ int run(const RunArgs& args) {
   if (auto status = over_budget(tasks, options, default_jobs(args.jobs))) return *status;
   report.runs = execute(tasks, cases.size() + report.load_errors.size(), options, args.jobs);
   report.interrupted = g_stop.load();
+  // Interrupted, the keeper is not committed: it ends with kpath, with all it held.
+  if (keeper && !report.interrupted) keeper->commit();
+  if (keeper && report.interrupted) {
+    for (auto& r : report.runs) r.pinned.clear();
+    std::fprintf(stderr, "kpath: interrupted: rootless --keep keeps nothing (the keeper ends with kpath)\n");
+  }
   report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
                                                                              report.env.started);
   std::printf("%s", summary(report, args.verbose).c_str());
-  write_reports(args, report);
+  write_reports(args, report, keeper ? &*keeper : nullptr);
   if (report.interrupted) return 128 + (g_signal ? g_signal.load() : SIGINT);
   // A signal that ends the --keep wait is the ordinary way out: the status stays the run's.
   if (args.keep) keep_open(report, options.keep_serving);
@@ -423,6 +440,17 @@ int doctor(const std::string& iptables, bool rootless) {
   return 0;
 }
 
+// The host's pins (they need the host's CAP_NET_ADMIN, so root's only), the
+// caller's own rootless keepers (never another user's), stale scratch.
+int cleanup() {
+  harness::CleanupResult cleaned;
+  if (netns::has_net_admin()) cleaned = harness::cleanup_pinned();
+  harness::append(cleaned, harness::cleanup_kept(netns::caller_pin_dir(), ::geteuid()));
+  cleaned.scratch_removed = harness::remove_stale_scratch();
+  std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(cleaned)).c_str());
+  return 0;
+}
+
 }  // namespace
 
 constexpr const char* kExitCodes =
@@ -475,8 +503,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--iptables", args.iptables, "iptables variant for iptables-restore: nft or legacy")
       ->check(CLI::IsMember({"nft", "legacy"}));
   run_cmd->add_flag("--keep", args.keep,
-                    "pin the namespaces under /run/netns for `ip netns exec`; on a terminal, keep the pods answering "
-                    "until Enter");
+                    "pin the namespaces under /run/netns for `ip netns exec` (rootless: a kpath-keeper process holds "
+                    "them; kpath prints the nsenter command for each); on a terminal, keep the pods answering until "
+                    "Enter");
   run_cmd->add_flag("--coverage", args.coverage, "report the generated rules that no probe hit");
   run_cmd->add_option("--behaviour-table", args.behaviour_table,
                       "write the behaviour-by-generator table (Markdown) to FILE");
@@ -573,12 +602,7 @@ int main(int argc, char** argv) {
     if (*diff_cmd) return diff(diff_args);
     if (*mutate_cmd) return mutate(mutate_args);
     if (*doctor_cmd) return doctor(doctor_iptables, doctor_rootless);
-    if (*cleanup_cmd) {
-      harness::CleanupResult cleaned = harness::cleanup_pinned();
-      cleaned.scratch_removed = harness::remove_stale_scratch();
-      std::printf("%s", kpath::escape_unprintable(harness::format_cleanup(cleaned)).c_str());
-      return 0;
-    }
+    if (*cleanup_cmd) return cleanup();
   } catch (const kpath::Error& e) {
     std::fprintf(stderr, "kpath: %s\n", kpath::escape_unprintable(e.what(), false).c_str());
     return harness::kExitBadInput;

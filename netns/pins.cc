@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/file.h"
+#include "netns/keeper.h"
 
 namespace netns {
 
@@ -161,6 +162,7 @@ std::optional<PinMarker> PinMarker::parse(const std::string& name, const std::st
 }
 
 void pin_with_marker(const Namespace& ns, const std::string& name, const std::string& label, const PinDirs& dirs) {
+  if (dirs.keeper) return dirs.keeper->hold(ns, name, label);
   std::error_code ec;
   std::filesystem::create_directories(dirs.markers, ec);
   if (ec) throw kpath::Error("create " + dirs.markers + ": " + ec.message());

@@ -13,6 +13,8 @@
 
 namespace netns {
 
+class Keeper;
+
 // Pin names stay short enough to type and far below NAME_MAX (255), which is
 // what `ip netns` accepts; longer labels are shortened with a hash.
 inline constexpr size_t kMaxPinName = 64;
@@ -50,10 +52,12 @@ struct PinnedNamespace {
   std::string label;
 };
 
-// Where pins and their markers live (tests use their own).
+// Where pins and their markers live (tests use their own). In rootless mode
+// a keeper holds the namespaces instead (netns/keeper.h): not owned here.
 struct PinDirs {
   std::string pins = "/run/netns";
   std::string markers = "/run/kpath/pins";
+  Keeper* keeper = nullptr;
 };
 
 // A marker's content: who made the pin, of which namespace, for what.
@@ -68,7 +72,8 @@ struct PinMarker {
 };
 
 // Writes the marker (owner: this process), then pins ns at dirs.pins/name.
-// A failed pin removes its marker again.
+// A failed pin removes its marker again. With dirs.keeper, hands ns to the
+// keeper instead (which writes its own marker when kpath commits).
 void pin_with_marker(const Namespace& ns, const std::string& name, const std::string& label, const PinDirs& dirs);
 
 // Every marker under dirs.markers; unreadable or malformed ones are skipped.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "netns/keeper.h"
 #include "netns/namespace.h"
 
 namespace harness {
@@ -44,6 +45,41 @@ CleanupResult cleanup_pinned(const netns::PinDirs& dirs) {
   }
   r.not_ours = unexplained(dirs, marked);
   return r;
+}
+
+CleanupResult cleanup_kept(const std::string& marker_dir, uid_t uid) {
+  CleanupResult r;
+  for (const auto& m : netns::read_keeper_markers(marker_dir)) {
+    auto each = [&](std::vector<std::string>& into, const std::string& why) {
+      for (const auto& ns : m.namespaces) into.push_back(fmt::format("{} ({})", ns.name, why));
+    };
+    if (m.owner.alive()) {
+      each(r.in_use, fmt::format("kpath pid {} is still running", m.owner.pid));
+      continue;
+    }
+    if (netns::keeper_running(m, uid)) {
+      if (!netns::end_keeper(m, uid)) {
+        each(r.in_use, fmt::format("{} pid {} did not end on SIGTERM", netns::kKeeperName, m.keeper.pid));
+        continue;
+      }
+      each(r.removed, fmt::format("held by {} pid {}, now ended", netns::kKeeperName, m.keeper.pid));
+    } else {
+      each(r.removed, fmt::format("{} pid {} had already ended", netns::kKeeperName, m.keeper.pid));
+    }
+    std::error_code ec;
+    std::filesystem::remove(m.file, ec);
+  }
+  return r;
+}
+
+void append(CleanupResult& to, CleanupResult from) {
+  auto add = [](std::vector<std::string>& a, std::vector<std::string>& b) {
+    a.insert(a.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+  };
+  add(to.removed, from.removed);
+  add(to.in_use, from.in_use);
+  add(to.not_ours, from.not_ours);
+  add(to.scratch_removed, from.scratch_removed);
 }
 
 std::string format_cleanup(const CleanupResult& r) {

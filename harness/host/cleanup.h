@@ -3,6 +3,8 @@
 // did not make. Also reports the scratch directories of killed runs removed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -22,6 +24,15 @@ struct CleanupResult {
 // Unpins every pin whose marker names an exited owner and still names the
 // namespace the marker recorded; removes the markers of exited owners.
 CleanupResult cleanup_pinned(const netns::PinDirs& dirs = {});
+
+// Rootless --keep: ends the keepers (netns/keeper.h) whose markers are in
+// marker_dir, whose kpath has exited and that run as uid; a keeper that has
+// ended already leaves only its marker, which goes too. Another user's
+// process is never signalled.
+CleanupResult cleanup_kept(const std::string& marker_dir, uid_t uid);
+
+// Both results in one (the host's pins, then a user's keepers).
+void append(CleanupResult& to, CleanupResult from);
 
 // What cleanup did, a line per pin, for the terminal.
 std::string format_cleanup(const CleanupResult& r);

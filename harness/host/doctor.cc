@@ -241,6 +241,9 @@ RootlessReadiness rootless_readiness() {
   r.blockers = netns::user_namespace_blockers();
   r.missing_modules = netns::missing_modules();
   r.in_user_namespace = netns::in_user_namespace();
+  netns::IdMapPlan plan = netns::caller_id_map_plan();
+  r.id_mapping = plan.ranges() ? "ranges via newuidmap/newgidmap: " + plan.describe()
+                               : "single: " + plan.describe() + " (" + plan.why_single + ")";
   return r;
 }
 
@@ -260,6 +263,7 @@ std::string format_rootless(const RootlessReadiness& r, bool as_root) {
     out += fmt::format("  {:<28} not loaded:{}\n", "kernel modules", list);
     out += fmt::format("  {:<28} an administrator runs once: sudo modprobe -a{}\n", "", list);
   }
+  out += fmt::format("  {:<28} {}\n", "id mapping", r.id_mapping);
   out += fmt::format("  {:<28} {}\n", "iptables-legacy", "works inside (its lock file is the sandbox's private /run)");
   out += fmt::format("  {:<28} {}\n", "mode",
                      as_root ? "root: kpath runs in the host's namespaces; --rootless chooses a user namespace"

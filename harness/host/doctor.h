@@ -70,6 +70,7 @@ struct RootlessReadiness {
   std::vector<std::string> blockers;         // sysctls that forbid user namespaces
   std::vector<std::string> missing_modules;  // loadable but not loaded
   bool in_user_namespace = false;            // already inside one
+  std::string id_mapping;                    // which mapping kpath run will use, and why
   bool ready() const { return blockers.empty() && missing_modules.empty(); }
 };
 

@@ -147,7 +147,7 @@ class CaseRunner {
     topo_.emplace(Topology::build(cluster_));
     run_.build = since(t);
     if (stopped()) return;
-    if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id));
+    if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id), options_.pins);
 
     t = Clock::now();
     install_all(std::move(rules), /*first=*/true);

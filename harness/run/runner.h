@@ -19,8 +19,9 @@ struct FeatureReport;  // host/doctor.h
 struct RunOptions {
   std::vector<GeneratorSpec> generators;  // --generator; empty: the case's own or the built-ins
   InstallOptions install;
-  bool keep = false;   // pin namespaces under /run/netns for inspection
-  std::string run_id;  // names pinned namespaces: netns::pin_name("kpath-<run_id>-", name)
+  bool keep = false;    // pin namespaces under /run/netns for inspection
+  netns::PinDirs pins;  // where keep pins (rootless: the keeper that holds them)
+  std::string run_id;   // names pinned namespaces: netns::pin_name("kpath-<run_id>-", name)
   // With keep: the echo servers outlive the run in CaseRun::serving, so the
   // pinned pods answer until the caller drops it.
   bool keep_serving = false;

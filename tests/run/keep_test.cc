@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "harness/host/cleanup.h"
+#include "netns/keeper.h"
 #include "netns/namespace.h"
 #include "netns/pins.h"
 #include "netns/process.h"
@@ -246,6 +247,30 @@ TEST(Keep, CleanupRemovesOnlyPinsStillHoldingTheRecordedNamespace) {
   EXPECT_TRUE(fs::exists(dirs.pins + "/kpath-x-replaced"));
   EXPECT_THAT(r.not_ours, testing::ElementsAre("kpath-x-replaced")) << "its stale marker is gone now";
   netns::Namespace::unpin(dirs.pins + "/kpath-x-replaced");
+  fs::remove_all(dir);
+}
+
+// Rootless keepers: a marker whose kpath still runs stays; one whose
+// recorded keeper is some other live process (here this test: pid and start
+// match, but it is not a kpath-keeper) is never signalled, only its marker goes.
+TEST(Keep, CleanupOfKeepersSparesARunningKpathAndSignalsOnlyKeepers) {
+  std::string dir = fs::temp_directory_path() / ("kpath-cleanup-kept-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  auto gone = netns::ProcessId::of(child);
+  ASSERT_TRUE(gone.has_value());
+  waitpid(child, nullptr, 0);
+  const auto self = netns::ProcessId::self();
+  netns::KeeperMarker running{"", self, self, getuid(), {{"kpath-r-fabric", 5, 1, "fabric"}}};
+  netns::KeeperMarker impostor{"", self, *gone, getuid(), {{"kpath-i-fabric", 5, 1, "fabric"}}};
+  std::ofstream(dir + "/keeper-1.1") << running.text();
+  std::ofstream(dir + "/keeper-2.2") << impostor.text();
+  auto r = harness::cleanup_kept(dir, getuid());
+  EXPECT_THAT(r.in_use, testing::ElementsAre(HasSubstr("kpath-r-fabric (kpath pid")));
+  EXPECT_THAT(r.removed, testing::ElementsAre(HasSubstr("kpath-i-fabric (kpath-keeper pid")));
+  EXPECT_TRUE(fs::exists(dir + "/keeper-1.1"));
+  EXPECT_FALSE(fs::exists(dir + "/keeper-2.2"));
   fs::remove_all(dir);
 }
 
