@@ -75,10 +75,9 @@ void check_ruleset(const Reader& r, const YAML::Node& n, const std::string& what
   int dumps = 0;
   for (const auto& node : c.nodes) {
     try {
-      std::string path = spec.dump_for(node.name, c.nodes.front().name);
-      if (path.empty()) continue;
-      read_ruleset_file(path);
-      ++dumps;
+      auto paths = spec.dumps_for(node.name, c.nodes.front().name);
+      for (const auto& path : paths) read_ruleset_file(path);
+      dumps += !paths.empty();
     } catch (const kpath::Error& e) {
       fail(e.what());
     }

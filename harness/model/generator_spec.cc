@@ -115,10 +115,21 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
   }
   spec.argument = std::string(argument);
   if (spec.kind != Kind::Ruleset) return spec;
-  auto resolve = [&](std::string_view path) {
+  auto resolve_one = [&](std::string_view path) {
     fs::path p(path);
     if (p.is_relative() && !base.empty()) p = fs::path(base) / p;
     return p.lexically_normal().string();
+  };
+  // V4PATH+V6PATH: each family's dump resolved on its own.
+  auto resolve = [&](std::string_view paths) {
+    std::string out;
+    for (size_t at = 0; at <= paths.size();) {
+      size_t plus = std::min(paths.find('+', at), paths.size());
+      if (plus == at) reject(text, "a dump path is empty in '" + std::string(paths) + "' (V4PATH+V6PATH)");
+      out += (out.empty() ? "" : "+") + resolve_one(paths.substr(at, plus - at));
+      at = plus + 1;
+    }
+    return out;
   };
   if (is_node_map(argument)) {
     for (size_t at = 0; at <= argument.size();) {
@@ -139,27 +150,50 @@ GeneratorSpec GeneratorSpec::parse(std::string_view text, const std::string& bas
   return spec;
 }
 
-std::string GeneratorSpec::dump_for(const std::string& node, const std::string& first_node) const {
+namespace {
+
+// "a+b" -> {"a", "b"}: the family dumps of one node.
+std::vector<std::string> family_dumps(const std::string& paths) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at <= paths.size();) {
+    size_t plus = std::min(paths.find('+', at), paths.size());
+    if (plus > at) out.push_back(paths.substr(at, plus - at));
+    at = plus + 1;
+  }
+  return out;
+}
+
+// An ip6tables-save dump by its name: it may sit beside a node's IPv4 dump.
+bool ip6tables_name(const fs::path& p) { return p.filename().string().find("ip6tables") != std::string::npos; }
+
+}  // namespace
+
+std::vector<std::string> GeneratorSpec::dumps_for(const std::string& node, const std::string& first_node) const {
   if (!node_dumps.empty()) {
-    for (const auto& [n, path] : node_dumps)
-      if (n == node) return path;
+    for (const auto& [n, paths] : node_dumps)
+      if (n == node) return family_dumps(paths);
     return {};
   }
   std::error_code ec;
-  if (!fs::is_directory(argument, ec)) return node == first_node ? argument : std::string{};
-  // FOLDER/NODE or FOLDER/NODE.EXT (node-a.iptables-save, node-a.nft).
-  std::string found;
+  if (!fs::is_directory(argument, ec)) return node == first_node ? family_dumps(argument) : std::vector<std::string>{};
+  // FOLDER/NODE or FOLDER/NODE.EXT (node-a.iptables-save, node-a.nft), and
+  // NODE.ip6tables-save beside it.
+  std::string found, found6;
   fs::directory_iterator it(argument, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     if (p.filename().string() != node && p.stem().string() != node) continue;
-    if (!found.empty())
-      throw kpath::Error("two dumps for node " + node + " in " + argument + ": " + fs::path(found).filename().string() +
+    std::string& slot = ip6tables_name(p) ? found6 : found;
+    if (!slot.empty())
+      throw kpath::Error("two dumps for node " + node + " in " + argument + ": " + fs::path(slot).filename().string() +
                          " and " + p.filename().string());
-    found = p.string();
+    slot = p.string();
   }
   if (ec) throw kpath::Error("cannot list " + argument + ": " + ec.message());
-  return found;
+  std::vector<std::string> out;
+  for (const auto& f : {found, found6})
+    if (!f.empty()) out.push_back(f);
+  return out;
 }
 
 std::string GeneratorSpec::name() const {
@@ -167,14 +201,19 @@ std::string GeneratorSpec::name() const {
     case Kind::KubeIptables:
     case Kind::KubeNftables: return str();
     case Kind::Ruleset: {
-      if (node_dumps.empty()) {
-        // A folder (FOLDER/NODE.*) shows as its own name with a slash.
-        fs::path p(argument);
-        return "ruleset:" + (p.has_filename() ? p.filename().string() : p.parent_path().filename().string() + "/");
-      }
+      // Each dump by its file name; a folder (FOLDER/NODE.*) by its own name with a slash.
+      auto names = [](const std::string& paths) {
+        std::string out;
+        for (const auto& path : family_dumps(paths)) {
+          fs::path p(path);
+          out += (out.empty() ? "" : "+") +
+                 (p.has_filename() ? p.filename().string() : p.parent_path().filename().string() + "/");
+        }
+        return out;
+      };
+      if (node_dumps.empty()) return "ruleset:" + names(argument);
       std::string out = "ruleset:";
-      for (const auto& [node, path] : node_dumps)
-        out += (out.size() > 8 ? "," : "") + node + "=" + fs::path(path).filename().string();
+      for (const auto& [node, path] : node_dumps) out += (out.size() > 8 ? "," : "") + node + "=" + names(path);
       return out;
     }
     case Kind::Exec: return "exec:" + argument;

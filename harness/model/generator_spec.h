@@ -4,6 +4,8 @@
 //   kube-iptables | kube-nftables          the built-ins
 //   ruleset:PATH                           a dump taken from a node (iptables-save or nft),
 //                                          installed on the case's first node
+//   ruleset:V4PATH+V6PATH                  a dual-stack node's iptables-save and
+//                                          ip6tables-save dumps, one per family
 //   ruleset:FOLDER                         one dump per node: FOLDER/NODE.* for each node
 //   ruleset:NODE=PATH,NODE=PATH            one dump per node, named
 //   exec:COMMAND                           a program run on each node at every sync
@@ -58,10 +60,11 @@ struct GeneratorSpec {
   std::string str() const;
   bool builtin() const { return kind == Kind::KubeIptables || kind == Kind::KubeNftables; }
 
-  // For a ruleset: the dump node `node` gets, or "" when it gets none (a
-  // single dump goes on `first_node` only). Throws kpath::Error when a folder
-  // holds two dumps for the node.
-  std::string dump_for(const std::string& node, const std::string& first_node) const;
+  // For a ruleset: the dumps node `node` gets (one, or one per family joined
+  // by '+'), none when it gets none (a single dump goes on `first_node`
+  // only). In a folder NODE.ip6tables-save may sit beside the node's other
+  // dump; throws kpath::Error when a folder holds any other two for the node.
+  std::vector<std::string> dumps_for(const std::string& node, const std::string& first_node) const;
 };
 
 // The built-in generators, by name: the default set a case runs against.

@@ -121,6 +121,12 @@ std::vector<std::string> prepare_for_rules(const netns::Namespace& node, const R
 
 namespace {
 
+// Where the IPv6 text came from: its own dump, or the IPv4 text's origin.
+std::string ipv6_origin(const RuleSet& rules) {
+  if (!rules.origin6.empty()) return rules.origin6;
+  return rules.origin.empty() ? std::string{} : rules.origin + " (IPv6)";
+}
+
 // Runs one installer with `text` on stdin inside the node.
 void run_installer(const netns::Namespace& node, const std::vector<std::string>& argv, const std::string& text,
                    const RuleSet& rules, const InstallOptions& options) {
@@ -142,9 +148,9 @@ void run_installer(const netns::Namespace& node, const std::vector<std::string>&
     std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
     // Line numbers point into the text given: only the IPv4 text has origin lines.
     RuleSet located = rules;
-    if (&text != &rules.text) located = RuleSet{rules.backend, text, rules.origin + " (IPv6)", {}};
+    if (&text != &rules.text) located = RuleSet{rules.backend, text, ipv6_origin(rules), {}};
     throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
-                                   rules.origin.empty() ? "the generator" : rules.origin, r.exit_code, message,
+                                   located.origin.empty() ? "the generator" : located.origin, r.exit_code, message,
                                    locate_failure(located, message)));
   }
 }
@@ -186,7 +192,7 @@ RuleSet with_added_lines(const RuleSet& rules, const std::string& extra) {
       add[table].push_back(line);
     }
   }
-  RuleSet out{rules.backend, {}, rules.origin, {}, rules.text6};
+  RuleSet out{rules.backend, {}, rules.origin, {}, rules.text6, rules.origin6};
   auto emit = [&](const std::string& line, int origin) {
     out.text += line + "\n";
     out.origin_lines.push_back(origin);

@@ -25,6 +25,8 @@ struct RuleSet {
   // runs a proxier per family); empty: none. `text` may then be empty too
   // (an IPv6-only cluster). An nft script holds both families' tables in `text`.
   std::string text6;
+  // Where text6 came from (an ip6tables-save dump's path); empty: `origin`.
+  std::string origin6;
 };
 
 }  // namespace harness

@@ -93,6 +93,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejected{"kube-ipvs", "unknown generator kind 'kube-ipvs'"},
                       Rejected{"ruleset:", "ruleset needs a path after the colon"},
                       Rejected{"ruleset:node-a=", "a per-node dump is NODE=PATH, got 'node-a='"},
+                      Rejected{"ruleset:a.iptables-save+", "a dump path is empty in 'a.iptables-save+'"},
                       Rejected{"ruleset:a=x.nft,,b=y.nft", "a per-node dump is NODE=PATH, got ''"},
                       Rejected{"exec:", "exec needs a command after the colon"},
                       Rejected{"kube-iptables:x", "kube-iptables takes no argument"},
@@ -105,13 +106,27 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejected{"proxy,version=one:x", "version must be MAJOR.MINOR[.PATCH], got 'one'"},
                       Rejected{"kube-iptables,version=1.20", "unknown option 'version=1.20'"}));
 
-TEST(GeneratorSpec, DumpForEachNode) {
+TEST(GeneratorSpec, DumpsForEachNode) {
+  using Paths = std::vector<std::string>;
   GeneratorSpec single = GeneratorSpec::parse("ruleset:/d/a.nft", "");
-  EXPECT_EQ(single.dump_for("node-a", "node-a"), "/d/a.nft");
-  EXPECT_EQ(single.dump_for("node-b", "node-a"), "");
+  EXPECT_EQ(single.dumps_for("node-a", "node-a"), Paths{"/d/a.nft"});
+  EXPECT_EQ(single.dumps_for("node-b", "node-a"), Paths{});
   GeneratorSpec map = GeneratorSpec::parse("ruleset:node-b=/d/b.nft", "");
-  EXPECT_EQ(map.dump_for("node-a", "node-a"), "");
-  EXPECT_EQ(map.dump_for("node-b", "node-a"), "/d/b.nft");
+  EXPECT_EQ(map.dumps_for("node-a", "node-a"), Paths{});
+  EXPECT_EQ(map.dumps_for("node-b", "node-a"), Paths{"/d/b.nft"});
+}
+
+// A dual-stack node's two dumps, one per family, joined by '+' and each
+// resolved against the base.
+TEST(GeneratorSpec, OneDumpPerFamily) {
+  using Paths = std::vector<std::string>;
+  GeneratorSpec single = GeneratorSpec::parse("ruleset:a.iptables-save+a.ip6tables-save", "/d");
+  EXPECT_EQ(single.dumps_for("n", "n"), (Paths{"/d/a.iptables-save", "/d/a.ip6tables-save"}));
+  EXPECT_EQ(single.name(), "ruleset:a.iptables-save+a.ip6tables-save");
+  GeneratorSpec map = GeneratorSpec::parse("ruleset:n1=a.iptables-save+/e/b.ip6tables-save,n2=c.nft", "/d");
+  EXPECT_EQ(map.dumps_for("n1", "n1"), (Paths{"/d/a.iptables-save", "/e/b.ip6tables-save"}));
+  EXPECT_EQ(map.dumps_for("n2", "n1"), Paths{"/d/c.nft"});
+  EXPECT_EQ(map.name(), "ruleset:n1=a.iptables-save+b.ip6tables-save,n2=c.nft");
 }
 
 TEST(GeneratorSpec, BuiltinsAreTheDefaultSet) {

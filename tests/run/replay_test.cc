@@ -62,4 +62,27 @@ TEST(Replay, OneDumpForThreeNodesFailsThroughTheOthers) {
   EXPECT_EQ(run.expectations[2].check.status, Status::Pass) << describe(run);  // node-a drops
 }
 
+// kube-iptables' own dual-stack rules as iptables-save and ip6tables-save
+// printed them (cases/ipv6/replay/): one dump per family, the IPv6 one
+// through ip6tables-restore, every flow of both families holds. Without the
+// IPv6 dump the IPv6 flows fail: the ip6tables dump really is installed.
+TEST(Replay, DualStackDumpsOnePerFamily) {
+  KPATH_REQUIRE_NET_ADMIN();
+  const std::string ipv6 = std::string(KPATH_SOURCE_DIR) + "/cases/ipv6/";
+  Case c = load_case(ipv6 + "replay-dualstack-iptables.yaml");
+  ASSERT_TRUE(c.generator.has_value());
+  CaseRun run = run_case(c, *c.generator, RunOptions{});
+  EXPECT_EQ(run.status, Status::Pass) << describe(run);
+  EXPECT_EQ(run.expectations.size(), 8u);
+
+  auto v4_only = GeneratorSpec::parse("ruleset,mode=iptables:replay/master.iptables-save", ipv6);
+  CaseRun without = run_case(c, v4_only, RunOptions{});
+  ASSERT_EQ(without.expectations.size(), 8u) << without.error;
+  for (const auto& e : without.expectations) {
+    const bool v6 = e.expectation->name.find("IPv6") != std::string::npos;
+    if (e.expectation->name.find("node port no Service uses") != std::string::npos) continue;  // refused either way
+    EXPECT_EQ(e.check.status, v6 ? Status::Fail : Status::Pass) << e.expectation->name << ": " << e.check.summary;
+  }
+}
+
 }  // namespace
