@@ -136,23 +136,32 @@ void NodeCounters::learn_rules() {
   known_ = true;
   by_handle_.clear();
   by_position_.clear();
+  // iptables-nft's tables are nf_tables tables of family ip, ip6tables-nft's of ip6.
   if (options_.iptables == IptablesVariant::Nft)
-    if (auto dump = tool_output(ns_, {"iptables-nft-save", "-c"}, options_)) {
-      std::map<std::pair<std::string, std::string>, int> positions;
-      for (const auto& c : parse_iptables_counters(*dump, node_)) {
-        std::string table = "ip " + c.table;
-        by_position_[{table, c.chain, positions[{table, c.chain}]++}] = c.rule;
+    for (const auto& [tool, family] : {std::pair{"iptables-nft-save", "ip "}, std::pair{"ip6tables-nft-save", "ip6 "}})
+      if (auto dump = tool_output(ns_, {tool, "-c"}, options_)) {
+        std::map<std::pair<std::string, std::string>, int> positions;
+        for (const auto& c : parse_iptables_counters(*dump, node_)) {
+          std::string table = family + c.table;
+          by_position_[{table, c.chain, positions[{table, c.chain}]++}] = c.rule;
+        }
       }
-    }
   if (auto dump = tool_output(ns_, {"nft", "-a", "list", "ruleset"}, options_))
     for (const auto& c : parse_nft_counters(*dump, node_)) by_handle_[{c.table, c.chain, c.handle}] = c.rule;
 }
 
 std::vector<RuleCounter> NodeCounters::read() const {
   std::vector<RuleCounter> out;
-  if (options_.iptables == IptablesVariant::Legacy)
+  if (options_.iptables == IptablesVariant::Legacy) {
     if (auto dump = tool_output(ns_, {"iptables-legacy-save", "-c"}, options_))
       out = parse_iptables_counters(*dump, node_);
+    // ip6tables-legacy's tables are told apart by their family ("ip6 nat").
+    if (auto dump = tool_output(ns_, {"ip6tables-legacy-save", "-c"}, options_))
+      for (auto& c : parse_iptables_counters(*dump, node_)) {
+        c.table = "ip6 " + c.table;
+        out.push_back(std::move(c));
+      }
+  }
   for (const auto& c : netns::nft_rule_counters(ns_))
     out.push_back({node_, c.table, c.chain, {}, c.packets, c.handle, c.position});
   return out;

@@ -20,7 +20,7 @@ namespace harness {
 // One rule's packet counter on one node, as the kernel lists it.
 struct RuleCounter {
   std::string node;
-  std::string table;  // "ip nat", "ip kube-proxy" (family and name); "nat" for iptables-legacy
+  std::string table;  // "ip nat", "ip6 nat", "ip6 kube-proxy" (family and name); "nat", "ip6 nat" for iptables-legacy
   std::string chain;
   std::string rule;  // as listed (iptables-save form for iptables' rules), counters removed
   uint64_t packets = 0;

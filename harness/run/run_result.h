@@ -41,7 +41,8 @@ struct ConvergenceRun {
 
 struct CaseRun {
   std::string case_name;
-  std::string behaviour;  // the catalogue entry the case covers, if any
+  std::string behaviour;      // the catalogue entry the case covers, if any
+  std::vector<int> families;  // the case's cluster's address families (AF_INET, AF_INET6), primary first
   std::string file;
   std::string generator;  // its name (GeneratorSpec::name)
   ProxyMode mode = ProxyMode::None;

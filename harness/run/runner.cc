@@ -164,7 +164,11 @@ class CaseRunner {
         const bool v6 = std::any_of(pod.ips.begin(), pod.ips.end(), [](const Ip& ip) { return ip.is_v6(); });
         servers->listen(topo_->ns(pod.name), pod.name, port.port, port.protocol, v6);
       }
-    for (const auto& [port, protocol] : sink_ports(case_)) servers->listen(topo_->sink(), kSinkBackend, port, protocol);
+    // The sink answers IPv6 as well where the cluster has any (it owns every address of both families).
+    const auto families = cluster_.families();
+    const bool sink_v6 = std::find(families.begin(), families.end(), AF_INET6) != families.end();
+    for (const auto& [port, protocol] : sink_ports(case_))
+      servers->listen(topo_->sink(), kSinkBackend, port, protocol, sink_v6);
     if (!live_ && !generator_.serves_health_checks()) stand_in_for_health_checks(*servers);
     servers->start();
 
@@ -199,7 +203,9 @@ class CaseRunner {
       for (const auto& node : cluster_.nodes) {
         auto count = std::make_shared<std::atomic<int>>(local_ready_endpoints(cluster_, svc, node.name));
         health_counts_.push_back({&svc, node.name, count});
-        servers.listen_health(topo_->ns(node.name), svc.health_check_node_port, HealthCheck{svc.ns, svc.name, count});
+        const bool v6 = std::any_of(node.ips.begin(), node.ips.end(), [](const Ip& ip) { return ip.is_v6(); });
+        servers.listen_health(topo_->ns(node.name), svc.health_check_node_port, HealthCheck{svc.ns, svc.name, count},
+                              v6);
       }
     }
   }
@@ -437,9 +443,13 @@ class CaseRunner {
     return out;
   }
 
+  // Both families' filter chain where the cluster has IPv6 (a node's policy is per family).
   void set_policy_drop(const netns::Namespace& ns, const std::string& chain, const std::string& origin) {
-    install_rules(ns, RuleSet{RuleBackend::IptablesRestore, "*filter\n:" + chain + " DROP [0:0]\nCOMMIT\n", origin, {}},
-                  options_.install, /*noflush=*/true);
+    const std::string policy = "*filter\n:" + chain + " DROP [0:0]\nCOMMIT\n";
+    RuleSet rules{RuleBackend::IptablesRestore, policy, origin, {}};
+    const auto families = cluster_.families();
+    if (std::find(families.begin(), families.end(), AF_INET6) != families.end()) rules.text6 = policy;
+    install_rules(ns, rules, options_.install, /*noflush=*/true);
   }
 
   // affinity: expires: pairs of single probes, paced by the Service's timeout
@@ -511,6 +521,7 @@ CaseRun new_run(const Case& c, const std::string& generator, ProxyMode mode) {
   CaseRun run;
   run.case_name = c.name;
   run.behaviour = c.behaviour;
+  run.families = c.cluster.families();
   run.file = c.file;
   run.generator = generator;
   run.mode = mode;

@@ -67,6 +67,11 @@ void prepare(const Namespace& ns, Rtnl& rt, bool ipv6 = true) {
   // learns a neighbour entry for every solicitation's link-local source, one
   // per pod in the host-wide IPv6 neighbour table.
   netns::set_sysctl(ns, "net/ipv6/conf/default/router_solicitations", "0");
+  // No ICMPv6 redirects taken: a node that forwards a client's packet to the
+  // sink on the same link redirects the client to the sink's link-local
+  // address, and the client's next packets would bypass the node's rules (an
+  // IPv4 client ignores the like, its /32 has no on-link gateway).
+  netns::set_sysctl(ns, "net/ipv6/conf/default/accept_redirects", "0");
   // ICMP errors are rate-limited per peer (a burst of about six) and per
   // namespace (a burst of 50), which would turn most refusals of a fast probe
   // run into timeouts. Taking destination-unreachable out of the rate mask
@@ -142,39 +147,58 @@ void wire_pod(Member node, const Pod& pod, int index, Member pod_ns) {
   if (has_v6(pod.ips)) pod_ns.rt.add_permanent_neighbour("eth0", gw6, node.rt.link_address(node_end));
 }
 
-// The sink joins the fabric without an address of its own and owns every
-// IPv4 address by a local default route; the more specific routes to fabric
-// peers and pods keep those out. It answers a node's ARP for whatever the
-// node's default route sends out. Replies to a pod go through the pod's node,
-// and to an external client through the first node (where the client sends
-// Service addresses), so each node's conntrack sees both directions.
-void build_sink(const Cluster& c, Rtnl& fabric, int port, Member sink) {
-  join_fabric(fabric, port, sink, {});
-  // The first node would redirect the sink to the client directly (same link):
-  // replies must keep going back the way the request came.
-  for (const char* dev : {"all", "default", "eth0"})
-    netns::set_sysctl(sink.ns, fmt::format("net/ipv4/conf/{}/accept_redirects", dev), "0");
-  auto v4_gateway = [](const Node& n) -> std::optional<Ip> {
+// The sink's IPv6 address on the fabric: nodes send IPv6 traffic they do not
+// route elsewhere to it. It owns every IPv6 address by AnyIP as for IPv4, but
+// a node's neighbour solicitations for such an address get no answer (NDP
+// answers assigned addresses only), so the nodes use it as their gateway.
+constexpr const char* kSinkGateway6 = "fe80::5";
+
+// The sink's way back to `ip` of `family`: the node it sits on (pods), the
+// first node (externals: where they send Service addresses), or the link.
+void sink_routes(const Cluster& c, Rtnl& rt, int family) {
+  auto gateway = [&](const Node& n) -> std::optional<Ip> {
     for (const auto& ip : n.ips)
-      if (ip.is_v4()) return ip;
+      if (ip.family() == family) return ip;
     return std::nullopt;
   };
   for (const auto& node : c.nodes)
     for (const auto& ip : node.ips)
-      if (ip.is_v4()) route_via_link(sink.rt, ip, "eth0");
+      if (ip.family() == family) route_via_link(rt, ip, "eth0");
   for (const auto& pod : c.pods) {
-    auto gw = v4_gateway(*c.node(pod.node));
+    auto gw = gateway(*c.node(pod.node));
     for (const auto& ip : pod.ips)
-      if (ip.is_v4() && gw) route_via(sink.rt, host(ip), *gw);
+      if (ip.family() == family && gw) route_via(rt, host(ip), *gw);
   }
-  auto first = c.nodes.empty() ? std::nullopt : v4_gateway(c.nodes.front());
+  auto first = c.nodes.empty() ? std::nullopt : gateway(c.nodes.front());
   for (const auto& ext : c.externals)
     for (const auto& ip : ext.ips) {
-      if (!ip.is_v4()) continue;
-      if (first) route_via(sink.rt, host(ip), *first);
-      else route_via_link(sink.rt, ip, "eth0");
+      if (ip.family() != family) continue;
+      if (first) route_via(rt, host(ip), *first);
+      else route_via_link(rt, ip, "eth0");
     }
+}
+
+// The sink joins the fabric without an address of its own (IPv4) and owns
+// every address by a local default route per family; the more specific
+// routes to fabric peers and pods keep those out. It answers a node's ARP for
+// whatever the node's IPv4 default route sends out, and is the nodes' IPv6
+// gateway. Replies to a pod go through the pod's node, and to an external
+// client through the first node (where the client sends Service addresses),
+// so each node's conntrack sees both directions.
+void build_sink(const Cluster& c, Rtnl& fabric, int port, Member sink, bool ipv6) {
+  join_fabric(fabric, port, sink, {});
+  // The first node would redirect the sink to the client directly (same link):
+  // replies must keep going back the way the request came.
+  for (const char* dev : {"all", "default", "eth0"}) {
+    netns::set_sysctl(sink.ns, fmt::format("net/ipv4/conf/{}/accept_redirects", dev), "0");
+    if (ipv6) netns::set_sysctl(sink.ns, fmt::format("net/ipv6/conf/{}/accept_redirects", dev), "0");
+  }
+  sink_routes(c, sink.rt, AF_INET);
   sink.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "lo", false, /*local=*/true});
+  if (!ipv6) return;
+  sink.rt.add_address("eth0", Cidr(Ip::from(kSinkGateway6), 64));
+  sink_routes(c, sink.rt, AF_INET6);
+  sink.rt.add_route({Cidr(Ip::from("::"), 0), std::nullopt, "lo", false, /*local=*/true});
 }
 
 }  // namespace
@@ -221,7 +245,7 @@ Topology Topology::build(const Cluster& c) {
     // A real node has a default route; locally generated traffic to a
     // ClusterIP needs one before the OUTPUT hook can DNAT it.
     m.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "eth0", false});
-    if (has_v6(node.ips)) m.rt.add_route({Cidr(Ip::from("::"), 0), std::nullopt, "eth0", false});
+    if (has_v6(node.ips)) m.rt.add_route({Cidr(Ip::from("::"), 0), Ip::from(kSinkGateway6), "eth0", false});
     for (const auto& peer : fabric_peers(c, node.ips)) route_via_link(m.rt, peer, "eth0");
   }
   std::map<std::string, int> pods_on_node;
@@ -245,8 +269,8 @@ Topology Topology::build(const Cluster& c) {
   t.sink_ = Namespace::create();
   {
     Rtnl sink(t.sink_);
-    prepare(t.sink_, sink);
-    build_sink(c, fabric, port++, {t.sink_, sink});
+    prepare(t.sink_, sink, ipv6);
+    build_sink(c, fabric, port++, {t.sink_, sink}, ipv6);
     sink.wait_until_up({"eth0"});
   }
   for (const auto& ext : c.externals) {

@@ -5,8 +5,9 @@
 //              pod /32 routes, ip_forward=1, proxy ARP toward pods
 //   pod ns:    eth0 (pod IPs /32), default route via 169.254.1.1 (Calico-style)
 //   external:  eth0 on the fabric, routes to nodes and to Service addresses
-//   sink ns:   eth0 on the fabric, owning (AnyIP) every IPv4 address nobody
-//              else has: what a node sends out un-NATed lands there
+//   sink ns:   eth0 on the fabric, owning (AnyIP) every IPv4 and IPv6 address
+//              nobody else has: what a node sends out un-NATed lands there
+//              (IPv4 by ARP; IPv6 as the nodes' gateway, fe80::5)
 //
 // Destroying the Topology closes every fd; the kernel then removes the
 // namespaces and their veths. Nothing is created in the root namespace.

@@ -95,11 +95,15 @@ void EchoServers::listen(const netns::Namespace& ns, const std::string& backend,
   }
 }
 
-void EchoServers::listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c) {
-  kpath::Fd fd = ns.run([&] { return open_listener(AF_INET, port, Protocol::TCP); });
-  epoll_event ev{EPOLLIN, {.u64 = listeners_.size()}};
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) kpath::throw_errno("echo server: epoll_ctl");
-  listeners_.push_back({std::move(fd), "", Protocol::TCP, std::move(c)});
+void EchoServers::listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c, bool with_v6) {
+  std::vector<int> families{AF_INET};
+  if (with_v6) families.push_back(AF_INET6);
+  for (int family : families) {
+    kpath::Fd fd = ns.run([&] { return open_listener(family, port, Protocol::TCP); });
+    epoll_event ev{EPOLLIN, {.u64 = listeners_.size()}};
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) kpath::throw_errno("echo server: epoll_ctl");
+    listeners_.push_back({std::move(fd), "", Protocol::TCP, c});
+  }
 }
 
 void EchoServers::start() {

@@ -42,7 +42,8 @@ class EchoServers {
   void listen(const netns::Namespace& ns, const std::string& backend, uint16_t port, Protocol protocol,
               bool with_v6 = false);
   // Answers HTTP on port/TCP of ns as kube-proxy's health server does for c.
-  void listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c);
+  // with_v6: on the node's IPv6 addresses too (kube-proxy's health server listens on every family's).
+  void listen_health(const netns::Namespace& ns, uint16_t port, HealthCheck c, bool with_v6 = false);
   void start();
   void stop();
 

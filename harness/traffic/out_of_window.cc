@@ -40,11 +40,14 @@ std::string segment(const kpath::Ip& src, uint16_t sport, const kpath::Ip& dst, 
   th->psh = 1;
   th->window = htons(65535);
   std::memcpy(seg.data() + sizeof(tcphdr), kMagic, sizeof kMagic - 1);
+  // The pseudo-header: IPv4's (RFC 793) or IPv6's (RFC 8200 8.1).
+  const size_t bytes = src.bits() / 8;
   std::string pseudo;
-  pseudo.append(reinterpret_cast<const char*>(src.data()), 4);
-  pseudo.append(reinterpret_cast<const char*>(dst.data()), 4);
-  pseudo += std::string{'\0', static_cast<char>(IPPROTO_TCP), static_cast<char>(seg.size() >> 8),
-                        static_cast<char>(seg.size() & 0xff)};
+  pseudo.append(reinterpret_cast<const char*>(src.data()), bytes);
+  pseudo.append(reinterpret_cast<const char*>(dst.data()), bytes);
+  const char len_hi = static_cast<char>(seg.size() >> 8), len_lo = static_cast<char>(seg.size() & 0xff);
+  if (src.is_v4()) pseudo += std::string{'\0', static_cast<char>(IPPROTO_TCP), len_hi, len_lo};
+  else pseudo += std::string{'\0', '\0', len_hi, len_lo, '\0', '\0', '\0', static_cast<char>(IPPROTO_TCP)};
   pseudo += seg;
   th->check = htons(checksum(reinterpret_cast<const uint8_t*>(pseudo.data()), pseudo.size()));
   return seg;
@@ -62,17 +65,26 @@ enum class Read { None, Other, Match };
 
 // Reads one queued packet from a raw TCP socket: None when nothing is queued,
 // Match when it is a TCP segment to dport (described in out), Other otherwise.
-Read read_tcp(int raw, uint16_t dport, Capture& out) {
+// An IPv4 raw socket hands over the IP header too; an IPv6 one the TCP
+// segment alone, its source in the address.
+Read read_tcp(int raw, int family, uint16_t dport, Capture& out) {
   uint8_t buf[2048];
-  ssize_t n = ::recv(raw, buf, sizeof buf, MSG_DONTWAIT);
+  sockaddr_storage from{};
+  socklen_t from_len = sizeof from;
+  ssize_t n = ::recvfrom(raw, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
   if (n < 0) return Read::None;
-  if (n < static_cast<ssize_t>(sizeof(iphdr))) return Read::Other;
-  const auto* ip = reinterpret_cast<const iphdr*>(buf);
-  size_t ihl = ip->ihl * 4u;
+  size_t ihl = 0;
+  if (family == AF_INET) {
+    if (n < static_cast<ssize_t>(sizeof(iphdr))) return Read::Other;
+    const auto* ip = reinterpret_cast<const iphdr*>(buf);
+    ihl = ip->ihl * 4u;
+    out.src = kpath::Ip::from_bytes(AF_INET, bytes_of(ip->saddr));
+  } else {
+    out.src = from_sockaddr(reinterpret_cast<const sockaddr*>(&from)).first;
+  }
   if (n < static_cast<ssize_t>(ihl + sizeof(tcphdr))) return Read::Other;
   const auto* th = reinterpret_cast<const tcphdr*>(buf + ihl);
   if (ntohs(th->dest) != dport) return Read::Other;
-  out.src = kpath::Ip::from_bytes(AF_INET, bytes_of(ip->saddr));
   out.sport = ntohs(th->source);
   out.seq = ntohl(th->seq);
   size_t data = ihl + th->doff * 4u;
@@ -94,8 +106,9 @@ struct ClientSide {
 
 ClientSide connect_through(const ProbeSpec& spec) {
   ClientSide c;
-  c.raw = kpath::Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
-  c.conn = kpath::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int family = spec.target.family();
+  c.raw = kpath::Fd(::socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+  c.conn = kpath::Fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!c.raw.valid() || !c.conn.valid()) kpath::throw_errno("out-of-window probe: socket");
   timeval tv{static_cast<time_t>(spec.timeout.count() / 1000),
              static_cast<suseconds_t>(spec.timeout.count() % 1000 * 1000)};
@@ -114,7 +127,7 @@ ClientSide connect_through(const ProbeSpec& spec) {
   // The server's data segment carries its sequence number.
   for (Read r = Read::Other; r != Read::None;) {
     Capture cap;
-    r = read_tcp(c.raw.get(), c.port, cap);
+    r = read_tcp(c.raw.get(), family, c.port, cap);
     if (r == Read::Match && cap.sport == spec.port) c.server_seq = cap.seq;
   }
   return c;
@@ -126,7 +139,6 @@ ProbeResult probe_out_of_window(const netns::Namespace& client, const ProbeSpec&
                                 const std::function<const netns::Namespace&(const std::string&)>& backend_ns) {
   ProbeResult result;
   auto start = Clock::now();
-  if (!spec.target.is_v4()) throw kpath::Error("out-of-window probe: IPv4 flows only");
   ClientSide c = client.run([&] { return connect_through(spec); });
   if (c.reply.backend.empty()) {
     result.outcome = Outcome::Error;
@@ -136,8 +148,11 @@ ProbeResult probe_out_of_window(const netns::Namespace& client, const ProbeSpec&
   // From the backend's namespace: its own address and port, to the peer it saw,
   // 2^30 bytes beyond anything in the window.
   backend_ns(c.reply.backend).run([&] {
-    kpath::Fd raw(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+    kpath::Fd raw(::socket(c.reply.local.family(), SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
     if (!raw.valid()) kpath::throw_errno("out-of-window probe: raw socket");
+    // From the address the checksum was computed for, whatever the kernel would pick.
+    auto self = make_sockaddr(c.reply.local, 0);
+    if (::bind(raw.get(), self.get(), self.len) != 0) kpath::throw_errno("out-of-window probe: bind");
     std::string seg = segment(c.reply.local, c.reply.local_port, c.reply.peer, c.reply.peer_port,
                               c.server_seq + (1u << 30));
     auto dst = make_sockaddr(c.reply.peer, 0);
@@ -152,7 +167,7 @@ ProbeResult probe_out_of_window(const netns::Namespace& client, const ProbeSpec&
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left))) <= 0) continue;
     Capture cap;
-    if (read_tcp(c.raw.get(), c.port, cap) != Read::Match || !cap.magic) continue;
+    if (read_tcp(c.raw.get(), spec.target.family(), c.port, cap) != Read::Match || !cap.magic) continue;
     result.outcome = Outcome::Reply;
     result.reply.backend = c.reply.backend;
     result.reply.peer = cap.src;  // the source the client saw: the backend's own address when it leaked

@@ -4,7 +4,8 @@
 // INVALID, so it is not NATed back; kube-proxy's iptables mode drops INVALID
 // packets in FORWARD. The probe reports a Reply when the client received the
 // segment (it leaked, with the backend's own address as source) and a
-// Timeout when it never arrived. IPv4 only.
+// Timeout when it never arrived. IPv4 and IPv6 (ip6tables' KUBE-FORWARD
+// drops INVALID alike).
 #pragma once
 
 #include <functional>
