@@ -16,8 +16,9 @@
 namespace harness {
 
 std::string Mutant::describe() const {
-  if (change == Change::Removed) return "removed: " + rule;
-  return fmt::format("perturbed: {} -> {}", rule, replacement.value_or(""));
+  const char* family = ipv6 ? " (ip6tables)" : "";
+  if (change == Change::Removed) return fmt::format("removed{}: {}", family, rule);
+  return fmt::format("perturbed{}: {} -> {}", family, rule, replacement.value_or(""));
 }
 
 std::vector<size_t> Mutant::tasks() const {
@@ -173,11 +174,37 @@ std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node) {
     if (kind == LineKind::Rule) add_rule_mutants(line, node, rules.backend, out);
     if (kind == LineKind::Elements) add_element_mutants(line, node, out);
   }
+  if (rules.backend != RuleBackend::IptablesRestore) return out;
+  const size_t v4 = out.size();
+  for (const auto& line : split_lines(rules.text6))
+    if (iptables_kind(line) == LineKind::Rule) add_rule_mutants(line, node, rules.backend, out);
+  for (size_t i = v4; i < out.size(); ++i) out[i].ipv6 = true;
   return out;
 }
 
+namespace {
+
+// text6 with every line equal to `line` replaced or removed; whether any was.
+bool edit_lines(std::string& text, const std::string& line, const std::optional<std::string>& replacement) {
+  std::string out;
+  bool edited = false;
+  for (const auto& l : split_lines(text)) {
+    if (l != line) out += l + "\n";
+    else if (replacement) out += *replacement + "\n";
+    edited |= l == line;
+  }
+  if (edited) text = std::move(out);
+  return edited;
+}
+
+}  // namespace
+
 RuleSet MutatedGenerator::generate(const Cluster& cluster, const std::string& node) const {
   RuleSet rules = base_.generate(cluster, node);
+  if (mutant_.ipv6) {  // the IPv6 text has no origin lines to keep
+    if (edit_lines(rules.text6, mutant_.line, mutant_.replacement)) ++edits_;
+    return rules;
+  }
   std::vector<std::string> lines = split_lines(rules.text);
   std::string text;
   std::vector<int> origin;
@@ -225,7 +252,9 @@ size_t MutationResult::count(MutantResult::Verdict v) const {
 namespace {
 
 // The same edit: one mutant, wherever it appears.
-std::string edit_key(const Mutant& m) { return m.line + '\n' + m.replacement.value_or("\x01"); }
+std::string edit_key(const Mutant& m) {
+  return (m.ipv6 ? "6\n" : "4\n") + m.line + '\n' + m.replacement.value_or("\x01");
+}
 
 // Adds `m`'s sites to the mutant with the same edit in `out`, or appends it.
 void merge(Mutant m, std::vector<Mutant>& out, std::map<std::string, size_t>& index, const std::string& key) {

@@ -39,16 +39,22 @@ struct Mutant {
   std::string line;
   std::optional<std::string> replacement;
   std::vector<Site> sites;  // in plan order
+  // The edit applies to the ip6tables-restore text (RuleSet::text6): kube-proxy
+  // writes many rules alike for both families (its masquerade, for one), and
+  // each family's may be missing on its own. nft rules name their family.
+  bool ipv6 = false;
 
-  std::string describe() const;  // "removed: RULE" or "perturbed: RULE -> NEW"
+  // "removed: RULE" or "perturbed: RULE -> NEW"; "removed (ip6tables): RULE" for text6's
+  std::string describe() const;
   // The runs it appears in, each once, in plan order.
   std::vector<size_t> tasks() const;
 };
 
-// The mutants of one node's rules, in text order: each rule and element
-// removed, each `--probability P` halved, each `numgen random mod N` vmap
-// given a slot more for its last element (N+1 slots, the last two its).
-// Nothing for rules a generator installs itself.
+// The mutants of one node's rules, in text order (the IPv4 text, then the
+// ip6tables text): each rule and element removed, each `--probability P`
+// halved, each `numgen random mod N` vmap given a slot more for its last
+// element (N+1 slots, the last two its). Nothing for rules a generator
+// installs itself.
 std::vector<Mutant> mutants_of(const RuleSet& rules, const std::string& node);
 
 // The same generator with one mutant applied to whatever it writes, on every

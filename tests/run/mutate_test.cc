@@ -8,11 +8,14 @@
 #include <cstdio>
 #include <fstream>
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "harness/cases/case_loader.h"
 #include "harness/generators/registry.h"
 #include "harness/run/mutate.h"
+#include "harness/run/runner.h"
 #include "netns/namespace.h"
 #include "netns/process.h"
 #include "support/host_process.h"
@@ -130,6 +133,63 @@ TEST(PlanMutants, TheSameRuleInTwoRunsIsOneMutantWithBothSites) {
   ASSERT_NE(invalid, all.end());
   EXPECT_EQ(invalid->tasks(), (std::vector<size_t>{0, 1}));
   EXPECT_EQ(describe_sites(*invalid, tasks), "b03-hairpin@node-a b15-conntrack-invalid-drop@node-a");
+}
+
+// kube-proxy writes its masquerade rule alike for both families: the
+// ip6tables text's is a mutant of its own, taken out of that text only.
+TEST(MutantsOf, TheIp6tablesTextsRulesAreMutantsOfTheirOwn) {
+  RuleSet rules{RuleBackend::IptablesRestore, "*nat\n-A KUBE-POSTROUTING -j MASQUERADE\nCOMMIT\n", "test", {}};
+  rules.text6 = rules.text;
+  EXPECT_THAT(described(mutants_of(rules, "n")),
+              ::testing::ElementsAre("removed: -A KUBE-POSTROUTING -j MASQUERADE",
+                                     "removed (ip6tables): -A KUBE-POSTROUTING -j MASQUERADE"));
+  Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/ipv6/seed-webapp1-nodeport-dualstack.yaml");
+  auto base = make_generator(GeneratorSpec::parse("kube-iptables", ""));
+  auto all = mutants_of(base->generate(c.cluster, "master"), "master");
+  auto masquerade = std::find_if(all.begin(), all.end(), [](const Mutant& m) {
+    return m.ipv6 && m.rule.starts_with("-A KUBE-POSTROUTING") && m.rule.find("-j MASQUERADE") != std::string::npos;
+  });
+  ASSERT_NE(masquerade, all.end());
+  RuleSet mutated = MutatedGenerator(*base, *masquerade).generate(c.cluster, "master");
+  EXPECT_THAT(mutated.text, HasSubstr(masquerade->line)) << "the IPv4 masquerade stays";
+  EXPECT_THAT(mutated.text6, Not(HasSubstr(masquerade->line)));
+}
+
+// The done criterion: without the IPv6 masquerade (the ip6tables
+// text's KUBE-POSTROUTING MASQUERADE, the ip6 table's masquerade rule), the
+// dual-stack seed fails, at an IPv6 expectation, on the source the backends saw.
+TEST(MutateCommand, AMutantWithoutTheIpv6MasqueradeIsCaught) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = load_case(std::string(KPATH_SOURCE_DIR) + "/cases/ipv6/seed-webapp1-nodeport-dualstack.yaml");
+  const std::map<std::string, std::function<bool(const Mutant&)>> ipv6_masquerade = {
+      {"kube-iptables",
+       [](const Mutant& m) {
+         return m.ipv6 && m.rule.starts_with("-A KUBE-POSTROUTING") &&
+                m.rule.find("-j MASQUERADE") != std::string::npos;
+       }},
+      {"kube-nftables",
+       [](const Mutant& m) {
+         return m.rule.starts_with("add rule ip6 kube-proxy masquerading") &&
+                m.rule.find(" masquerade") != std::string::npos;
+       }},
+  };
+  for (const auto& [name, is_masquerade] : ipv6_masquerade) {
+    SCOPED_TRACE(name);
+    auto base = make_generator(GeneratorSpec::parse(name, ""));
+    auto all = mutants_of(base->generate(c.cluster, "master"), "master");
+    auto m = std::find_if(all.begin(), all.end(), is_masquerade);
+    ASSERT_NE(m, all.end());
+    MutatedGenerator mutated(*base, *m);
+    RunOptions options;
+    options.fail_fast = true;
+    CaseRun run = run_case(c, mutated, options);
+    EXPECT_EQ(mutated.edits() > 0, true);
+    ASSERT_EQ(run.status, Status::Fail) << run.error;
+    const ExpectationRun& failed = run.expectations.back();
+    EXPECT_EQ(failed.check.status, Status::Fail);
+    EXPECT_THAT(failed.expectation->name, HasSubstr("IPv6"));
+    EXPECT_THAT(failed.check.summary, HasSubstr("source")) << failed.check.summary;
+  }
 }
 
 netns::ProcessResult kpath(std::vector<std::string> args) {
