@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
+
+#include <sys/socket.h>
 
 #include "harness/report/catalogue.h"
 
@@ -31,27 +34,57 @@ std::string render(const Cell& c) {
   return s;
 }
 
+std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
+
+// The family an expectation ran in: its target's, else the run's primary one.
+int family_of(const ExpectationRun& er, const CaseRun& run) {
+  if (er.flow.target.valid()) return er.flow.target.family();
+  return run.families.empty() ? AF_INET : run.families.front();
+}
+
+using CellKey = std::tuple<std::string, std::string, int>;  // (behaviour, generator, family)
+
+void add_run(const CaseRun& run, std::map<CellKey, Cell>& cells, std::set<int>& families) {
+  std::vector<int> all = run.families.empty() ? std::vector<int>{AF_INET} : run.families;
+  // A run that did not get to its expectations (or failed outside them) counts for every family it has.
+  bool any_failed = false;
+  for (const auto& er : run.expectations) {
+    const Expectation& e = *er.expectation;
+    const int f = family_of(er, run);
+    families.insert(f);
+    Cell& c = cells[{run.behaviour, run.generator, f}];
+    c.any = true;
+    c.fail |= er.check.status == Status::Fail;
+    any_failed |= er.check.status == Status::Fail;
+    Verdict v = expected_verdict(e, run.generator, run.mode);
+    if (v != e.result) c.declared.insert(fmt::format("{} ({})", to_string(v), e.name));
+  }
+  const bool said_by_expectations = !run.expectations.empty() &&
+                                    (run.status == Status::Pass || (run.status == Status::Fail && any_failed));
+  if (said_by_expectations) return;
+  for (int f : all) {
+    families.insert(f);
+    Cell& c = cells[{run.behaviour, run.generator, f}];
+    c.any = true;
+    c.fail |= run.status == Status::Fail;
+    c.error |= run.status == Status::Error;
+    c.skip |= run.status == Status::Skip;
+  }
+}
+
 }  // namespace
 
 std::string behaviour_table(const Report& report) {
   std::vector<std::string> generators;
-  std::map<std::pair<std::string, std::string>, Cell> cells;  // (behaviour, generator)
+  std::set<int> families;
+  std::map<CellKey, Cell> cells;
   std::map<std::string, std::set<std::string>> cases;
   for (const auto& run : report.runs) {
     if (run.behaviour.empty()) continue;
     if (std::find(generators.begin(), generators.end(), run.generator) == generators.end())
       generators.push_back(run.generator);
     cases[run.behaviour].insert(run.case_name);
-    Cell& c = cells[{run.behaviour, run.generator}];
-    c.any = true;
-    c.fail |= run.status == Status::Fail;
-    c.error |= run.status == Status::Error;
-    c.skip |= run.status == Status::Skip;
-    for (const auto& er : run.expectations) {
-      const Expectation& e = *er.expectation;
-      Verdict v = expected_verdict(e, run.generator, run.mode);
-      if (v != e.result) c.declared.insert(fmt::format("{} ({})", to_string(v), e.name));
-    }
+    add_run(run, cells, families);
   }
   // The catalogue's rows in its order, then the cases' own labels.
   std::vector<std::pair<std::string, std::string>> rows;
@@ -61,15 +94,21 @@ std::string behaviour_table(const Report& report) {
       rows.emplace_back(label, "(a case's own label)");
 
   std::string out = "| # | behaviour | cases |";
-  for (const auto& g : generators) out += " " + g + " |";
+  size_t columns = 0;
+  for (const auto& g : generators)
+    for (int f : families) {
+      out += " " + g + " " + family_name(f) + " |";
+      ++columns;
+    }
   out += "\n|---|---|---|";
-  for (size_t i = 0; i < generators.size(); ++i) out += "---|";
+  for (size_t i = 0; i < columns; ++i) out += "---|";
   out += "\n";
   for (const auto& [label, title] : rows) {
     std::string names;
     for (const auto& n : cases[label]) names += (names.empty() ? "" : ", ") + n;
     out += fmt::format("| {} | {} | {} |", label, title, names.empty() ? "—" : names);
-    for (const auto& g : generators) out += " " + render(cells[{label, g}]) + " |";
+    for (const auto& g : generators)
+      for (int f : families) out += " " + render(cells[{label, g, f}]) + " |";
     out += "\n";
   }
   return out;

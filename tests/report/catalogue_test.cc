@@ -2,11 +2,14 @@
 // table must be that list, and every bundled behaviour case must name an entry.
 #include "harness/report/catalogue.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <set>
 
 #include "harness/cases/case_loader.h"
+#include "harness/report/behaviour_table.h"
 #include "support/files.h"
 
 namespace harness {
@@ -29,6 +32,43 @@ TEST(Catalogue, EveryEntryHasABundledCaseAndEveryCaseAnEntry) {
     covered.insert(c.behaviour);
   }
   EXPECT_EQ(covered, ids);
+}
+
+// A column per generator and family: an expectation counts for its target's
+// family, a run that errored for every family of its cluster.
+TEST(BehaviourTable, AColumnPerGeneratorAndFamily) {
+  Expectation v4, v6;
+  v4.name = "IPv4 NodePort";
+  v6.name = "IPv6 NodePort";
+  auto ran = [](const Expectation& e, const char* target, Status status) {
+    ExpectationRun er;
+    er.expectation = &e;
+    er.flow.target = kpath::Ip::from(target);
+    er.check.status = status;
+    return er;
+  };
+  Report report;
+  CaseRun dual;
+  dual.case_name = "b01-dual";
+  dual.behaviour = "B1";
+  dual.generator = "kube-iptables";
+  dual.families = {AF_INET, AF_INET6};
+  dual.status = Status::Fail;
+  dual.expectations = {ran(v4, "192.168.10.1", Status::Pass), ran(v6, "2001:db8::1", Status::Fail)};
+  report.runs.push_back(dual);
+  CaseRun errored = dual;
+  errored.generator = "kube-nftables";
+  errored.status = Status::Error;
+  errored.expectations.clear();
+  report.runs.push_back(errored);
+  std::string table = behaviour_table(report);
+  EXPECT_THAT(table,
+              ::testing::HasSubstr("| # | behaviour | cases | kube-iptables IPv4 | kube-iptables IPv6 | "
+                                   "kube-nftables IPv4 | kube-nftables IPv6 |\n|---|---|---|---|---|---|---|\n"));
+  EXPECT_THAT(table, ::testing::HasSubstr("| b01-dual | PASS | FAIL | ERROR | ERROR |\n"));
+  EXPECT_THAT(table,
+              ::testing::HasSubstr("| B2 | pod or node to ClusterIP | — | not covered | not covered | not covered | "
+                                   "not covered |\n"));
 }
 
 }  // namespace
