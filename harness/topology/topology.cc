@@ -197,6 +197,9 @@ void build_sink(const Cluster& c, Rtnl& fabric, int port, Member sink, bool ipv6
   sink.rt.add_route({Cidr(Ip::from("0.0.0.0"), 0), std::nullopt, "lo", false, /*local=*/true});
   if (!ipv6) return;
   sink.rt.add_address("eth0", Cidr(Ip::from(kSinkGateway6), 64));
+  // A UDP reply goes out from the address it was sent to (IPV6_PKTINFO),
+  // which IPv6 takes only from assigned addresses, not AnyIP routes.
+  netns::set_sysctl(sink.ns, "net/ipv6/ip_nonlocal_bind", "1");
   sink_routes(c, sink.rt, AF_INET6);
   sink.rt.add_route({Cidr(Ip::from("::"), 0), std::nullopt, "lo", false, /*local=*/true});
 }

@@ -79,4 +79,36 @@ TEST(Ipv6Topology, CarriesIpv6AtOnceAcrossNodesWithoutLearningOnPodLinks) {
   EXPECT_EQ(gateways, 2) << "the pod knows both gateways";
 }
 
+// Un-NATed IPv6 leaves a node for the sink, as IPv4 does: an address nobody
+// holds (here an unallocated one of the IPv6 service CIDR and an off-cluster
+// one) is answered by the sink, from a pod (through its node) and from the
+// node itself, over TCP and UDP; fabric members still answer themselves.
+TEST(Ipv6Topology, TheSinkOwnsEveryUnownedIpv6Address) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel (/proc/sys/net/ipv6)";
+  Case c = dual_stack_case();
+  Topology topo = Topology::build(c.cluster);
+  EchoServers servers;
+  for (const auto& pod : c.cluster.pods) servers.listen(topo.ns(pod.name), pod.name, 80, Protocol::TCP, true);
+  for (Protocol p : {Protocol::TCP, Protocol::UDP}) servers.listen(topo.sink(), kSinkBackend, 80, p, true);
+  servers.start();
+  auto answered_by = [&](const std::string& from, const std::string& to, Protocol protocol = Protocol::TCP) {
+    ProbeSpec spec;
+    spec.target = kpath::Ip::from(to);
+    spec.port = 80;
+    spec.protocol = protocol;
+    spec.count = 1;
+    spec.timeout = std::chrono::milliseconds(1000);
+    ProbeResult r = run_probes(topo.ns(from), spec).front();
+    const bool answered = r.outcome == Outcome::Reply || r.outcome == Outcome::Leaked;
+    return answered ? r.reply.backend : "(" + to_string(r.outcome) + ")";
+  };
+  EXPECT_EQ(answered_by("a", "fd00:10:96::99"), kSinkBackend) << "a pod, through its node";
+  EXPECT_EQ(answered_by("a", "fd00:10:96::99", Protocol::UDP), kSinkBackend);
+  EXPECT_EQ(answered_by("node1", "2001:db8:ffff::7"), kSinkBackend) << "the node itself";
+  EXPECT_EQ(answered_by("node2", "fd00:10:32::2"), "a") << "a pod is still its own";
+  EXPECT_EQ(answered_by("b", "192.0.2.9"), kSinkBackend) << "IPv4 alongside";
+  servers.stop();
+}
+
 }  // namespace
