@@ -11,8 +11,6 @@ namespace harness::apiserver {
 
 namespace {
 
-const char* family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
-
 std::string traffic_policy(TrafficPolicy p) { return p == TrafficPolicy::Local ? "Local" : "Cluster"; }
 
 std::string type_name(ServiceType t) {
@@ -48,23 +46,17 @@ Json strings(const std::vector<T>& v) {
 }
 
 Json service_spec(const Service& s) {
-  int family = s.cluster_ip ? s.cluster_ip->family() : AF_INET;
   std::string ip = s.cluster_ip ? s.cluster_ip->str() : "None";
+  Json families = Json::array();
+  for (int f : s.families()) families.push_back(family_name(f));
   Json spec = {{"type", type_name(s.type)},
                {"clusterIP", ip},
-               {"clusterIPs", {ip}},
-               {"ipFamilies", {family_name(family)}},
-               {"ipFamilyPolicy", "SingleStack"},
+               {"clusterIPs", s.cluster_ips.size() > 1 ? strings(s.cluster_ips) : Json::array({ip})},
+               {"ipFamilies", families},
+               {"ipFamilyPolicy", to_string(s.ip_family_policy)},
                {"ports", Json::array()},
                {"sessionAffinity", s.session_affinity_client_ip ? "ClientIP" : "None"},
                {"internalTrafficPolicy", traffic_policy(s.internal_traffic_policy)}};
-  if (s.cluster_ips.size() > 1) {  // dual-stack: the API server lists every family, the primary first
-    spec["clusterIPs"] = strings(s.cluster_ips);
-    spec["ipFamilies"] = Json::array();
-    for (const auto& c : s.cluster_ips) spec["ipFamilies"].push_back(family_name(c.family()));
-    spec["ipFamilyPolicy"] = s.ip_family_policy == IpFamilyPolicy::RequireDualStack ? "RequireDualStack"
-                                                                                    : "PreferDualStack";
-  }
   for (const auto& p : s.ports) spec["ports"].push_back(service_port_json(p));
   if (!s.selector.empty()) spec["selector"] = s.selector;
   if (s.session_affinity_client_ip)

@@ -26,32 +26,19 @@ std::string type(ServiceType t) {
   return "?";
 }
 
-std::string family(const Ip& ip) { return ip.is_v4() ? "IPv4" : "IPv6"; }
-
-// A Service's families, primary first (IPv4 for a headless Service).
 json ip_families(const Service& s) {
   json out = json::array();
-  for (const auto& ip : s.cluster_ips) out.push_back(family(ip));
-  if (out.empty()) out.push_back(s.cluster_ip ? family(*s.cluster_ip) : "IPv4");
+  for (int f : s.families()) out.push_back(family_name(f));
   return out;
 }
 
 // A slice's addressType: its family, or for a slice built without one its
 // first endpoint address's (IPv4 when empty).
 std::string address_type(const EndpointSlice& sl) {
-  if (sl.family != 0) return sl.family == AF_INET6 ? "IPv6" : "IPv4";
+  if (sl.family != 0) return family_name(sl.family);
   for (const auto& e : sl.endpoints)
-    if (!e.addresses.empty()) return family(e.addresses.front());
-  return "IPv4";
-}
-
-std::string family_policy(IpFamilyPolicy p) {
-  switch (p) {
-    case IpFamilyPolicy::SingleStack: return "SingleStack";
-    case IpFamilyPolicy::PreferDualStack: return "PreferDualStack";
-    case IpFamilyPolicy::RequireDualStack: return "RequireDualStack";
-  }
-  return "SingleStack";
+    if (!e.addresses.empty()) return family_name(e.addresses.front().family());
+  return family_name(AF_INET);
 }
 
 json service(const Service& s) {
@@ -79,7 +66,7 @@ json service(const Service& s) {
           {"sessionAffinityTimeoutSeconds", s.session_affinity_timeout},
           {"healthCheckNodePort", s.health_check_node_port},
           {"ipFamilies", ip_families(s)},
-          {"ipFamilyPolicy", family_policy(s.ip_family_policy)},
+          {"ipFamilyPolicy", to_string(s.ip_family_policy)},
           // The model carries none yet; present so programs need not special-case them.
           {"labels", json::object()},
           {"annotations", json::object()}};

@@ -145,6 +145,24 @@ std::optional<Cidr> cidr_of(const Cidr& primary, const std::vector<Cidr>& cidrs,
 
 }  // namespace
 
+std::string to_string(IpFamilyPolicy p) {
+  switch (p) {
+    case IpFamilyPolicy::SingleStack: return "SingleStack";
+    case IpFamilyPolicy::PreferDualStack: return "PreferDualStack";
+    case IpFamilyPolicy::RequireDualStack: return "RequireDualStack";
+  }
+  return "SingleStack";
+}
+
+std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
+
+std::vector<int> Service::families() const {
+  std::vector<int> out;
+  for (const auto& ip : cluster_ips) out.push_back(ip.family());
+  if (out.empty()) out.push_back(cluster_ip ? cluster_ip->family() : AF_INET);
+  return out;
+}
+
 std::optional<Ip> Service::cluster_ip_of(int family) const {
   if (cluster_ip && cluster_ip->family() == family) return cluster_ip;
   for (const auto& ip : cluster_ips)

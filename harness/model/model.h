@@ -86,6 +86,10 @@ struct ServicePort {
 
 enum class ServiceType { ClusterIP, NodePort, LoadBalancer };
 enum class IpFamilyPolicy { SingleStack, PreferDualStack, RequireDualStack };
+std::string to_string(IpFamilyPolicy p);  // "PreferDualStack", as spec.ipFamilyPolicy spells it
+// Kubernetes' name of an address family (AF_INET "IPv4", AF_INET6 "IPv6"), as
+// spec.ipFamilies and an EndpointSlice's addressType spell it.
+std::string family_name(int family);
 enum class TrafficPolicy { Cluster, Local };
 
 struct Service {
@@ -112,6 +116,8 @@ struct Service {
   bool external() const { return type != ServiceType::ClusterIP; }
   // The ClusterIP of one family (AF_INET, AF_INET6); nullopt when the Service has none.
   std::optional<Ip> cluster_ip_of(int family) const;
+  // spec.ipFamilies: the families of its ClusterIPs, primary first (AF_INET for a headless Service).
+  std::vector<int> families() const;
 };
 
 struct Endpoint {

@@ -84,6 +84,28 @@ TEST(ServiceJson, Ipv6ClusterIp) {
   EXPECT_EQ(service_json(s)["spec"]["ipFamilies"], Json({"IPv6"}));
 }
 
+// The API server keeps the policy a Service asked for: PreferDualStack on a
+// single-stack cluster stays PreferDualStack with one family.
+TEST(ServiceJson, FamilyPolicyIsTheRequestedOneOnASingleStackCluster) {
+  harness::Service s = web_service();
+  s.ip_family_policy = harness::IpFamilyPolicy::PreferDualStack;
+  Json spec = service_json(s)["spec"];
+  EXPECT_EQ(spec["ipFamilyPolicy"], "PreferDualStack");
+  EXPECT_EQ(spec["ipFamilies"], Json({"IPv4"}));
+  EXPECT_EQ(spec["clusterIPs"], Json({"10.96.0.10"}));
+}
+
+TEST(ServiceJson, DualStackListsBothFamiliesPrimaryFirst) {
+  harness::Service s = web_service();
+  s.cluster_ip = Ip::from("fd00:96::10");
+  s.cluster_ips = {Ip::from("fd00:96::10"), Ip::from("10.96.0.10")};
+  s.ip_family_policy = harness::IpFamilyPolicy::RequireDualStack;
+  Json spec = service_json(s)["spec"];
+  EXPECT_EQ(spec["ipFamilies"], Json({"IPv6", "IPv4"}));
+  EXPECT_EQ(spec["clusterIPs"], Json({"fd00:96::10", "10.96.0.10"}));
+  EXPECT_EQ(spec["ipFamilyPolicy"], "RequireDualStack");
+}
+
 TEST(SliceJson, V1Fields) {
   auto c = small_cluster();
   auto slices = slice_json(c.slices[0], &c.services[0]);
