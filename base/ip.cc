@@ -109,6 +109,22 @@ Cidr Cidr::network() const {
   return Cidr(Ip::from_bytes(ip_.family(), std::span(b.data(), ip_.size())), len_);
 }
 
+Ip Cidr::nth(uint64_t index) const {
+  const int host_bits = ip_.bits() - len_;
+  if (host_bits < 64 && index >> host_bits != 0)
+    throw Error("address number " + std::to_string(index) + " is outside " + str());
+  std::array<uint8_t, 16> b{};
+  const size_t n = ip_.size();
+  std::memcpy(b.data(), network().ip().data(), n);
+  uint64_t carry = index;
+  for (size_t i = n; i-- > 0 && carry != 0;) {
+    uint64_t sum = b[i] + (carry & 0xff);
+    b[i] = static_cast<uint8_t>(sum);
+    carry = (carry >> 8) + (sum >> 8);
+  }
+  return Ip::from_bytes(ip_.family(), std::span(b.data(), n));
+}
+
 std::string Cidr::str() const { return ip_.str() + "/" + std::to_string(len_); }
 
 }  // namespace kpath

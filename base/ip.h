@@ -51,6 +51,9 @@ class Cidr {
   int prefix_len() const { return len_; }
   bool contains(const Ip& ip) const;
   Cidr network() const;  // host bits cleared
+  // The network address plus `index` (0: the network address itself); throws
+  // kpath::Error when that falls outside the prefix.
+  Ip nth(uint64_t index) const;
   std::string str() const;
   auto operator<=>(const Cidr&) const = default;
 

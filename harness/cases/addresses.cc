@@ -33,12 +33,30 @@ void AddressBook::claim(const Reader& r, const YAML::Node& at, const Ip& ip, con
   if (it != owners_.end())
     r.fail(at, "duplicate address " + ip.str() + ": " + owner + " uses it, but " + it->second.first + " (line " +
                    std::to_string(it->second.second) + ") already does");
+  for (const auto& [range, by] : range_owners_)
+    if (range.contains(ip))
+      r.fail(at,
+             owner + " address " + ip.str() + " is inside " + by.first + " (line " + std::to_string(by.second) + ")");
   owners_[ip] = {owner, r.where(at).line};
 }
 
+void AddressBook::claim_range(const Reader& r, const YAML::Node& at, const Cidr& range, const std::string& owner) {
+  for (const auto& [ip, by] : owners_)
+    if (range.contains(ip))
+      r.fail(at, owner + "'s sourceRange " + range.str() + " holds " + ip.str() + ", the address of " + by.first +
+                     " (line " + std::to_string(by.second) + ")");
+  for (const auto& [other, by] : range_owners_)
+    if (other.contains(range.ip()) || range.contains(other.ip()))
+      r.fail(at, owner + "'s sourceRange " + range.str() + " overlaps " + by.first + " (line " +
+                     std::to_string(by.second) + ")");
+  range_owners_[range] = {owner + "'s sourceRange " + range.str(), r.where(at).line};
+}
+
 const std::string* AddressBook::owner(const Ip& ip) const {
-  auto it = owners_.find(ip);
-  return it == owners_.end() ? nullptr : &it->second.first;
+  if (auto it = owners_.find(ip); it != owners_.end()) return &it->second.first;
+  for (const auto& [range, by] : range_owners_)
+    if (range.contains(ip)) return &by.first;
+  return nullptr;
 }
 
 }  // namespace harness::cases

@@ -18,11 +18,16 @@ void check_safe(const Reader& r, const YAML::Node& at, const Ip& ip, const std::
 // Who declared each address, so a second claim can name the first.
 class AddressBook {
  public:
+  // Also fails when `ip` lies in a claimed range.
   void claim(const Reader& r, const YAML::Node& at, const Ip& ip, const std::string& owner);
+  // A whole network (an external client's sourceRange): no claimed address
+  // may lie in it, and no other claimed range may overlap it.
+  void claim_range(const Reader& r, const YAML::Node& at, const Cidr& range, const std::string& owner);
   const std::string* owner(const Ip& ip) const;
 
  private:
-  std::map<Ip, std::pair<std::string, int>> owners_;  // ip -> (owner, line)
+  std::map<Ip, std::pair<std::string, int>> owners_;          // ip -> (owner, line)
+  std::map<Cidr, std::pair<std::string, int>> range_owners_;  // range -> (owner, line)
 };
 
 }  // namespace harness::cases

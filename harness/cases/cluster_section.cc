@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -54,8 +55,6 @@ void outside_cluster_cidrs(const Reader& r, const YAML::Node& at, const Ip& ip, 
 bool inside(const Cidr& outer, const Cidr& inner) {
   return inner.prefix_len() >= outer.prefix_len() && outer.contains(inner.ip());
 }
-
-std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
 
 // `podCIDR`/`serviceCIDR`: one CIDR, or a list of two, one per family (the
 // first is the primary family), as kube-apiserver's dual-stack flags take them.
@@ -190,8 +189,36 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
   c.nodes.push_back(std::move(node));
 }
 
+// The most addresses a sourceRange may hold: each is one more client whose
+// affinity entries and conntrack flows a case's probes create.
+constexpr int kMaxSourceRangeHostBits = 12;
+
+Cidr read_source_range(const Reader& r, const YAML::Node& n, const External& e, const Cluster& c, AddressBook& book) {
+  const std::string what = "external '" + e.name + "'";
+  Cidr range = cidr(r, n, "'sourceRange'");
+  const int host_bits = range.ip().bits() - range.prefix_len();
+  if (host_bits < 2 || host_bits > kMaxSourceRangeHostBits)
+    r.fail(n, "'sourceRange' " + range.str() + " must hold 4 to " + std::to_string(1 << kMaxSourceRangeHostBits) +
+                  " addresses (a prefix of /" + std::to_string(range.ip().bits() - kMaxSourceRangeHostBits) + " to /" +
+                  std::to_string(range.ip().bits() - 2) + ")");
+  // Every address of it is a client kpath may send from: all must be private.
+  check_safe(r, n, range.ip(), what + " 'sourceRange'");
+  check_safe(r, n, range.nth((uint64_t{1} << host_bits) - 1), what + " 'sourceRange'");
+  if (std::none_of(e.ips.begin(), e.ips.end(), [&](const Ip& ip) { return ip.family() == range.ip().family(); }))
+    r.fail(n, "'sourceRange' " + range.str() + " is " + family_name(range.ip().family()) + " but " + what +
+                  " has no address of that family to route it through");
+  for (const auto& cc : c.pod_cidrs)
+    if (inside(cc, range) || inside(range, cc))
+      r.fail(n, "'sourceRange' " + range.str() + " overlaps podCIDR " + cc.str());
+  for (const auto& cc : c.service_cidrs)
+    if (inside(cc, range) || inside(range, cc))
+      r.fail(n, "'sourceRange' " + range.str() + " overlaps serviceCIDR " + cc.str());
+  book.claim_range(r, n, range, what);
+  return range;
+}
+
 void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book, Names& names) {
-  MapReader m(r, n, "external", {"name", "ip", "ips"});
+  MapReader m(r, n, "external", {"name", "ip", "ips", "sourceRange"});
   External e;
   e.name = name(r, m.need("name"), "external 'name'");
   names.claim(r, m.need("name"), e.name, "external");
@@ -204,6 +231,7 @@ void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook
     book.claim(r, at, ip, "external '" + e.name + "'");
     e.ips.push_back(ip);
   }
+  if (m.has("sourceRange")) e.source_range = read_source_range(r, m.need("sourceRange"), e, c, book);
   c.externals.push_back(std::move(e));
 }
 

@@ -282,6 +282,28 @@ void check_budget(const Reader& r, const MapReader& m, const Expectation& e) {
              std::to_string(allowed) + " probes");
 }
 
+// `sources: N`: the probes leave from N addresses of the external client's
+// sourceRange in turn, each address a client of its own.
+void read_sources(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
+  YAML::Node n = m.need("sources");
+  const External* ext = e.from.kind == Source::Kind::External ? c.external(e.from.name) : nullptr;
+  if (!ext || !ext->source_range)
+    r.fail(n, "'sources' needs 'from' to be an external client with a sourceRange (" + e.from.str() + " has none)");
+  const int family = c.address_of(e.to).family();
+  if (ext->source_range->ip().family() != family)
+    r.fail(n, "'sources' comes from external '" + ext->name + "''s sourceRange " + ext->source_range->str() +
+                  ", which is not of the target's family (" + c.address_of(e.to).str() + ")");
+  const int hosts = (1 << (ext->source_range->ip().bits() - ext->source_range->prefix_len())) - 2;
+  e.sources = static_cast<int>(integer(r, n, "'sources'", 2, hosts));
+  if (e.probes < e.sources)
+    r.fail(n, "'sources: " + std::to_string(e.sources) + "' needs at least as many probes (one per address), got " +
+                  std::to_string(e.probes));
+  if (e.source_port != 0 || e.probe == ProbeKind::OutOfWindow || e.affinity_expires)
+    r.fail(n,
+           "'sources' spreads probes over many clients: it does not go with sourcePort, probe: out-of-window or "
+           "affinity: expires");
+}
+
 // Who must refuse, the HTTP status, source-port randomisation and affinity
 // expiry: what an expectation asserts beyond its verdict.
 void read_observations(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
@@ -372,10 +394,10 @@ void read_family(const Reader& r, const MapReader& m, Expectation& e, const Clus
 
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
-  MapReader m(r, n, "expectation",
-              {"name", "from", "to", "protocol", "probes", "result", "backends", "source", "except", "falseFailureRate",
-               "sourcePort", "before", "during", "probe", "refusedBy", "httpStatus", "sourcePorts", "affinity",
-               "family"});
+  MapReader m(r, n, "expectation", {"name",       "from",        "to",       "protocol", "probes",
+                                    "result",     "backends",    "source",   "except",   "falseFailureRate",
+                                    "sourcePort", "before",      "during",   "probe",    "refusedBy",
+                                    "httpStatus", "sourcePorts", "affinity", "family",   "sources"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);
@@ -432,6 +454,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
     r.fail(m.mark_of("during"),
            "'during' needs probes running side by side, but 'sourcePort' sends them one at a time");
   read_observations(r, m, e, c);
+  if (m.has("sources")) read_sources(r, m, e, c);
   check_consistent(r, m, e);
   check_against_services(r, m, e, c);
   check_budget(r, m, e);

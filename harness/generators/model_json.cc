@@ -118,7 +118,11 @@ json pods(const Cluster& c, const RunContext& context) {
 json externals(const Cluster& c, const RunContext& context) {
   json out = json::array();
   for (const auto& e : c.externals)
-    out.push_back({{"name", e.name}, {"ips", ips(e.ips)}, {"netns", netns_path(context, e.name)}});
+    out.push_back({{"name", e.name},
+                   {"ips", ips(e.ips)},
+                   // The network it also sends from (empty: none); nodes route it through the client.
+                   {"sourceRange", e.source_range ? e.source_range->str() : ""},
+                   {"netns", netns_path(context, e.name)}});
   return out;
 }
 

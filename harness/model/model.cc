@@ -163,6 +163,12 @@ std::vector<int> Service::families() const {
   return out;
 }
 
+std::vector<Ip> External::sources(int n) const {
+  std::vector<Ip> out;
+  for (int i = 1; source_range && i <= n; ++i) out.push_back(source_range->nth(static_cast<uint64_t>(i)));
+  return out;
+}
+
 std::optional<Ip> Service::cluster_ip_of(int family) const {
   if (cluster_ip && cluster_ip->family() == family) return cluster_ip;
   for (const auto& ip : cluster_ips)

@@ -70,7 +70,14 @@ struct Node {
 struct External {
   std::string name;
   std::vector<Ip> ips;
+  // sourceRange: a network the client also sends from (as many clients behind
+  // one router would); an expectation's `sources: N` spreads its probes over
+  // the first N addresses of it.
+  std::optional<Cidr> source_range;
   SourceLocation where;
+
+  // The first n addresses of source_range after its network address.
+  std::vector<Ip> sources(int n) const;
 };
 
 struct ServicePort {
@@ -343,6 +350,9 @@ struct Expectation {
   std::map<std::string, Verdict> except;
   double false_failure_rate = 1e-6;
   uint16_t source_port = 0;  // every probe from this one source port (one flow; UDP stale-conntrack cases)
+  // sources: N: probe i leaves from the (i % N)-th of the external client's
+  // source_range addresses, so a Service with session affinity sees N clients.
+  int sources = 0;
   RefusedBy refused_by = RefusedBy::Any;
   // An HTTP GET whose answers must all carry this status (health checks); 0: an echo probe.
   int http_status = 0;

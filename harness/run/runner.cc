@@ -48,6 +48,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   spec.timeout = probe_timeout(want);
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
   spec.source_port = e.source_port;
+  spec.sources = flow.sources;
   if (e.http_status != 0)
     spec.http_request =
         fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",

@@ -170,12 +170,15 @@ void sink_routes(const Cluster& c, Rtnl& rt, int family) {
       if (ip.family() == family && gw) route_via(rt, host(ip), *gw);
   }
   auto first = c.nodes.empty() ? std::nullopt : gateway(c.nodes.front());
-  for (const auto& ext : c.externals)
+  for (const auto& ext : c.externals) {
     for (const auto& ip : ext.ips) {
       if (ip.family() != family) continue;
       if (first) route_via(rt, host(ip), *first);
       else route_via_link(rt, ip, "eth0");
     }
+    if (ext.source_range && ext.source_range->ip().family() == family && first)
+      route_via(rt, *ext.source_range, *first);
+  }
 }
 
 // The sink joins the fabric without an address of its own (IPv4) and owns
@@ -302,6 +305,18 @@ Topology Topology::build(const Cluster& c) {
         for (const auto& dst : routes) route_via(m.rt, dst, gw);
         break;
       }
+    }
+  }
+  // An external client's sourceRange is its own (a local route, so a probe
+  // binds to any of its addresses) and every node reaches it through the client.
+  for (const auto& ext : c.externals) {
+    if (!ext.source_range) continue;
+    const Cidr& range = *ext.source_range;
+    handles.at(ext.name).add_route({range, std::nullopt, "lo", false, /*local=*/true});
+    for (const auto& via : ext.ips) {
+      if (via.family() != range.ip().family()) continue;
+      for (const auto& node : c.nodes) route_via(handles.at(node.name), range, via);
+      break;
     }
   }
   // No traffic until every link is up (see netns::wait_until_up).

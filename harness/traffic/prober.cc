@@ -169,11 +169,13 @@ class Engine {
     int on = 1;
     if (target.address.is_v4()) setsockopt(slot.fd.get(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
     else setsockopt(slot.fd.get(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
-    if (spec_.source || spec_.source_port) {
+    if (spec_.source || spec_.source_port || !spec_.sources.empty()) {
       int one = 1;
       setsockopt(slot.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       kpath::Ip any = kpath::Ip::from(target.address.is_v4() ? "0.0.0.0" : "::");
-      auto local = make_sockaddr(spec_.source.value_or(any), spec_.source_port);
+      kpath::Ip from = spec_.sources.empty() ? spec_.source.value_or(any)
+                                             : spec_.sources[static_cast<size_t>(slot.index) % spec_.sources.size()];
+      auto local = make_sockaddr(from, spec_.source_port);
       if (::bind(slot.fd.get(), local.get(), local.len) != 0) return finish(s, Outcome::Error, errno);
     }
     auto dst = make_sockaddr(target.address, target.port);

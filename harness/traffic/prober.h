@@ -33,6 +33,9 @@ struct ProbeSpec {
   std::chrono::milliseconds timeout{1000};
   std::optional<kpath::Ip> source;  // bind to this source address
   uint16_t source_port = 0;         // bind to this source port (one flow; probes run one at a time)
+  // Probe i binds to sources[i % size()] (many clients from one namespace);
+  // empty: `source`, or the kernel's choice.
+  std::vector<kpath::Ip> sources;
   // TCP only: sent once connected, and the answer read as HTTP (status and
   // body) instead of an echo reply. Empty: the server speaks first.
   std::string http_request;

@@ -60,7 +60,28 @@ void fail(CheckResult& r, const std::string& why) {
   r.summary = r.summary.empty() ? why : r.summary + "; " + why;
 }
 
-void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) {
+// Probe i's client with `sources:` (its index in flow.sources).
+size_t client_of(const Flow& flow, size_t probe) { return probe % flow.sources.size(); }
+
+// What a distribution is judged on: every answer; with `sources:` through a
+// Service with session affinity, each client's first answer only (its later
+// ones repeat that pick, so they are not independent draws).
+std::map<std::string, uint64_t> judged_counts(const CheckResult& r, const Flow& flow,
+                                              const std::vector<ProbeResult>& results) {
+  if (flow.sources.empty() || !flow.affinity) return r.backends;
+  std::map<std::string, uint64_t> firsts;
+  std::vector<bool> seen(flow.sources.size(), false);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].outcome != Outcome::Reply || seen[client_of(flow, i)]) continue;
+    seen[client_of(flow, i)] = true;
+    firsts[results[i].reply.backend]++;
+  }
+  return firsts;
+}
+
+void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow,
+                        const std::vector<ProbeResult>& results) {
+  const std::map<std::string, uint64_t> counts = judged_counts(r, flow, results);
   std::map<std::string, double> weights;
   const auto& want = e.backends;
   switch (want.kind) {
@@ -69,7 +90,7 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) 
     case BackendExpectation::Kind::Uniform: weights = flow.eligible; break;
     case BackendExpectation::Kind::Weighted: weights = want.weights; break;
     case BackendExpectation::Kind::OneOf:
-      for (const auto& [pod, n] : r.backends)
+      for (const auto& [pod, n] : counts)
         if (!want.weights.count(pod))
           fail(r, fmt::format("{} answered {} probes but is not one of the expected backends", pod, n));
       return;
@@ -84,9 +105,9 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) 
   for (const auto& [pod, weight] : weights) {
     names.push_back(pod);
     w.push_back(weight);
-    observed.push_back(r.backends.count(pod) ? r.backends.at(pod) : 0);
+    observed.push_back(counts.count(pod) ? counts.at(pod) : 0);
   }
-  for (const auto& [pod, n] : r.backends) {
+  for (const auto& [pod, n] : counts) {
     if (weights.count(pod)) continue;
     names.push_back(pod);
     w.push_back(0);
@@ -106,7 +127,9 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow) 
                              : d.reason);
     r.detail += table;
   } else {
-    r.summary = fmt::format("{} (p = {:.2g})", r.summary, d.p_value);
+    r.summary = fmt::format("{} (p = {:.2g}{})", r.summary, d.p_value,
+                            counts == r.backends ? ""
+                                                 : fmt::format(" over {} clients' first picks", flow.sources.size()));
   }
 }
 
@@ -256,13 +279,35 @@ void check_affinity_expiry(CheckResult& r, const Expectation& e, const Flow& flo
                       firsts.empty() ? "?" : firsts.front(), p, n));
 }
 
-void check_sticky(CheckResult& r, const Expectation& e) {
+void check_sticky(CheckResult& r, const Expectation& e, const Flow& flow, const std::vector<ProbeResult>& results) {
   if (e.backends.kind != BackendExpectation::Kind::Sticky) return;
-  if (r.backends.size() > 1) {
-    std::string seen;
-    for (const auto& [pod, n] : r.backends) seen += fmt::format("{}{} ({}x)", seen.empty() ? "" : ", ", pod, n);
-    fail(r, "session affinity broken: one client reached " + seen);
+  if (flow.sources.empty()) {
+    if (r.backends.size() > 1) {
+      std::string seen;
+      for (const auto& [pod, n] : r.backends) seen += fmt::format("{}{} ({}x)", seen.empty() ? "" : ", ", pod, n);
+      fail(r, "session affinity broken: one client reached " + seen);
+    }
+    return;
   }
+  // Each client (source address) must keep its own first pick.
+  std::vector<std::map<std::string, int>> reached(flow.sources.size());
+  for (size_t i = 0; i < results.size(); ++i)
+    if (results[i].outcome == Outcome::Reply) reached[client_of(flow, i)][results[i].reply.backend]++;
+  std::vector<std::string> broken;
+  for (size_t c = 0; c < reached.size(); ++c) {
+    if (reached[c].size() < 2) continue;
+    std::string seen;
+    for (const auto& [pod, n] : reached[c]) seen += fmt::format("{}{} ({}x)", seen.empty() ? "" : ", ", pod, n);
+    broken.push_back(flow.sources[c].str() + " reached " + seen);
+  }
+  if (broken.empty()) {
+    r.summary += fmt::format(", each of {} clients kept one backend", flow.sources.size());
+    return;
+  }
+  std::string shown;
+  for (size_t i = 0; i < broken.size() && i < 3; ++i) shown += (i ? "; " : "") + broken[i];
+  fail(r, fmt::format("session affinity broken for {} of {} clients: {}{}", broken.size(), flow.sources.size(), shown,
+                      broken.size() > 3 ? "; ..." : ""));
 }
 
 }  // namespace
@@ -291,8 +336,8 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
   }
   if (want == Verdict::Refused) check_refusals(r, e, results);
   if (want == Verdict::Reachable && good > 0) {
-    check_distribution(r, e, flow);
-    check_sticky(r, e);
+    check_distribution(r, e, flow, results);
+    check_sticky(r, e, flow, results);
     check_source(r, c, e, flow, results);
     check_http(r, e, results);
     check_source_ports(r, e, flow, results);

@@ -94,6 +94,10 @@ Flow source_flow(const Cluster& c, const Expectation& e) {
     case Source::Kind::External: f.from_ips = c.external(e.from.name)->ips; break;
   }
   if (f.from_localhost) f.from_ips = {Ip::from("127.0.0.1")};
+  if (e.sources > 0) {
+    f.sources = c.external(e.from.name)->sources(e.sources);
+    f.from_ips.insert(f.from_ips.end(), f.sources.begin(), f.sources.end());
+  }
   return f;
 }
 
@@ -103,6 +107,7 @@ void enter_service(const Cluster& c, const Expectation& e, const ServiceHit& hit
   f.kind = hit.kind;
   f.via_node = hit.via_node;
   f.service = hit.service->key();
+  f.affinity = hit.service->session_affinity_client_ip;
   f.service_port = hit.port->name;
   const Service& svc = *hit.service;
   std::string source_node = c.node_of(e.from);

@@ -19,6 +19,8 @@ namespace harness {
 struct Flow {
   std::string from_ns;       // namespace that probes (node, pod or external name)
   std::vector<Ip> from_ips;  // the prober's own addresses
+  // `sources: N`: probe i leaves from sources[i % N] (also in from_ips).
+  std::vector<Ip> sources;
   bool from_localhost = false;
   Ip target;
   uint16_t port = 0;
@@ -30,6 +32,7 @@ struct Flow {
   std::string via_node;      // the node that receives the traffic (NodePort/External)
   // Pods that may answer, with the share kube-proxy gives each (uniform).
   std::map<std::string, double> eligible;
+  bool affinity = false;  // the Service keeps each client on one endpoint (ClientIP)
 };
 
 Flow resolve_flow(const Cluster& cluster, const Expectation& e);

@@ -57,6 +57,15 @@ TEST(IpFromBytes, UnknownFamilyIsAnError) {
   EXPECT_THROW(Ip::from_bytes(AF_PACKET, bytes), kpath::Error);
 }
 
+TEST(CidrNth, CountsFromTheNetworkAddressWithCarries) {
+  EXPECT_EQ(Cidr::from("172.16.96.0/20").nth(1), Ip::from("172.16.96.1"));
+  EXPECT_EQ(Cidr::from("172.16.96.0/20").nth(256), Ip::from("172.16.97.0"));
+  EXPECT_EQ(Cidr::from("172.16.96.7/20").nth(4095), Ip::from("172.16.111.255"));
+  EXPECT_EQ(Cidr::from("fd00:1::/112").nth(0x1ff), Ip::from("fd00:1::1ff"));
+  EXPECT_THROW(Cidr::from("172.16.96.0/20").nth(4096), kpath::Error);
+  EXPECT_THROW(Cidr::from("fd00:1::/120").nth(256), kpath::Error);
+}
+
 TEST(CidrNetwork, ClearsHostBits) {
   EXPECT_EQ(Cidr::from("10.1.2.3/24").network(), Cidr::from("10.1.2.0/24"));
   EXPECT_EQ(Cidr::from("10.1.2.3/19").network(), Cidr::from("10.1.0.0/19"));

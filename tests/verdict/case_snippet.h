@@ -10,7 +10,8 @@
 namespace kpath_test {
 
 // node-a: web-a1, web-a2 (app: web), client-a; node-b: web-b (app: web),
-// client-b; node-c: client-c only; external "client".
+// client-b; node-c: client-c only; external "client" (sourceRange
+// 172.16.96.0/24, for `sources:`).
 inline const std::string kCluster =
     "cluster:\n"
     "  podCIDR: 10.244.0.0/16\n"
@@ -35,7 +36,7 @@ inline const std::string kCluster =
     "      pods:\n"
     "        - {name: client-c, ip: 10.244.2.20}\n"
     "  externals:\n"
-    "    - {name: client, ip: 192.168.10.100}\n";
+    "    - {name: client, ip: 192.168.10.100, sourceRange: 172.16.96.0/24}\n";
 
 // Service "default/web": ClusterIP 10.96.10.5, http 80/TCP -> 8080 (nodePort
 // 30080) and dns 53/UDP -> 5353 (nodePort 30053); `spec` adds spec keys

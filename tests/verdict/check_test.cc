@@ -83,6 +83,24 @@ Probes pairs(const std::vector<std::string>& backends) {
   return out;
 }
 
+// `sources:` probes in turn: round r of probe i from client i answers with
+// picks[r][i], each seen from node-a (masqueraded).
+Probes rounds(const std::vector<std::vector<std::string>>& picks) {
+  Probes out;
+  for (const auto& round : picks)
+    for (const auto& b : round) out = out + replies(b, 1, "192.168.10.1");
+  return out;
+}
+
+// n clients' first picks spread evenly over web-a1, web-a2 and web-b, then
+// every client's second answer from web-a1.
+std::vector<std::vector<std::string>> first_even_then_a1(int n) {
+  std::vector<std::string> first, second(n, "web-a1");
+  const char* const pods[] = {"web-a1", "web-a2", "web-b"};
+  for (int i = 0; i < n; ++i) first.push_back(pods[i % 3]);
+  return {first, second};
+}
+
 Probes operator+(Probes a, const Probes& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
@@ -181,6 +199,32 @@ const std::vector<CheckRow> kChecks = {
      Status::Fail,
      {"session affinity broken: one client reached web-a1 (199x), web-b (1x)"},
      {"web-a1", "199"}},
+    {"many clients each keeping their first pick pass",
+     web_service("      sessionAffinity: ClientIP\n"),
+     "from: client, to: node-a:30080, backends: sticky, sources: 4, probes: 8",
+     rounds({{"web-a1", "web-b", "web-a1", "web-a2"}, {"web-a1", "web-b", "web-a1", "web-a2"}}),
+     Status::Pass,
+     {"8/8 answered", "each of 4 clients kept one backend"}},
+    {"one of many clients changing backend fails and is named",
+     web_service("      sessionAffinity: ClientIP\n"),
+     "from: client, to: node-a:30080, backends: sticky, sources: 4, probes: 8",
+     rounds({{"web-a1", "web-b", "web-a1", "web-a2"}, {"web-a1", "web-b", "web-a2", "web-a2"}}),
+     Status::Fail,
+     {"session affinity broken for 1 of 4 clients: 172.16.96.3 reached web-a1 (1x), web-a2 (1x)"}},
+    // With affinity a client's later answers repeat its first pick, so only
+    // the first picks are independent draws.
+    {"with affinity the spread is judged on each client's first pick",
+     web_service("      sessionAffinity: ClientIP\n"),
+     "from: client, to: node-a:30080, backends: uniform, sources: 30, probes: 60",
+     rounds(first_even_then_a1(30)),
+     Status::Pass,
+     {"60/60 answered", "over 30 clients' first picks"}},
+    {"without affinity every answer of many clients counts",
+     web_service(),
+     "from: client, to: node-a:30080, backends: uniform, sources: 30, probes: 60",
+     rounds(first_even_then_a1(30)),
+     Status::Fail,
+     {"web-a1 got 40 of 60 probes where 20.0 were expected"}},
     {"a masqueraded source passes",
      web_service(),
      "from: client, to: node-a:30080, source: node",
