@@ -156,8 +156,6 @@ Ip last_address(const Cidr& cidr) {
   return Ip::v4(cidr.network().ip().v4_host_order() | host_bits);
 }
 
-std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
-
 // One ClusterIP: inside the serviceCIDR of its family, never that range's
 // network or (IPv4) broadcast address.
 Ip read_one_cluster_ip(const Reader& r, const YAML::Node& n, const Service& s, const Cluster& c, AddressBook& book) {

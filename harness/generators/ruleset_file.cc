@@ -40,8 +40,6 @@ std::vector<std::string> words(const std::string& line) {
   return out;
 }
 
-std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
-
 // The address in a rule's value: 10.0.0.1/32, 10.0.0.1:80, 10.0.0.1-10.0.0.9,
 // [fd00::1]:80, fd00::1/128. nullopt: not an address (a port, a word).
 std::optional<kpath::Ip> address_in(std::string v) {

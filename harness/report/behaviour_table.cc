@@ -34,8 +34,6 @@ std::string render(const Cell& c) {
   return s;
 }
 
-std::string family_name(int family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
-
 // The family an expectation ran in: its target's, else the run's primary one.
 int family_of(const ExpectationRun& er, const CaseRun& run) {
   if (er.flow.target.valid()) return er.flow.target.family();
