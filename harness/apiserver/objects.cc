@@ -65,6 +65,7 @@ Json service_spec(const Service& s) {
   if (s.external()) spec["externalTrafficPolicy"] = traffic_policy(s.external_traffic_policy);
   if (s.health_check_node_port) spec["healthCheckNodePort"] = s.health_check_node_port;
   if (!s.load_balancer_source_ranges.empty()) spec["loadBalancerSourceRanges"] = strings(s.load_balancer_source_ranges);
+  if (!s.traffic_distribution.empty()) spec["trafficDistribution"] = s.traffic_distribution;
   return spec;
 }
 
@@ -91,6 +92,11 @@ Json endpoint_json(const Endpoint& e, int family, const std::string& ns) {
             {"conditions", {{"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}}}};
   if (!e.node_name.empty()) j["nodeName"] = e.node_name;
   if (!e.zone.empty()) j["zone"] = e.zone;
+  if (!e.zone_hints.empty()) {
+    Json zones = Json::array();
+    for (const auto& z : e.zone_hints) zones.push_back({{"name", z}});
+    j["hints"] = {{"forZones", zones}};
+  }
   if (!e.pod_name.empty()) j["targetRef"] = pod_ref(ns, e.pod_name);
   return j;
 }
@@ -185,9 +191,11 @@ std::string to_string(Bucket b) {
 }
 
 Json service_json(const Service& s) {
+  Json meta = metadata(s.ns, s.name);
+  if (!s.annotations.empty()) meta["annotations"] = s.annotations;
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
-          {"metadata", metadata(s.ns, s.name)},
+          {"metadata", meta},
           {"spec", service_spec(s)},
           {"status", service_status(s)}};
 }
@@ -235,7 +243,9 @@ Json endpoints_json(const Service& s, const std::vector<const EndpointSlice*>& s
 }
 
 Json node_json(const Node& n) {
-  Labels labels = {{"kubernetes.io/hostname", n.name}, {"kubernetes.io/os", "linux"}};
+  Labels labels = n.labels;  // the case's (a zone); kubelet's own two win
+  labels["kubernetes.io/hostname"] = n.name;
+  labels["kubernetes.io/os"] = "linux";
   Json addresses = Json::array();
   for (const auto& ip : n.ips) addresses.push_back({{"type", "InternalIP"}, {"address", ip.str()}});
   addresses.push_back({{"type", "Hostname"}, {"address", n.name}});

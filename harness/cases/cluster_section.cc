@@ -156,7 +156,7 @@ Pod read_pod(const Reader& r, const YAML::Node& n, const Node& node, const Clust
 }
 
 void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book, Names& names) {
-  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy", "inputPolicy"});
+  MapReader m(r, n, "node", {"name", "ip", "ips", "podCIDR", "pods", "forwardPolicy", "inputPolicy", "labels"});
   Node node;
   node.name = name(r, m.need("name"), "node 'name'");
   names.claim(r, m.need("name"), node.name, "node");
@@ -180,6 +180,7 @@ void read_node(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& bo
         r.fail(m.need("podCIDR"), "node '" + node.name + "' podCIDR " + node.pod_cidr->str() + " overlaps node '" +
                                       other.name + "' podCIDR " + other.pod_cidr->str());
   }
+  node.labels = string_map(r, m.get("labels"), "node 'labels'");
   if (m.has("forwardPolicy"))
     node.forward_policy_drop = choice(r, m.need("forwardPolicy"), "'forwardPolicy'", {"ACCEPT", "DROP"}) == "DROP";
   if (m.has("inputPolicy"))

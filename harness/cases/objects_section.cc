@@ -22,7 +22,7 @@ YAML::Node value_of(const YAML::Node& map, const std::string& key) {
 
 struct Meta {
   std::string name, ns;
-  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> labels, annotations;
   YAML::Node labels_node;  // to point errors at one label
 };
 
@@ -33,7 +33,7 @@ Meta read_metadata(const Reader& r, const YAML::Node& n, const std::string& kind
   meta.ns = m.has("namespace") ? name(r, m.need("namespace"), "metadata 'namespace'") : "default";
   meta.labels = string_map(r, m.get("labels"), "metadata 'labels'");
   meta.labels_node = m.get("labels");
-  string_map(r, m.get("annotations"), "metadata 'annotations'", /*multiline=*/true);  // checked, not used
+  meta.annotations = string_map(r, m.get("annotations"), "metadata 'annotations'", /*multiline=*/true);
   return meta;
 }
 
@@ -339,7 +339,8 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
   MapReader m(r, n, "Service spec",
               {"type", "clusterIP", "clusterIPs", "selector", "ports", "externalIPs", "externalTrafficPolicy",
                "internalTrafficPolicy", "sessionAffinity", "sessionAffinityConfig", "loadBalancerSourceRanges",
-               "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts"});
+               "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy", "allocateLoadBalancerNodePorts",
+               "trafficDistribution"});
   if (m.has("type")) {
     std::string t = choice(r, m.need("type"), "'type'", {"ClusterIP", "NodePort", "LoadBalancer"});
     s.type = t == "NodePort"       ? ServiceType::NodePort
@@ -374,6 +375,10 @@ void read_spec(const Reader& r, const YAML::Node& n, Service& s, const Cluster& 
     s.external_traffic_policy = policy("externalTrafficPolicy");
   }
   if (m.has("internalTrafficPolicy")) s.internal_traffic_policy = policy("internalTrafficPolicy");
+  // kpath models kube-proxy 1.31-1.32, where PreferClose is the one value
+  // (PreferSameZone and PreferSameNode came with 1.33 and 1.34).
+  if (m.has("trafficDistribution"))
+    s.traffic_distribution = choice(r, m.need("trafficDistribution"), "'trafficDistribution'", {"PreferClose"});
   read_session_affinity(r, m, s);
   if (m.has("loadBalancerSourceRanges")) read_source_ranges(r, m, s);
   if (m.has("healthCheckNodePort")) {
@@ -391,6 +396,7 @@ void read_service(const Reader& r, const MapReader& m, Cluster& c, AddressBook& 
   Meta meta = read_metadata(r, m.need("metadata"), "Service");
   s.name = meta.name;
   s.ns = meta.ns;
+  s.annotations = meta.annotations;
   s.where = r.where(m.node());
   if (c.service(s.ns, s.name)) r.fail(m.need("metadata"), "duplicate Service '" + s.key() + "'");
   read_spec(r, m.need("spec"), s, c, book);
@@ -449,8 +455,23 @@ std::string read_target_ref(const Reader& r, const YAML::Node& n, const Endpoint
   return target;
 }
 
+// hints: {forZones: [{name: ZONE}, ...]}. forNodes (kube-proxy 1.33+'s
+// PreferSameNode) is not modelled: kpath follows kube-proxy 1.31-1.32.
+std::vector<std::string> read_zone_hints(const Reader& r, const YAML::Node& n) {
+  MapReader m(r, n, "endpoint 'hints'", {"forZones"});
+  std::vector<std::string> out;
+  for (const auto& zn : list(r, m.need("forZones"), "'forZones'")) {
+    MapReader z(r, zn, "'forZones' entry", {"name"});
+    std::string zone = text(r, z.need("name"), "zone 'name'");
+    if (zone.empty()) r.fail(z.need("name"), "zone 'name' is empty");
+    if (std::find(out.begin(), out.end(), zone) != out.end()) r.fail(zn, "'forZones' lists zone '" + zone + "' twice");
+    out.push_back(zone);
+  }
+  return out;
+}
+
 Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const Cluster& c, const AddressBook& book) {
-  MapReader m(r, n, "endpoint", {"addresses", "conditions", "nodeName", "zone", "targetRef", "hostname"});
+  MapReader m(r, n, "endpoint", {"addresses", "conditions", "nodeName", "zone", "targetRef", "hostname", "hints"});
   Endpoint e;
   auto addrs = list(r, m.need("addresses"), "'addresses'");
   if (addrs.empty()) r.fail(m.need("addresses"), "'addresses' is empty");
@@ -470,6 +491,7 @@ Endpoint read_endpoint(const Reader& r, const YAML::Node& n, int family, const C
   }
   if (m.has("hostname")) text(r, m.need("hostname"), "'hostname'");
   if (m.has("zone")) e.zone = text(r, m.need("zone"), "'zone'");
+  if (m.has("hints")) e.zone_hints = read_zone_hints(r, m.need("hints"));
   if (m.has("targetRef")) e.pod_name = read_target_ref(r, m.need("targetRef"), e, c);
   else if (const Pod* p = pod_with(c, e.addresses[0])) e.pod_name = p->name;  // an address of a case pod names it
   const Pod* pod = c.pod(e.pod_name);

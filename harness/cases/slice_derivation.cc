@@ -57,11 +57,17 @@ PortKey key_of(const std::vector<EndpointPort>& ports) {
   return k;
 }
 
-Endpoint endpoint_for(const Pod& p, std::vector<Ip> addresses) {
+// As the EndpointSlice controller writes it: the zone is the node's zone
+// label; under trafficDistribution PreferClose (Kubernetes 1.31) an endpoint
+// with a zone is hinted for that zone. The hints of the topology-mode Auto
+// annotation depend on each zone's CPUs and are not derived: give the slice.
+Endpoint endpoint_for(const Service& s, const Pod& p, const Cluster& c, std::vector<Ip> addresses) {
   Endpoint e;
   e.addresses = std::move(addresses);
   e.node_name = p.node;
   e.pod_name = p.name;
+  if (const Node* n = c.node(p.node)) e.zone = n->zone();
+  if (s.traffic_distribution == "PreferClose" && !e.zone.empty()) e.zone_hints = {e.zone};
   return e;
 }
 
@@ -69,7 +75,7 @@ Endpoint endpoint_for(const Pod& p, std::vector<Ip> addresses) {
 // since a slice carries one port number per Service port; and, as the
 // EndpointSlice controller does, one addressType per slice. `stem` names them.
 std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const Pod*>& pods, int family,
-                                      const std::string& stem) {
+                                      const std::string& stem, const Cluster& c) {
   std::vector<EndpointSlice> out;
   std::map<PortKey, size_t> by_ports;
   for (const Pod* p : pods) {
@@ -90,7 +96,7 @@ std::vector<EndpointSlice> slices_for(const Service& s, const std::vector<const 
       sl.where = s.where;
       out.push_back(std::move(sl));
     }
-    out[it->second].endpoints.push_back(endpoint_for(*p, std::move(addresses)));
+    out[it->second].endpoints.push_back(endpoint_for(s, *p, c, std::move(addresses)));
   }
   return out;
 }
@@ -114,7 +120,7 @@ void derive_slices(Cluster& c) {
     bool first = true;
     for (int family : families(s)) {
       std::string stem = s.name + "-kpath" + (first ? "" : family == AF_INET6 ? "-ipv6" : "-ipv4");
-      auto slices = slices_for(s, pods, family, stem);
+      auto slices = slices_for(s, pods, family, stem, c);
       first = first && slices.empty();
       for (auto& sl : slices) derived.push_back(std::move(sl));
     }

@@ -88,7 +88,8 @@ std::vector<EndpointInfo> endpoints(const Cluster& cluster, const std::vector<co
                               .local = !node_name.empty() && ep.node_name == node_name,
                               .ready = ep.ready,
                               .serving = ep.serving,
-                              .terminating = ep.terminating};
+                              .terminating = ep.terminating,
+                              .zone_hints = ep.zone_hints};
       std::string key = info.str();
       if (!set.count(key) || !info.terminating) set[key] = info;
     }
@@ -96,6 +97,14 @@ std::vector<EndpointInfo> endpoints(const Cluster& cluster, const std::vector<co
   std::vector<EndpointInfo> out;
   for (auto& [k, v] : set) out.push_back(v);
   return out;
+}
+
+// The topology-mode annotation (since 1.27), or the older topology-aware-hints
+// one when it is absent, set to Auto.
+bool auto_topology_mode(const Service& svc) {
+  auto mode = svc.annotations.find("service.kubernetes.io/topology-mode");
+  if (mode == svc.annotations.end()) mode = svc.annotations.find("service.kubernetes.io/topology-aware-hints");
+  return mode != svc.annotations.end() && (mode->second == "Auto" || mode->second == "auto");
 }
 
 // Everything kube-proxy's ServicePortInfo holds but the endpoints.
@@ -123,6 +132,7 @@ ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames
   if (lb && sp.external_policy_local) sp.health_check_node_port = svc.health_check_node_port;
   sp.affinity = svc.session_affinity_client_ip;
   sp.affinity_timeout = svc.session_affinity_timeout;
+  sp.topology_wanted = !svc.traffic_distribution.empty() || auto_topology_mode(svc);
   return sp;
 }
 
@@ -154,23 +164,44 @@ std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::st
   // Slices by Service, found once: looking them up per Service is quadratic in a big cluster.
   std::map<std::pair<std::string_view, std::string_view>, std::vector<const EndpointSlice*>> slices;
   for (const auto& sl : cluster.slices) slices[{sl.ns, sl.service}].push_back(&sl);
+  const Node* node = cluster.node(node_name);
   std::vector<ServicePortInfo> out;
   for (const Service* svc : services) {
     if (!svc->cluster_ip_of(family)) continue;
     const auto& own = slices[{svc->ns, svc->name}];
     for (const auto& port : svc->ports) {
       out.push_back(port_info(*svc, port, style, family));
+      if (node) out.back().node_zone = node->zone();
       out.back().endpoints = endpoints(cluster, own, port, node_name, family);
     }
   }
   return out;
 }
 
+bool uses_zone_hints(const ServicePortInfo& sp) {
+  if (!sp.topology_wanted) return false;
+  bool for_zone = false;
+  for (const auto& e : sp.endpoints) {
+    if (!e.ready) continue;
+    if (e.zone_hints.empty() || sp.node_zone.empty()) return false;
+    if (std::find(e.zone_hints.begin(), e.zone_hints.end(), sp.node_zone) != e.zone_hints.end()) for_zone = true;
+  }
+  return for_zone;
+}
+
 Categorized categorize(const ServicePortInfo& sp) {
   Categorized c;
   for (const auto& e : sp.endpoints)
     if (e.ready || (e.serving && e.terminating)) c.has_any = true;
-  if (sp.uses_cluster_endpoints()) c.cluster = ready_or_terminating(sp.endpoints);
+  const bool by_zone = sp.uses_cluster_endpoints() && uses_zone_hints(sp);
+  if (by_zone) {
+    // Only the ready endpoints hinted for this zone; there is at least one.
+    for (const auto& e : sp.endpoints)
+      if (e.ready && std::find(e.zone_hints.begin(), e.zone_hints.end(), sp.node_zone) != e.zone_hints.end())
+        c.cluster.push_back(e);
+  } else if (sp.uses_cluster_endpoints()) {
+    c.cluster = ready_or_terminating(sp.endpoints);
+  }
   if (!sp.uses_local_endpoints()) {
     c.all_reachable = c.cluster;
     return c;
@@ -184,10 +215,12 @@ Categorized categorize(const ServicePortInfo& sp) {
     return c;
   }
   const bool local_terminating = !c.local.empty() && !c.local[0].ready;
-  if (!local_terminating) {
+  if (!local_terminating && !by_zone) {
     c.all_reachable = c.cluster;  // a superset of the (ready) local endpoints
     return c;
   }
+  // Remote endpoints of the cluster list, local ones it may lack (terminating,
+  // or hinted for another zone): the union, sorted.
   std::map<std::string, EndpointInfo> merged;
   for (const auto& e : c.cluster) merged[e.str()] = e;
   for (const auto& e : c.local) merged[e.str()] = e;

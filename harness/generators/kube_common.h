@@ -56,7 +56,8 @@ struct EndpointInfo {
   bool ready = true;
   bool serving = true;
   bool terminating = false;
-  std::string str() const;  // "10.0.0.1:80" ("[v6]:80")
+  std::vector<std::string> zone_hints;  // the slice's hints.forZones
+  std::string str() const;              // "10.0.0.1:80" ("[v6]:80")
 };
 
 struct ServicePortInfo {
@@ -74,6 +75,10 @@ struct ServicePortInfo {
   bool internal_policy_local = false;
   bool affinity = false;
   int affinity_timeout = 10800;
+  // The Service asks for topology-aware routing: trafficDistribution is set,
+  // or the topology-mode (or older topology-aware-hints) annotation is Auto.
+  bool topology_wanted = false;
+  std::string node_zone;                // the generating node's zone label
   std::vector<EndpointInfo> endpoints;  // sorted by str(), deduplicated
 
   bool externally_accessible() const { return node_port != 0 || !load_balancer_ips.empty() || !external_ips.empty(); }
@@ -119,8 +124,13 @@ std::string service_port_name(const Service& svc, const ServicePort& port, PortN
 std::vector<ServicePortInfo> service_ports(const Cluster& cluster, const std::string& node_name,
                                            PortNames style = PortNames::Current, int family = AF_INET);
 
-// kube-proxy's CategorizeEndpoints (without topology hints, which the model lacks).
+// kube-proxy's CategorizeEndpoints, as of 1.31-1.32 (topology hints included).
 Categorized categorize(const ServicePortInfo& sp);
+
+// kube-proxy 1.31-1.32's canUseTopology: the Service asks for it, every ready
+// endpoint has a zone hint, the node has a zone and some ready endpoint is
+// hinted for it. Else every endpoint is used (the fallback).
+bool uses_zone_hints(const ServicePortInfo& sp);
 
 // The generating node, or throws kpath::Error.
 const Node& node_or_throw(const Cluster& cluster, const std::string& node_name);

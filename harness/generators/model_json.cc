@@ -41,6 +41,12 @@ std::string address_type(const EndpointSlice& sl) {
   return family_name(AF_INET);
 }
 
+json labels(const std::map<std::string, std::string>& m) {
+  json o = json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
 json service(const Service& s) {
   json ports = json::array();
   for (const auto& p : s.ports)
@@ -67,9 +73,16 @@ json service(const Service& s) {
           {"healthCheckNodePort", s.health_check_node_port},
           {"ipFamilies", ip_families(s)},
           {"ipFamilyPolicy", to_string(s.ip_family_policy)},
-          // The model carries none yet; present so programs need not special-case them.
+          {"trafficDistribution", s.traffic_distribution},
+          // The model carries no Service labels; present so programs need not special-case them.
           {"labels", json::object()},
-          {"annotations", json::object()}};
+          {"annotations", labels(s.annotations)}};
+}
+
+json zone_names(const std::vector<std::string>& zones) {
+  json out = json::array();
+  for (const auto& z : zones) out.push_back({{"name", z}});
+  return out;
 }
 
 json slice(const EndpointSlice& sl) {
@@ -82,17 +95,18 @@ json slice(const EndpointSlice& sl) {
                    {"nodeName", e.node_name},
                    {"pod", e.pod_name},
                    {"zone", e.zone},
+                   {"hints", {{"forZones", zone_names(e.zone_hints)}}},
                    {"conditions", {{"ready", e.ready}, {"serving", e.serving}, {"terminating", e.terminating}}}});
   return {{"namespace", sl.ns}, {"name", sl.name}, {"service", sl.service}, {"addressType", address_type(sl)},
           {"ports", ports},     {"endpoints", eps}};
 }
 
-// A node's labels as kpath's API server serves them.
-json node_labels(const Node& n) { return {{"kubernetes.io/hostname", n.name}, {"kubernetes.io/os", "linux"}}; }
-
-json labels(const std::map<std::string, std::string>& m) {
+// A node's labels as kpath's API server serves them: the case's, and kubelet's two.
+json node_labels(const Node& n) {
   json o = json::object();
-  for (const auto& [k, v] : m) o[k] = v;
+  for (const auto& [k, v] : n.labels) o[k] = v;
+  o["kubernetes.io/hostname"] = n.name;
+  o["kubernetes.io/os"] = "linux";
   return o;
 }
 

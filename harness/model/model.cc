@@ -169,6 +169,11 @@ std::vector<Ip> External::sources(int n) const {
   return out;
 }
 
+std::string Node::zone() const {
+  auto it = labels.find("topology.kubernetes.io/zone");
+  return it == labels.end() ? "" : it->second;
+}
+
 std::optional<Ip> Service::cluster_ip_of(int family) const {
   if (cluster_ip && cluster_ip->family() == family) return cluster_ip;
   for (const auto& ip : cluster_ips)

@@ -62,9 +62,13 @@ struct Node {
   // A restrictive node: the filter INPUT policy is DROP, so only what the
   // proxy's rules accept reaches the node itself; applied after the proxy's rules.
   bool input_policy_drop = false;
-  std::vector<Ip> ips;           // first is the primary node IP on the fabric
-  std::optional<Cidr> pod_cidr;  // this node's slice of the cluster pod CIDR (multi-node routing)
+  std::vector<Ip> ips;                        // first is the primary node IP on the fabric
+  std::optional<Cidr> pod_cidr;               // this node's slice of the cluster pod CIDR (multi-node routing)
+  std::map<std::string, std::string> labels;  // metadata.labels the case gives (topology.kubernetes.io/zone)
   SourceLocation where;
+
+  // The topology.kubernetes.io/zone label; empty when the node has none.
+  std::string zone() const;
 };
 
 struct External {
@@ -117,6 +121,8 @@ struct Service {
   bool session_affinity_client_ip = false;
   int session_affinity_timeout = 10800;
   uint16_t health_check_node_port = 0;
+  std::map<std::string, std::string> annotations;  // metadata.annotations (service.kubernetes.io/topology-mode)
+  std::string traffic_distribution;                // spec.trafficDistribution: "" or "PreferClose"
   SourceLocation where;
 
   std::string key() const { return ns + "/" + name; }
@@ -132,6 +138,7 @@ struct Endpoint {
   std::string node_name;
   std::string pod_name;  // targetRef; empty when not a pod of this case
   std::string zone;
+  std::vector<std::string> zone_hints;  // hints.forZones[].name
   bool ready = true;
   bool serving = true;
   bool terminating = false;

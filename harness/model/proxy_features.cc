@@ -49,6 +49,10 @@ const std::vector<ProxyFeature>& proxy_features() {
        {1, 21, 0},
        "runs both families' proxiers at once (IPv6DualStack on by default; 1.20 needs --feature-gates="
        "IPv6DualStack=true and a --cluster-cidr per family, which $KPATH_KUBE_PROXY_FLAGS does not pass)"},
+      {"trafficDistribution",
+       {1, 30, 0},
+       "topology-aware routing by EndpointSlice zone hints for a Service with spec.trafficDistribution PreferClose or "
+       "the service.kubernetes.io/topology-mode annotation Auto (KEP-4444, KEP-2433)"},
   };
   return table;
 }

@@ -19,11 +19,34 @@ const Pod* pod_for_endpoint(const Cluster& c, const Endpoint& ep) {
   return nullptr;
 }
 
+bool hinted_for(const Endpoint& ep, const std::string& zone) {
+  return std::find(ep.zone_hints.begin(), ep.zone_hints.end(), zone) != ep.zone_hints.end();
+}
+
+// Topology-aware routing as kube-proxy 1.31-1.32 applies it on a node of
+// `zone`: the Service asks for it (trafficDistribution, or the topology-mode
+// annotation Auto), every ready endpoint carries a zone hint and one is for
+// this zone. Then only those are used; otherwise every endpoint.
+bool zone_routed(const Service& svc, const std::vector<const Endpoint*>& ready, const std::string& zone) {
+  auto annotation = [&](const char* key) {
+    auto it = svc.annotations.find(key);
+    return it == svc.annotations.end() ? std::optional<std::string>() : it->second;
+  };
+  auto mode = annotation("service.kubernetes.io/topology-mode");
+  if (!mode) mode = annotation("service.kubernetes.io/topology-aware-hints");
+  const bool wanted = !svc.traffic_distribution.empty() || (mode && (*mode == "Auto" || *mode == "auto"));
+  if (!wanted || zone.empty()) return false;
+  if (std::any_of(ready.begin(), ready.end(), [](const Endpoint* ep) { return ep->zone_hints.empty(); })) return false;
+  return std::any_of(ready.begin(), ready.end(), [&](const Endpoint* ep) { return hinted_for(*ep, zone); });
+}
+
 // kube-proxy's endpoint choice: ready endpoints; when none is ready, the
 // serving terminating ones; never non-serving ones. `local_to` keeps only
-// endpoints on that node (traffic policy Local).
-std::map<std::string, double> eligible_endpoints(const Cluster& c, const std::vector<const EndpointSlice*>& slices,
-                                                 const ServicePort& sp, const std::string& local_to, int family) {
+// endpoints on that node (traffic policy Local); otherwise `zone`, the zone of
+// the node whose rules pick, may narrow them to those hinted for it.
+std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service& svc,
+                                                 const std::vector<const EndpointSlice*>& slices, const ServicePort& sp,
+                                                 const std::string& local_to, const std::string& zone, int family) {
   std::vector<const Endpoint*> ready, terminating;
   for (const EndpointSlice* slice : slices) {
     // Each family's proxier reads the slices of its addressType only.
@@ -36,10 +59,12 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const std::ve
       else if (ep.serving && ep.terminating) terminating.push_back(&ep);
     }
   }
+  const bool by_zone = local_to.empty() && zone_routed(svc, ready, zone);
   auto pick = [&](const std::vector<const Endpoint*>& eps) {
     std::map<std::string, double> out;
     for (const Endpoint* ep : eps) {
       if (!local_to.empty() && ep->node_name != local_to) continue;
+      if (by_zone && !hinted_for(*ep, zone)) continue;
       if (const Pod* p = pod_for_endpoint(c, *ep)) out[p->name] += 1.0;
     }
     return out;
@@ -101,6 +126,16 @@ Flow source_flow(const Cluster& c, const Expectation& e) {
   return f;
 }
 
+// The node whose rules pick the endpoint: for a ClusterIP, externalIP or LB
+// IP the sender's own node; a client outside the cluster reaches a ClusterIP
+// through the first node and the rest through the node receiving it.
+std::string handling_node(const Cluster& c, const Expectation& e, const Flow& f) {
+  std::string source_node = c.node_of(e.from);
+  if ((f.kind == FlowKind::ClusterIP || f.kind == FlowKind::External) && !source_node.empty()) return source_node;
+  if (f.kind == FlowKind::ClusterIP) return c.nodes.empty() ? "" : c.nodes.front().name;
+  return f.via_node;
+}
+
 // The Service side of a flow that enters `hit`: which endpoints may answer.
 void enter_service(const Cluster& c, const Expectation& e, const ServiceHit& hit,
                    const std::vector<const EndpointSlice*>& slices, Flow& f) {
@@ -120,7 +155,9 @@ void enter_service(const Cluster& c, const Expectation& e, const ServiceHit& hit
   } else if (f.kind != FlowKind::ClusterIP && svc.external_traffic_policy == TrafficPolicy::Local) {
     local_to = external_local_node(c, e, f);
   }
-  f.eligible = eligible_endpoints(c, slices, *hit.port, local_to, f.target.family());
+  const Node* handler = c.node(handling_node(c, e, f));
+  f.eligible = eligible_endpoints(c, svc, slices, *hit.port, local_to, handler ? handler->zone() : "",
+                                  f.target.family());
 }
 
 FlowKind flow_kind(FrontDoor d) {

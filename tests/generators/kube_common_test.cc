@@ -4,6 +4,95 @@
 
 namespace {
 
+using harness::kube::categorize;
+using harness::kube::EndpointInfo;
+using harness::kube::ServicePortInfo;
+
+EndpointInfo ep(const std::string& ip, std::vector<std::string> hints, bool ready = true, bool local = false) {
+  return EndpointInfo{.ip = harness::Ip::from(ip),
+                      .port = 80,
+                      .local = local,
+                      .ready = ready,
+                      .serving = ready,
+                      .terminating = false,
+                      .zone_hints = std::move(hints)};
+}
+
+// A ClusterIP Service port that asks for topology, seen from a node of zone-a.
+ServicePortInfo topology_port(std::vector<EndpointInfo> endpoints) {
+  ServicePortInfo sp;
+  sp.topology_wanted = true;
+  sp.node_zone = "zone-a";
+  sp.endpoints = std::move(endpoints);
+  return sp;
+}
+
+std::vector<std::string> addresses(const std::vector<EndpointInfo>& eps) {
+  std::vector<std::string> out;
+  for (const auto& e : eps) out.push_back(e.ip.str());
+  return out;
+}
+
+using Addrs = std::vector<std::string>;
+
+// The cases of kube-proxy's TestCategorizeEndpoints about hints (1.31-1.32).
+TEST(TopologyHints, OnlyTheEndpointsHintedForTheNodesZone) {
+  auto sp = topology_port(
+      {ep("10.1.2.3", {"zone-a"}), ep("10.1.2.4", {"zone-b"}), ep("10.1.2.5", {"zone-c"}), ep("10.1.2.6", {"zone-a"})});
+  auto c = categorize(sp);
+  EXPECT_EQ(addresses(c.cluster), (Addrs{"10.1.2.3", "10.1.2.6"}));
+  EXPECT_EQ(addresses(c.all_reachable), (Addrs{"10.1.2.3", "10.1.2.6"}));
+  EXPECT_TRUE(c.has_any);
+}
+
+TEST(TopologyHints, IgnoredUnlessTheServiceAsks) {
+  auto sp = topology_port({ep("10.1.2.3", {"zone-a"}), ep("10.1.2.4", {"zone-b"})});
+  sp.topology_wanted = false;
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3", "10.1.2.4"}));
+}
+
+TEST(TopologyHints, IgnoredOnANodeWithoutZoneOrWithNoEndpointForItsZone) {
+  auto sp = topology_port({ep("10.1.2.3", {"zone-b"}), ep("10.1.2.4", {"zone-c"})});
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3", "10.1.2.4"}));
+  sp.endpoints[0].zone_hints = {"zone-a"};
+  sp.node_zone = "";
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3", "10.1.2.4"}));
+}
+
+TEST(TopologyHints, OneReadyEndpointWithoutAHintDisablesThemAll) {
+  auto sp = topology_port({ep("10.1.2.3", {"zone-a"}), ep("10.1.2.4", {})});
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3", "10.1.2.4"}));
+  // An unready endpoint's missing hint does not count, nor does its hint for this zone.
+  sp.endpoints[1].ready = sp.endpoints[1].serving = false;
+  sp.endpoints.push_back(ep("10.1.2.5", {"zone-b"}));
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3"}));
+  auto only_unready_here = topology_port({ep("10.1.2.3", {"zone-a"}, false), ep("10.1.2.4", {"zone-b"})});
+  EXPECT_EQ(addresses(categorize(only_unready_here).cluster), (Addrs{"10.1.2.4"}));
+}
+
+TEST(TopologyHints, AnEndpointHintedForSeveralZonesServesEach) {
+  auto sp = topology_port({ep("10.1.2.3", {"zone-a", "zone-b"}), ep("10.1.2.4", {"zone-b"})});
+  EXPECT_EQ(addresses(categorize(sp).cluster), (Addrs{"10.1.2.3"}));
+}
+
+TEST(TopologyHints, LocalPolicyEndpointsAreNotNarrowedAndTheUnionIsReachable) {
+  // externalTrafficPolicy Local on a NodePort: the local endpoint is hinted for
+  // zone-b, so the cluster list lacks it and every reachable endpoint is the union.
+  auto sp = topology_port({ep("10.1.2.3", {"zone-a"}), ep("10.1.2.4", {"zone-b"}, true, /*local=*/true)});
+  sp.node_port = 30080;
+  sp.external_policy_local = true;
+  auto c = categorize(sp);
+  EXPECT_EQ(addresses(c.cluster), (Addrs{"10.1.2.3"}));
+  EXPECT_EQ(addresses(c.local), (Addrs{"10.1.2.4"}));
+  EXPECT_EQ(addresses(c.all_reachable), (Addrs{"10.1.2.3", "10.1.2.4"}));
+  // internalTrafficPolicy Local alone: hints play no part.
+  auto itp = topology_port({ep("10.1.2.3", {"zone-a"}), ep("10.1.2.4", {"zone-b"}, true, true)});
+  itp.internal_policy_local = true;
+  c = categorize(itp);
+  EXPECT_TRUE(c.cluster.empty());
+  EXPECT_EQ(addresses(c.all_reachable), (Addrs{"10.1.2.4"}));
+}
+
 using harness::kube::Args;
 using harness::kube::args;
 
