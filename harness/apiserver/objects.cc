@@ -71,9 +71,10 @@ Json service_spec(const Service& s) {
 
 Json service_status(const Service& s) {
   Json lb = Json::object();
-  if (!s.load_balancer_ips.empty()) {
+  if (!s.load_balancer_ips.empty() || !s.load_balancer_proxy_ips.empty()) {
     lb["ingress"] = Json::array();
     for (const auto& ip : s.load_balancer_ips) lb["ingress"].push_back({{"ip", ip.str()}});
+    for (const auto& ip : s.load_balancer_proxy_ips) lb["ingress"].push_back({{"ip", ip.str()}, {"ipMode", "Proxy"}});
   }
   return {{"loadBalancer", lb}};
 }

@@ -330,8 +330,10 @@ void read_status(const Reader& r, const YAML::Node& n, Service& s, const Cluster
   MapReader lb(r, st.need("loadBalancer"), "status.loadBalancer", {"ingress"});
   if (!lb.has("ingress")) return;
   for (const auto& in : list(r, lb.need("ingress"), "'ingress'")) {
-    MapReader im(r, in, "status.loadBalancer.ingress entry", {"ip"});
-    s.load_balancer_ips.push_back(read_service_address(r, im.need("ip"), "load-balancer IP", s, c, book));
+    MapReader im(r, in, "status.loadBalancer.ingress entry", {"ip", "ipMode"});
+    Ip ip = read_service_address(r, im.need("ip"), "load-balancer IP", s, c, book);
+    const bool proxy = im.has("ipMode") && choice(r, im.need("ipMode"), "'ipMode'", {"VIP", "Proxy"}) == "Proxy";
+    (proxy ? s.load_balancer_proxy_ips : s.load_balancer_ips).push_back(ip);
   }
 }
 

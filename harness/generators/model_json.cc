@@ -64,6 +64,7 @@ json service(const Service& s) {
           {"clusterIPs", s.cluster_ips.empty() && s.cluster_ip ? ips({*s.cluster_ip}) : ips(s.cluster_ips)},
           {"externalIPs", ips(s.external_ips)},
           {"loadBalancerIPs", ips(s.load_balancer_ips)},
+          {"loadBalancerProxyIPs", ips(s.load_balancer_proxy_ips)},
           {"loadBalancerSourceRanges", ranges},
           {"ports", ports},
           {"externalTrafficPolicy", policy(s.external_traffic_policy)},

@@ -112,7 +112,10 @@ struct Service {
   std::vector<Ip> cluster_ips;
   IpFamilyPolicy ip_family_policy = IpFamilyPolicy::SingleStack;
   std::vector<Ip> external_ips;
-  std::vector<Ip> load_balancer_ips;  // status.loadBalancer.ingress[].ip
+  std::vector<Ip> load_balancer_ips;  // status.loadBalancer.ingress[].ip with ipMode VIP (the default)
+  // Ingress IPs with ipMode Proxy: a proxying load balancer's own addresses,
+  // which kube-proxy (1.30+) writes no rule for and kpath routes nowhere.
+  std::vector<Ip> load_balancer_proxy_ips;
   std::vector<Cidr> load_balancer_source_ranges;
   std::map<std::string, std::string> selector;  // empty: slices are given explicitly
   std::vector<ServicePort> ports;

@@ -53,6 +53,9 @@ const std::vector<ProxyFeature>& proxy_features() {
        {1, 30, 0},
        "topology-aware routing by EndpointSlice zone hints for a Service with spec.trafficDistribution PreferClose or "
        "the service.kubernetes.io/topology-mode annotation Auto (KEP-4444, KEP-2433)"},
+      {"loadBalancerIPMode",
+       {1, 29, 0},
+       "writes no rule for a load-balancer ingress IP with ipMode Proxy (LoadBalancerIPMode, KEP-1860)"},
   };
   return table;
 }
