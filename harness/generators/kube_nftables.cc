@@ -81,18 +81,20 @@ class Writer {
   }
 
   std::string write(bool replace) {
-    std::string out;
-    if (replace) {
-      // Create-if-missing, delete, recreate: one transaction replaces the table.
-      out += args("add", "table", table_).str() + "\n";
-      out += args("delete", "table", table_).str() + "\n";
-    }
-    out += args("add", "table", table_, "{", "comment", quoted("rules for kube-proxy"), ";", "}").str() + "\n";
+    std::string out = args("add", "table", table_, "{", "comment", quoted("rules for kube-proxy"), ";", "}").str() +
+                      "\n";
+    // A re-sync, as kube-proxy's: every chain's rules and every map's
+    // elements go, the affinity sets keep theirs (clients stay with their
+    // endpoint). Chains and sets no longer used stay, empty and unreferenced
+    // (kube-proxy deletes them on a later sync; a script cannot name them).
+    if (replace) out += args("flush", "table", table_).str() + "\n";
 
     setup();
     for (const auto& sp : kube::service_ports(cluster_, node_.name, kube::PortNames::Current, family_)) service(sp);
 
     for (const auto& l : decls_) out += l + "\n";
+    if (replace)
+      for (const auto& l : flushes_) out += l + "\n";
     for (const auto& l : body_) out += l + "\n";
     return out;
   }
@@ -105,9 +107,11 @@ class Writer {
   void chain(const std::string& name, const std::string& spec = "") {
     decl("chain", table_, name, spec.empty() ? Args() : args("{", spec, ";", "}"));
   }
-  // `add set|map ip kube-proxy NAME { type TYPE ; comment "TEXT" ; }`
+  // `add set|map ip kube-proxy NAME { type TYPE ; comment "TEXT" ; }`; its
+  // elements are written anew at every sync.
   void typed(const char* kind, const char* name, const std::string& type, const std::string& comment) {
     decl(kind, table_, name, "{", "type", type, ";", "comment", quoted(comment), ";", "}");
+    flushes_.push_back(args("flush", kind, table_, name).str());
   }
   template <typename... Parts>
   void rule(const std::string& chain, const Parts&... parts) {
@@ -335,6 +339,7 @@ class Writer {
   bool match_all_ = false;
   std::vector<Ip> node_port_ips_;
   std::vector<std::string> decls_;
+  std::vector<std::string> flushes_;  // the typed sets' and maps' (not the affinity sets')
   std::vector<std::string> body_;
 };
 

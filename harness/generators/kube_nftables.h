@@ -11,9 +11,11 @@ namespace harness {
 class KubeNftablesGenerator : public Generator {
  public:
   struct Options {
-    // Start with `add table` + `delete table` so that re-applying replaces the
-    // whole table in the same transaction. Off: just the table's content, as
-    // kube-proxy's transaction dumps list it (the golden comparison).
+    // Flush the table's chains (`flush table`) and its maps and sets (not the
+    // affinity sets) before writing them again, so that re-applying is
+    // kube-proxy's re-sync in one transaction: session affinity survives it.
+    // Off: just the table's content, as kube-proxy's transaction dumps list it
+    // (the golden comparison).
     bool replace_table = true;
     // No pre-1.19 port-name option as in KubeIptablesGenerator: nftables mode
     // came with kube-proxy 1.29, which spells an unnamed port's ServicePortName

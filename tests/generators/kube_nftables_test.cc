@@ -51,14 +51,21 @@ TEST(KubeNftables, DeclarationsComeFirstAndReplaceTable) {
   Cluster c = small_cluster();
   c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
   std::string text = KubeNftablesGenerator().generate(c, "n1").text;
-  EXPECT_TRUE(text.starts_with("add table ip kube-proxy\ndelete table ip kube-proxy\nadd table ip kube-proxy {"))
+  EXPECT_TRUE(
+      text.starts_with("add table ip kube-proxy { comment \"rules for kube-proxy\" ; }\n"
+                       "flush table ip kube-proxy\n"))
       << text;
+  // Every typed map and set is flushed before its elements are added; affinity sets are not.
+  EXPECT_THAT(text, HasSubstr("\nflush map ip kube-proxy service-ips\n"));
+  EXPECT_THAT(text, HasSubstr("\nflush set ip kube-proxy cluster-ips\n"));
+  EXPECT_THAT(text, Not(HasSubstr("delete table")));
   size_t last_decl = 0, first_body = std::string::npos, pos = 0;
   int line_no = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     std::string l = text.substr(pos, nl - pos);
-    if (l.starts_with("add rule") || l.starts_with("add element")) {
+    if (l.starts_with("add rule") || l.starts_with("add element") || l.starts_with("flush map") ||
+        l.starts_with("flush set")) {
       if (first_body == std::string::npos) first_body = line_no;
     } else if (l.starts_with("add ")) {
       last_decl = line_no;
@@ -241,6 +248,48 @@ TEST(KubeNftablesKernel, InstallsIntoEmptyNamespace) {
   c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
                            {endpoint("10.244.1.1", "n1"), endpoint("10.244.1.2", "n2")}));
   expect_installs(g.generate(c, "n1").text, "small");
+}
+
+// What `sh -c SCRIPT` prints in a fresh network namespace, with its exit status.
+std::pair<int, std::string> in_fresh_netns(const std::string& script) {
+  std::string cmd = "unshare -n sh -c '" + script + "' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) output += buf;
+  return {pclose(p), output};
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "kpath-gen-" + name + ".nft";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(KubeNftablesKernel, ResyncKeepsAffinityElementsAndDropsStaleMapEntries) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (std::system("command -v nft >/dev/null && command -v unshare >/dev/null") != 0)
+    GTEST_SKIP() << "nft or unshare missing";
+  Cluster c = small_cluster();
+  c.services[0].session_affinity_client_ip = true;
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
+                           {endpoint("10.244.1.1", "n1"), endpoint("10.244.1.2", "n2")}));
+  const std::string first = write_temp("affinity-1", KubeNftablesGenerator().generate(c, "n1").text);
+  // The next sync: 10.244.1.2 is gone, 10.244.1.1 stays.
+  c.slices[0].endpoints.pop_back();
+  const std::string second = write_temp("affinity-2", KubeNftablesGenerator().generate(c, "n1").text);
+  const std::string kept = "affinity-" + kube::nft_endpoint_base("web", "api", "tcp", "http", "10.244.1.1", 8080);
+  auto [rc, out] = in_fresh_netns("nft -f " + first + " && nft add element ip kube-proxy " + kept +
+                                  " { 192.168.10.100 } && nft -f " + second + " && nft list set ip kube-proxy " + kept +
+                                  " && nft list chain ip kube-proxy service-" +
+                                  kube::nft_service_base("web", "api", "tcp", "http"));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("192.168.10.100"));  // the client still sticks to its endpoint
+  const std::string gone = "endpoint-" + kube::nft_endpoint_base("web", "api", "tcp", "http", "10.244.1.2", 8080);
+  EXPECT_THAT(out, Not(HasSubstr("goto " + gone)));
+  std::remove(first.c_str());
+  std::remove(second.c_str());
 }
 
 }  // namespace
