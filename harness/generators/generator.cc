@@ -17,10 +17,20 @@ std::vector<std::string> Generator::needs(const Cluster& cluster) const { return
 
 namespace {
 
-// Whatever the mode, an IPv6 family needs IPv6 in the namespaces.
+bool uses_sctp(const Cluster& cluster) {
+  auto sctp = [](const auto& port) { return port.protocol == Protocol::SCTP; };
+  return std::any_of(cluster.services.begin(), cluster.services.end(),
+                     [&](const Service& s) { return std::any_of(s.ports.begin(), s.ports.end(), sctp); }) ||
+         std::any_of(cluster.pods.begin(), cluster.pods.end(),
+                     [&](const Pod& p) { return std::any_of(p.listen.begin(), p.listen.end(), sctp); });
+}
+
+// Whatever the mode, an IPv6 family needs IPv6 in the namespaces, and an SCTP
+// port SCTP sockets for its servers and probes.
 std::vector<std::string> with_family_needs(std::vector<std::string> out, const Cluster& cluster) {
   const auto families = cluster.families();
   if (std::find(families.begin(), families.end(), AF_INET6) != families.end()) out.push_back(feature::kIpv6);
+  if (uses_sctp(cluster)) out.push_back(feature::kSctp);
   return out;
 }
 

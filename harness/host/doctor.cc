@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <linux/genetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <set>
@@ -109,6 +112,18 @@ std::optional<std::string> ipv6_missing(const Namespace& ns) {
   return "no /proc/sys/net/ipv6 in a new namespace (IPv6 disabled in this kernel)";
 }
 
+std::optional<std::string> sctp_missing(const Namespace& ns) {
+  int err = ns.run([] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+    if (fd < 0) return errno;
+    ::close(fd);
+    return 0;
+  });
+  if (err == 0) return std::nullopt;
+  return "no SCTP sockets in a new namespace (socket(IPPROTO_SCTP): " + std::string(std::strerror(err)) +
+         "; the sctp module is not loaded or not built)";
+}
+
 struct Probe {
   const char* name;
   std::function<std::optional<std::string>(const Namespace&, IptablesVariant)> missing;
@@ -148,6 +163,7 @@ std::vector<Probe> probes() {
       {feature::kIpvs, [](const Namespace& ns, IptablesVariant) { return ipvs_missing(ns); }},
       {feature::kBrNetfilter, [](const Namespace& ns, IptablesVariant) { return br_netfilter_missing(ns); }},
       {feature::kIpv6, [](const Namespace& ns, IptablesVariant) { return ipv6_missing(ns); }},
+      {feature::kSctp, [](const Namespace& ns, IptablesVariant) { return sctp_missing(ns); }},
   };
 }
 

@@ -19,5 +19,7 @@ inline constexpr const char* kIpvs = "ipvs";
 inline constexpr const char* kBrNetfilter = "br_netfilter";
 // IPv6 in a new network namespace (/proc/sys/net/ipv6; absent with ipv6.disable=1).
 inline constexpr const char* kIpv6 = "ipv6";
+// SCTP sockets (the sctp module): the echo servers and probes of an SCTP Service port.
+inline constexpr const char* kSctp = "sctp";
 
 }  // namespace harness::feature
