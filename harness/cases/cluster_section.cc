@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -236,6 +237,45 @@ void read_external(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook
   c.externals.push_back(std::move(e));
 }
 
+// detectLocalMode (kube-proxy's --detect-local-mode) and detectLocal
+// {bridgeInterface, interfaceNamePrefix}, as in KubeProxyConfiguration.
+void read_detect_local(const Reader& r, const MapReader& m, Cluster& c) {
+  ProxyOptions& p = c.proxy;
+  std::string mode = "ClusterCIDR";
+  if (m.has("detectLocalMode"))
+    mode = choice(r, m.need("detectLocalMode"), "'detectLocalMode'",
+                  {"ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"});
+  std::map<std::string, std::string> detect = string_map(r, m.get("detectLocal"), "'detectLocal'");
+  for (const auto& [key, value] : detect)
+    if (key != "bridgeInterface" && key != "interfaceNamePrefix")
+      r.fail(m.need("detectLocal"), "'detectLocal' takes bridgeInterface and interfaceNamePrefix, not '" + key + "'");
+  auto need = [&](const std::string& key) {
+    auto it = detect.find(key);
+    if (it == detect.end() || it->second.empty())
+      r.fail(m.need("detectLocalMode"), "detectLocalMode " + mode + " needs detectLocal." + key);
+    const bool ifname = it->second.size() < 16 && std::all_of(it->second.begin(), it->second.end(), [](char ch) {
+                          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+                        });
+    if (!ifname)
+      r.fail(m.need("detectLocal"), "detectLocal." + key + " '" + it->second +
+                                        "' is no interface name (at most 15 letters, digits, '-', '_', '.')");
+    return it->second;
+  };
+  if (mode == "NodeCIDR") {
+    p.detect_local_mode = DetectLocalMode::NodeCIDR;
+    for (const auto& n : c.nodes)
+      if (!n.pod_cidr)
+        r.fail(m.need("detectLocalMode"),
+               "detectLocalMode NodeCIDR needs every node's podCIDR; node '" + n.name + "' has none");
+  } else if (mode == "BridgeInterface") {
+    p.detect_local_mode = DetectLocalMode::BridgeInterface;
+    p.detect_local_interface = need("bridgeInterface");
+  } else if (mode == "InterfaceNamePrefix") {
+    p.detect_local_mode = DetectLocalMode::InterfaceNamePrefix;
+    p.detect_local_interface = need("interfaceNamePrefix");
+  }
+}
+
 }  // namespace
 
 void read_cluster(const Reader& r, const YAML::Node& n, Cluster& c, AddressBook& book) {
@@ -274,7 +314,8 @@ void read_proxy(const Reader& r, const YAML::Node& n, Cluster& c) {
   if (!n.IsDefined() || n.IsNull()) return;
   MapReader m(r, n, "proxy",
               {"clusterCIDR", "masqueradeAll", "nodePortAddresses", "localhostNodePorts", "randomFully",
-               "masqueradeBit"});
+               "masqueradeBit", "detectLocalMode", "detectLocal"});
+  read_detect_local(r, m, c);
   if (m.has("clusterCIDR")) {
     YAML::Node v = m.need("clusterCIDR");
     p.cluster_cidr = p.cluster_cidr_v6 = std::nullopt;

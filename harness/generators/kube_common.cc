@@ -40,6 +40,29 @@ std::optional<Ip> primary_ip(const Node& node, int family) {
   return std::nullopt;
 }
 
+LocalDetector local_detector(const ProxyOptions& o, const Node& node, int family) {
+  LocalDetector d;
+  auto by_cidr = [&](const std::optional<Cidr>& cidr) {
+    if (!cidr || cidr->ip().family() != family) return;
+    const std::string c = cidr->network().str(), ip = family == AF_INET6 ? "ip6" : "ip";
+    d = {args("-s", c), args("!", "-s", c), args(ip, "saddr", c), args(ip, "saddr", "!=", c)};
+  };
+  // nft matches an interface name pattern as a quoted string.
+  auto by_interface = [&](const std::string& ipt_name, const std::string& nft_name) {
+    d = {args("-i", ipt_name), args("!", "-i", ipt_name), args("iifname", quoted(nft_name)),
+         args("iifname", "!=", quoted(nft_name))};
+  };
+  switch (o.detect_local_mode) {
+    case DetectLocalMode::ClusterCIDR: by_cidr(o.cluster_cidr_of(family)); break;
+    case DetectLocalMode::NodeCIDR: by_cidr(node.pod_cidr); break;
+    case DetectLocalMode::BridgeInterface: by_interface(o.detect_local_interface, o.detect_local_interface); break;
+    case DetectLocalMode::InterfaceNamePrefix:
+      by_interface(o.detect_local_interface + "+", o.detect_local_interface + "*");
+      break;
+  }
+  return d;
+}
+
 std::string masquerade_mark(const ProxyOptions& options) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%x", 1u << options.masquerade_bit);

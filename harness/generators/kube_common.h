@@ -33,6 +33,7 @@ class Args {
     return *this;
   }
   std::string str() const;
+  bool empty() const { return tokens_.empty(); }
 
  private:
   std::vector<std::string> tokens_;
@@ -138,6 +139,16 @@ const Node& node_or_throw(const Cluster& cluster, const std::string& node_name);
 std::optional<Ip> primary_ipv4(const Node& node);
 // The node's first address of `family` (nullopt when it has none).
 std::optional<Ip> primary_ip(const Node& node, int family);
+
+// kube-proxy's LocalTrafficDetector for one family's proxier on one node:
+// the matches for traffic from a local pod and for the rest, in iptables and
+// nft words. All empty when there is no way to tell (no clusterCIDR).
+struct LocalDetector {
+  Args if_local, if_not_local;          // "-s CIDR", "! -s CIDR"; "-i veth+", "! -i veth+"
+  Args nft_if_local, nft_if_not_local;  // "ip saddr CIDR", "ip saddr != CIDR"; iifname
+  bool implemented() const { return !if_local.empty(); }
+};
+LocalDetector local_detector(const ProxyOptions& options, const Node& node, int family);
 
 // The masquerade mark, "0x4000" for bit 14.
 std::string masquerade_mark(const ProxyOptions& options);

@@ -196,7 +196,7 @@ class Writer {
     npa_ = node_port_addresses(o_, node_, family);
     // IPv6 has no route_localnet: kube-proxy's IPv6 proxier never serves NodePorts on ::1.
     localhost_node_ports_ = family == AF_INET && o_.localhost_node_ports && npa_.contains_loopback;
-    if (auto detect = o_.cluster_cidr_of(family)) pod_cidr_ = detect->network().str();
+    local_ = kube::local_detector(o_, node_, family);
     node_ip_ = kube::primary_ip(node_, family);
   }
 
@@ -325,10 +325,10 @@ class Writer {
 
   // Masquerade off-cluster traffic to the ClusterIP (all of it under masqueradeAll).
   void cluster_ip_masquerade(const Plan& p) {
-    if (!o_.masquerade_all && pod_cidr_.empty()) return;  // no way to tell off-cluster traffic
+    if (!o_.masquerade_all && !local_.implemented()) return;  // no way to tell off-cluster traffic
     nat("-A", p.policy.internal, comment(p.sp.name + " cluster IP"),
-        match(p.sp.protocol, p.sp.cluster_ip.str(), p.sp.port->port),
-        o_.masquerade_all ? Args() : args("!", "-s", pod_cidr_), "-j", kMarkMasq);
+        match(p.sp.protocol, p.sp.cluster_ip.str(), p.sp.port->port), o_.masquerade_all ? Args() : local_.if_not_local,
+        "-j", kMarkMasq);
   }
 
   // The "external destinations" chain: masquerade, except under a Local
@@ -340,8 +340,8 @@ class Writer {
     if (!p.sp.external_policy_local) {
       nat("-A", p.ext_chain, comment("masquerade traffic for " + spn + " external destinations"), "-j", kMarkMasq);
     } else {
-      if (!pod_cidr_.empty())
-        nat("-A", p.ext_chain, comment("pod traffic for " + spn + " external destinations"), "-s", pod_cidr_, "-j",
+      if (local_.implemented())
+        nat("-A", p.ext_chain, comment("pod traffic for " + spn + " external destinations"), local_.if_local, "-j",
             p.cluster_chain);
       nat("-A", p.ext_chain, comment("masquerade LOCAL traffic for " + spn + " external destinations"), "-m",
           "addrtype", "--src-type", "LOCAL", "-j", kMarkMasq);
@@ -405,7 +405,7 @@ class Writer {
   std::string mark_;
   NodePortAddrs npa_;
   bool localhost_node_ports_ = false;
-  std::string pod_cidr_;
+  kube::LocalDetector local_;
   std::optional<Ip> node_ip_;
   Tables t_;
 };

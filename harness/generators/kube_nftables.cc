@@ -74,7 +74,7 @@ class Writer {
         addr_type_(family == AF_INET6 ? "ipv6_addr" : "ipv4_addr"),
         table_(ip_ + " kube-proxy"),
         no_localhost_(family == AF_INET6 ? "ip6 daddr != ::1" : "ip daddr != 127.0.0.0/8") {
-    if (auto detect = o_.cluster_cidr_of(family)) pod_cidr_ = detect->network().str();
+    local_ = kube::local_detector(o_, node_, family);
     node_ip_ = kube::primary_ip(node_, family);
     mark_ = kube::masquerade_mark(o_);
     node_port_addresses();
@@ -266,9 +266,9 @@ class Writer {
 
   // Masquerade off-cluster traffic to the ClusterIP (all of it under masqueradeAll).
   void cluster_ip_masquerade(const Plan& p) {
-    if (!o_.masquerade_all && pod_cidr_.empty()) return;  // no way to tell off-cluster traffic
-    rule(p.policy.internal, ip_, "daddr", p.sp.cluster_ip.str(),
-         o_.masquerade_all ? Args() : args(ip_, "saddr", "!=", pod_cidr_), "jump", kMarkMasq);
+    if (!o_.masquerade_all && !local_.implemented()) return;  // no way to tell off-cluster traffic
+    rule(p.policy.internal, ip_, "daddr", p.sp.cluster_ip.str(), o_.masquerade_all ? Args() : local_.nft_if_not_local,
+         "jump", kMarkMasq);
   }
 
   // Masquerade, except under a Local external policy, where only pod and
@@ -277,9 +277,8 @@ class Writer {
     if (!p.sp.external_policy_local) {
       rule(p.ext_chain, "jump", kMarkMasq);
     } else {
-      if (!pod_cidr_.empty())
-        rule(p.ext_chain, ip_, "saddr", pod_cidr_, "goto", p.cluster_chain, "comment",
-             quoted("short-circuit pod traffic"));
+      if (local_.implemented())
+        rule(p.ext_chain, local_.nft_if_local, "goto", p.cluster_chain, "comment", quoted("short-circuit pod traffic"));
       rule(p.ext_chain, "fib", "saddr", "type", "local", "jump", kMarkMasq, "comment",
            quoted("masquerade local traffic"));
       rule(p.ext_chain, "fib", "saddr", "type", "local", "goto", p.cluster_chain, "comment",
@@ -333,7 +332,7 @@ class Writer {
   std::string addr_type_;  // "ipv4_addr" or "ipv6_addr"
   std::string table_;      // "ip kube-proxy"
   std::string no_localhost_;
-  std::string pod_cidr_;
+  kube::LocalDetector local_;
   std::optional<Ip> node_ip_;
   std::string mark_;
   bool match_all_ = false;

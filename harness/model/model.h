@@ -164,9 +164,17 @@ struct EndpointSlice {
   SourceLocation where;
 };
 
+// kube-proxy's --detect-local-mode: how its rules tell traffic from local
+// pods ("not local" is masqueraded; "local" short-circuits externalTrafficPolicy
+// Local): by the cluster's pod CIDR, by the node's own podCIDR, by the
+// interface it came in on (a bridge, or a name prefix of the pods' veths).
+enum class DetectLocalMode { ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix };
+
 // Options of kube-proxy that change the rules it writes.
 struct ProxyOptions {
-  std::optional<Cidr> cluster_cidr;  // local-traffic detector; nullopt: none
+  DetectLocalMode detect_local_mode = DetectLocalMode::ClusterCIDR;
+  std::string detect_local_interface;  // BridgeInterface: the bridge; InterfaceNamePrefix: the prefix
+  std::optional<Cidr> cluster_cidr;    // local-traffic detector; nullopt: none
   // The IPv6 proxier's detector in a dual-stack cluster (the IPv6 podCIDR);
   // cluster_cidr holds the IPv4 one there.
   std::optional<Cidr> cluster_cidr_v6;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "harness/model/links.h"
+
 namespace harness {
 
 namespace {
@@ -74,6 +76,32 @@ std::map<std::string, double> eligible_endpoints(const Cluster& c, const Service
   return out;
 }
 
+// Whether the rules of node `handler` take the pod's traffic for a local
+// pod's, by the detect-local mode: its address in the cluster's (or the
+// handler's own) pod CIDR, or its arrival on the handler's pod link (a pod of
+// another node comes in from the fabric).
+bool pod_is_local(const Cluster& c, const Pod& pod, int family, const std::string& handler) {
+  const ProxyOptions& o = c.proxy;
+  auto in = [&](const std::optional<Cidr>& cidr) {
+    return cidr && std::any_of(pod.ips.begin(), pod.ips.end(), [&](const Ip& ip) {
+             return ip.family() == family && cidr->ip().family() == family && cidr->contains(ip);
+           });
+  };
+  const Node* node = c.node(handler);
+  switch (o.detect_local_mode) {
+    case DetectLocalMode::ClusterCIDR: return in(o.cluster_cidr_of(family));
+    case DetectLocalMode::NodeCIDR: return node && in(node->pod_cidr);
+    case DetectLocalMode::BridgeInterface:
+    case DetectLocalMode::InterfaceNamePrefix: {
+      if (pod.node != handler) return false;
+      const std::string link = pod_node_links(c).at(pod.name);
+      return o.detect_local_mode == DetectLocalMode::BridgeInterface ? link == o.detect_local_interface
+                                                                     : link.starts_with(o.detect_local_interface);
+    }
+  }
+  return false;
+}
+
 // Under externalTrafficPolicy Local, the node whose endpoints may answer, or
 // empty when kube-proxy sends the flow to every endpoint: it short-circuits
 // traffic from pods (known by the cluster CIDR) and from the handling node
@@ -87,11 +115,7 @@ std::string external_local_node(const Cluster& c, const Expectation& e, const Fl
       if (e.from.name == handler) return {};
       break;
     case Source::Kind::Pod:
-      if (std::any_of(f.from_ips.begin(), f.from_ips.end(), [&](const Ip& ip) {
-            auto detect = c.proxy.cluster_cidr_of(ip.family());
-            return detect && detect->contains(ip);
-          }))
-        return {};
+      if (pod_is_local(c, *c.pod(e.from.name), f.target.family(), handler)) return {};
       break;
     case Source::Kind::External: break;
   }

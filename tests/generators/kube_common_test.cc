@@ -1,6 +1,7 @@
 #include "harness/generators/kube_common.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 namespace {
 
@@ -131,6 +132,47 @@ TEST(ServicePortName, UnnamedPortHasNoColonSince119) {
   EXPECT_EQ(service_port_name(svc, named, PortNames::Pre119), "default/web:http");
   EXPECT_EQ(service_port_name(svc, unnamed, PortNames::Current), "default/web");
   EXPECT_EQ(service_port_name(svc, unnamed, PortNames::Pre119), "default/web:");
+}
+
+}  // namespace
+
+namespace {
+
+using harness::DetectLocalMode;
+using harness::kube::local_detector;
+
+// kube-proxy's LocalTrafficDetector shapes (pkg/proxy/util/localdetector.go),
+// for the masquerade rule ("not local") and the Local policy short-circuit ("local").
+TEST(LocalDetector, EachModesMatches) {
+  harness::ProxyOptions o;
+  o.cluster_cidr = harness::Cidr::from("10.244.0.0/16");
+  o.cluster_cidr_v6 = harness::Cidr::from("fd00:10:244::/64");
+  harness::Node node;
+  node.pod_cidr = harness::Cidr::from("10.244.1.0/24");
+  auto d = local_detector(o, node, AF_INET);
+  EXPECT_EQ(d.if_not_local.str(), "! -s 10.244.0.0/16");
+  EXPECT_EQ(d.nft_if_local.str(), "ip saddr 10.244.0.0/16");
+  EXPECT_EQ(local_detector(o, node, AF_INET6).nft_if_not_local.str(), "ip6 saddr != fd00:10:244::/64");
+  o.detect_local_mode = DetectLocalMode::NodeCIDR;
+  d = local_detector(o, node, AF_INET);
+  EXPECT_EQ(d.if_local.str(), "-s 10.244.1.0/24");
+  EXPECT_EQ(d.nft_if_not_local.str(), "ip saddr != 10.244.1.0/24");
+  EXPECT_FALSE(local_detector(o, node, AF_INET6).implemented());  // the node has no IPv6 podCIDR
+  o.detect_local_mode = DetectLocalMode::BridgeInterface;
+  o.detect_local_interface = "cbr0";
+  d = local_detector(o, node, AF_INET);
+  EXPECT_EQ(d.if_not_local.str(), "! -i cbr0");
+  EXPECT_EQ(d.nft_if_not_local.str(), "iifname != \"cbr0\"");
+  o.detect_local_mode = DetectLocalMode::InterfaceNamePrefix;
+  o.detect_local_interface = "veth";
+  d = local_detector(o, node, AF_INET6);
+  EXPECT_EQ(d.if_local.str(), "-i veth+");
+  EXPECT_EQ(d.if_not_local.str(), "! -i veth+");
+  EXPECT_EQ(d.nft_if_local.str(), "iifname \"veth*\"");
+  EXPECT_EQ(d.nft_if_not_local.str(), "iifname != \"veth*\"");
+  o.detect_local_mode = DetectLocalMode::ClusterCIDR;
+  o.cluster_cidr.reset();
+  EXPECT_FALSE(local_detector(o, node, AF_INET).implemented());
 }
 
 }  // namespace

@@ -298,6 +298,26 @@ TEST(KubeIptables, NoLocalDetectorNoMasqueradeRule) {
   ASSERT_EQ(svc.size(), 1u);
 }
 
+// --detect-local-mode=InterfaceNamePrefix / NodeCIDR: kube-proxy's
+// "-i veth+" shapes in the ClusterIP masquerade and the Local policy short-circuit.
+TEST(KubeIptables, DetectLocalModes) {
+  Cluster c = small_cluster();
+  c.services[0].external_traffic_policy = TrafficPolicy::Local;
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
+  c.proxy.detect_local_mode = DetectLocalMode::InterfaceNamePrefix;
+  c.proxy.detect_local_interface = "veth";
+  auto d = dump(c, "n1");
+  EXPECT_EQ(rules(d, "nat", kube::svc_chain(kSpn, "tcp"))[0],
+            "-m comment --comment \"web/api:http cluster IP\" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -i veth+ -j "
+            "KUBE-MARK-MASQ");
+  EXPECT_EQ(rules(d, "nat", kube::ext_chain(kSpn, "tcp"))[0],
+            "-m comment --comment \"pod traffic for web/api:http external destinations\" -i veth+ -j " +
+                kube::svc_chain(kSpn, "tcp"));
+  c.proxy.detect_local_mode = DetectLocalMode::NodeCIDR;
+  c.nodes[0].pod_cidr = Cidr::from("10.244.1.0/24");
+  EXPECT_THAT(rules(dump(c, "n1"), "nat", kube::svc_chain(kSpn, "tcp"))[0], HasSubstr(" ! -s 10.244.1.0/24 -j"));
+}
+
 TEST(KubeIptables, MasqueradeBit) {
   Cluster c = small_cluster();
   c.proxy.masquerade_bit = 5;

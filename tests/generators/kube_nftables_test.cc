@@ -76,6 +76,22 @@ TEST(KubeNftables, DeclarationsComeFirstAndReplaceTable) {
   EXPECT_LT(last_decl, first_body);
 }
 
+// --detect-local-mode=BridgeInterface / InterfaceNamePrefix: iifname matches
+// (kube-proxy's nftables LocalTrafficDetector).
+TEST(KubeNftables, DetectLocalModes) {
+  Cluster c = small_cluster();
+  c.services[0].external_traffic_policy = TrafficPolicy::Local;
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
+  c.proxy.detect_local_mode = DetectLocalMode::BridgeInterface;
+  c.proxy.detect_local_interface = "cbr0";
+  auto d = dump(c, "n1");
+  EXPECT_EQ(rules(d, "service-" + kBase)[0], "ip daddr 10.96.0.10 iifname != \"cbr0\" jump mark-for-masquerade");
+  c.proxy.detect_local_mode = DetectLocalMode::InterfaceNamePrefix;
+  c.proxy.detect_local_interface = "veth";
+  EXPECT_EQ(rules(dump(c, "n1"), "external-" + kBase)[0],
+            "iifname \"veth*\" goto service-" + kBase + " comment \"short-circuit pod traffic\"");
+}
+
 TEST(KubeNftables, SeedService) {
   Cluster c = kpath_test::seed_cluster();
   auto d = dump(c, "master");
