@@ -132,7 +132,7 @@ TEST(PlanMutants, TheSameRuleInTwoRunsIsOneMutantWithBothSites) {
   });
   ASSERT_NE(invalid, all.end());
   EXPECT_EQ(invalid->tasks(), (std::vector<size_t>{0, 1}));
-  EXPECT_EQ(describe_sites(*invalid, tasks), "b03-hairpin@node-a b15-conntrack-invalid-drop@node-a");
+  EXPECT_EQ(describe_sites(*invalid, tasks), "b03-hairpin@node-a b15-conntrack-invalid-drop@node-a,node-b");
 }
 
 // kube-proxy writes its masquerade rule alike for both families: the
