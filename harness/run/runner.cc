@@ -49,6 +49,11 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
   spec.source_port = e.source_port;
   spec.sources = flow.sources;
+  // Session affinity: one probing thread, so a client's first connection is
+  // NATed and remembered (xt_recent, the nft affinity set) before its next one
+  // is. Two threads send on two CPUs at once, both miss the empty entry, and
+  // the client gets two random picks ("reached web-a (99x), web-b (1x)").
+  if (flow.affinity) spec.threads = 1;
   if (e.http_status != 0)
     spec.http_request =
         fmt::format("GET /healthz HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: kpath\r\nConnection: close\r\n\r\n",
