@@ -146,6 +146,9 @@ void become_keeper(int sock, pid_t parent) {
         held.push_back(std::move(message->second));
         reply = "ok\t" + std::to_string(held.back().get());
       } else if (fields.size() == 1 && fields[0] == "commit") {
+        // Outlive kpath from here on, before it hears "ok" and exits: cleared
+        // after the reply, the parent-death signal could still end the keeper.
+        ::prctl(PR_SET_PDEATHSIG, 0);
         marker.keeper = ProcessId::self();
         marker.file += "/keeper-" + std::to_string(marker.keeper.pid) + "." + std::to_string(marker.keeper.start_time);
         if (!held.empty()) write_marker_file(marker);
@@ -155,9 +158,8 @@ void become_keeper(int sock, pid_t parent) {
     } catch (const std::exception& e) {
       reply = std::string("error\t") + e.what();
     }
-    if (!send_message(sock, reply, -1)) ::_exit(0);
+    if (!send_message(sock, reply, -1) && !committed) ::_exit(0);
   }
-  ::prctl(PR_SET_PDEATHSIG, 0);
   ::close(sock);
   if (held.empty()) ::_exit(0);
   for (;;) ::pause();  // until `kpath cleanup` sends SIGTERM
