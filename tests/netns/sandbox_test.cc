@@ -312,7 +312,10 @@ TEST_F(Sandbox, DaemonRunsLogsAndStops) {
   EXPECT_EQ(d.log_tail(), "earlier run\nhello node-a from /usr\noops\n");
   EXPECT_EQ(d.log_tail(5), "oops\n");
   ASSERT_GT(d.pid(), 0);
-  EXPECT_THAT(read_file("/proc/" + std::to_string(d.pid()) + "/cmdline"), HasSubstr(m));
+  // Read while the shell is inside execve, cmdline is empty (the new image's
+  // arguments are not laid out yet): wait for the exec to finish.
+  const std::string cmdline = "/proc/" + std::to_string(d.pid()) + "/cmdline";
+  EXPECT_TRUE(eventually([&] { return read_file(cmdline).starts_with("sleep"); })) << read_file(cmdline);
   auto start = Clock::now();
   d.stop();
   EXPECT_LT(Clock::now() - start, 1s) << "sleep dies of SIGTERM at once";
