@@ -65,7 +65,7 @@ TEST(Process, TimeoutKillsTheChild) {
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_code, -1);
   EXPECT_GE(elapsed, 200ms);
-  EXPECT_LT(elapsed, 3s);
+  EXPECT_LT(elapsed, 5s);  // not the 10 s sleep: room for a loaded host
 }
 
 TEST(Process, OutputBeforeTheTimeoutIsKept) {

@@ -43,6 +43,10 @@ std::string marker() {
 using kpath_test::eventually;
 using kpath_test::read_file;
 
+// Bounds that tell "reacted at once" from "waited for the 1000 s sleep or the
+// 30 s timeout", with room for a loaded CI host: timing itself is a benchmark's.
+constexpr auto kPromptly = std::chrono::seconds(5);
+
 // Pids of processes whose command line holds text.
 std::vector<std::string> processes_with(const std::string& text) { return kpath_test::processes_with("cmdline", text); }
 
@@ -78,7 +82,7 @@ TEST_F(Sandbox, ForkedDaemonIsGoneWhenTheProgramExits) {
   const std::string m = marker();
   auto start = Clock::now();
   auto r = netns::run_process(ns_, {"sh", "-c", "sleep " + m + " & echo started $!"}, {}, 10s);
-  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_LT(Clock::now() - start, kPromptly);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("started"));
   EXPECT_EQ(processes_with(m), std::vector<std::string>{}) << "the backgrounded sleep survived";
@@ -89,7 +93,7 @@ TEST_F(Sandbox, StdoutHeldOpenByAChildDoesNotMakeKpathWait) {
   auto start = Clock::now();
   // The subshell keeps the pipe open for 1000 s: only the program's exit ends the run.
   auto r = netns::run_process(ns_, {"sh", "-c", "(sleep " + m + ") & echo '*filter'; echo COMMIT"}, {}, 20s);
-  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_LT(Clock::now() - start, kPromptly);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "*filter\nCOMMIT\n");
@@ -101,7 +105,7 @@ TEST_F(Sandbox, HungProgramIsKilledWithEverythingAndKeepsItsStderr) {
   auto start = Clock::now();
   auto r = netns::run_process(ns_, {"sh", "-c", "echo waiting for the apiserver >&2; sleep " + m + " & sleep " + m}, {},
                               300ms);
-  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_LT(Clock::now() - start, kPromptly);
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_code, -1);
   EXPECT_EQ(r.err_tail(), "waiting for the apiserver\n");
@@ -121,7 +125,7 @@ TEST_F(Sandbox, StopFlagEndsTheRunWithinATick) {
   auto start = Clock::now();
   auto r = netns::run_process(ns_, {"sh", "-c", "sleep " + m + " & sleep " + m}, options);
   stopper.join();
-  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_LT(Clock::now() - start, kPromptly);
   EXPECT_TRUE(r.stopped);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(processes_with(m), std::vector<std::string>{});
@@ -318,7 +322,7 @@ TEST_F(Sandbox, DaemonRunsLogsAndStops) {
   EXPECT_TRUE(eventually([&] { return read_file(cmdline).starts_with("sleep"); })) << read_file(cmdline);
   auto start = Clock::now();
   d.stop();
-  EXPECT_LT(Clock::now() - start, 1s) << "sleep dies of SIGTERM at once";
+  EXPECT_LT(Clock::now() - start, kPromptly) << "sleep dies of SIGTERM at once";
   EXPECT_FALSE(d.running());
   EXPECT_EQ(d.pid(), 0);
   EXPECT_EQ(processes_with(m), std::vector<std::string>{});
@@ -333,7 +337,7 @@ TEST_F(Sandbox, DaemonIgnoringSigtermIsKilledAfterTheGrace) {
   d.stop(400ms);
   auto took = Clock::now() - start;
   EXPECT_GE(took, 400ms);
-  EXPECT_LT(took, 1500ms);
+  EXPECT_LT(took, 400ms + kPromptly);
   EXPECT_FALSE(d.running());
   EXPECT_EQ(processes_with(m), std::vector<std::string>{});
 }
