@@ -164,4 +164,72 @@ TEST(KubeProxyIpv6Golden, NftablesIpv6EndpointChainNames) {
             "2FLXFK6X-" + prefix + "1234.5678.9abc.def0..abcd.1234...");
 }
 
+// kube-proxy's nftables fake, dual-stack: pods 10.0.0.0/8 and fd00:10::/64,
+// Services 172.30.0.0/16 and fd00:10:96::/112, node test-node.
+Cluster nft_dual_stack_cluster() {
+  Cluster c;
+  c.pod_cidr = Cidr::from("10.0.0.0/8");
+  c.service_cidr = Cidr::from("172.30.0.0/16");
+  c.pod_cidrs = {c.pod_cidr, Cidr::from("fd00:10::/64")};
+  c.service_cidrs = {c.service_cidr, Cidr::from("fd00:10:96::/112")};
+  Node n = test_node("test-node");
+  n.ips.insert(n.ips.begin(), Ip::from("192.168.0.2"));
+  c.nodes = {n};
+  c.proxy.cluster_cidr = c.pod_cidrs[0];
+  c.proxy.cluster_cidr_v6 = c.pod_cidrs[1];
+  return c;
+}
+
+// The `table ip6 kube-proxy` part of a kube-nftables script.
+std::string ip6_table(const std::string& script) {
+  const size_t at = script.find("add table ip6 kube-proxy");
+  return at == std::string::npos ? "" : script.substr(at);
+}
+
+// TestProxier_OnServiceCIDRsChanged (pkg/proxy/nftables): given both
+// families' service CIDRs, the IPv6 proxier keeps fd00:10:96::/112 only (and
+// the IPv4 one 172.30.0.0/16 only), so each table drops traffic to its own
+// family's unallocated ClusterIPs.
+TEST(KubeProxyIpv6Golden, NftablesEachFamilyKeepsItsOwnServiceCidr) {
+  const std::string script = KubeNftablesGenerator().generate(nft_dual_stack_cluster(), "test-node").text;
+  const std::string v6 = ip6_table(script);
+  ASSERT_FALSE(v6.empty()) << script;
+  const std::string v4 = script.substr(0, script.size() - v6.size());
+  EXPECT_THAT(v6, HasSubstr("add rule ip6 kube-proxy cluster-ips-check ip6 daddr { fd00:10:96::/112 } drop"));
+  EXPECT_THAT(v6, Not(HasSubstr("172.30.0.0/16")));
+  EXPECT_THAT(v4, HasSubstr("add rule ip kube-proxy cluster-ips-check ip daddr { 172.30.0.0/16 } drop"));
+  EXPECT_THAT(v4, Not(HasSubstr("fd00:10:96::/112")));
+}
+
+// TestNodePorts (pkg/proxy/nftables), the rules behind its IPv6 rows: the
+// fake's nodePortAddresses 192.168.0.2/32 and 2001:db8::1/128 leave the IPv6
+// proxier the primary address only ("secondary nodeIP ignores NodePorts");
+// 192.168.0.0/24, 192.168.1.0/24, 2001:db8::/64 and 2001:db8:1::2/128 give it
+// both node addresses ("external to nodePort on secondary IP"). The IPv4
+// CIDRs are another family's: ignored, not an error.
+TEST(KubeProxyIpv6Golden, NftablesNodePortAddressesOfTheIpv6Proxier) {
+  struct Row {
+    std::vector<std::string> node_port_addresses;
+    std::vector<std::string> accepted;
+    std::vector<std::string> ignored;
+  };
+  const std::vector<Row> rows = {
+      {{"192.168.0.2/32", "2001:db8::1/128"}, {"2001:db8::1"}, {"2001:db8:1::2"}},
+      {{"192.168.0.0/24", "192.168.1.0/24", "2001:db8::/64", "2001:db8:1::2/128"},
+       {"2001:db8::1", "2001:db8:1::2"},
+       {}},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(::testing::PrintToString(row.node_port_addresses));
+    Cluster c = nft_dual_stack_cluster();
+    for (const std::string& cidr : row.node_port_addresses) c.proxy.node_port_addresses.push_back(Cidr::from(cidr));
+    const std::string v6 = ip6_table(KubeNftablesGenerator().generate(c, "test-node").text);
+    ASSERT_FALSE(v6.empty());
+    for (const std::string& ip : row.accepted)
+      EXPECT_THAT(v6, HasSubstr("add element ip6 kube-proxy nodeport-ips { " + ip + " }"));
+    for (const std::string& ip : row.ignored) EXPECT_THAT(v6, Not(HasSubstr("nodeport-ips { " + ip + " }")));
+    EXPECT_THAT(v6, Not(HasSubstr("192.168.")));
+  }
+}
+
 }  // namespace
