@@ -148,6 +148,11 @@ ServicePortInfo port_info(const Service& svc, const ServicePort& port, PortNames
       if (ip.family() == family) sp.load_balancer_ips.push_back(ip);
     for (const auto& c : svc.load_balancer_source_ranges)
       if (c.ip().family() == family) sp.source_ranges.push_back(c);
+    // A zero-length range of this family allows every source: no ranges at all
+    // (kube-proxy 1.34, pkg/proxy/serviceport.go, kubernetes PR 132722).
+    if (std::any_of(sp.source_ranges.begin(), sp.source_ranges.end(),
+                    [](const Cidr& c) { return c.prefix_len() == 0; }))
+      sp.source_ranges.clear();
   }
   if (svc.type != ServiceType::ClusterIP) sp.node_port = port.node_port;
   sp.external_policy_local = api_external && svc.external_traffic_policy == TrafficPolicy::Local;

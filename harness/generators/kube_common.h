@@ -69,7 +69,8 @@ struct ServicePortInfo {
   Ip cluster_ip;
   std::vector<Ip> external_ips;
   std::vector<Ip> load_balancer_ips;
-  std::vector<Cidr> source_ranges;  // loadBalancerSourceRanges (LoadBalancer type only)
+  // loadBalancerSourceRanges of this family (LoadBalancer type only); none when one of them is 0.0.0.0/0 (::/0).
+  std::vector<Cidr> source_ranges;
   uint16_t node_port = 0;
   uint16_t health_check_node_port = 0;
   bool external_policy_local = false;

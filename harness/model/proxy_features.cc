@@ -56,6 +56,10 @@ const std::vector<ProxyFeature>& proxy_features() {
       {"loadBalancerIPMode",
        {1, 29, 0},
        "writes no rule for a load-balancer ingress IP with ipMode Proxy (LoadBalancerIPMode, KEP-1860)"},
+      {"zeroSourceRangeAllowsAll",
+       {1, 34, 0},
+       "treats loadBalancerSourceRanges holding 0.0.0.0/0 (::/0 for IPv6) as no ranges, per family: no firewall "
+       "chain, every source reaches the LoadBalancer IP (kubernetes PR 132722)"},
   };
   return table;
 }

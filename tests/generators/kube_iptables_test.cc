@@ -397,6 +397,27 @@ TEST(KubeIptables, LoadBalancerSourceRangesIncludingNode) {
   EXPECT_THAT(rules(d, "nat", "KUBE-NODEPORTS").back(), HasSubstr("-j " + ext));
 }
 
+// kube-proxy 1.34 (kubernetes PR 132722): a family's ranges holding a
+// zero-length one allow every source, the same rules as no ranges at all.
+TEST(KubeIptables, ZeroSourceRangeIsNoRanges) {
+  Cluster c = small_cluster();
+  Service& s = c.services[0];
+  s.type = ServiceType::LoadBalancer;
+  s.load_balancer_ips = {Ip::from("198.51.100.4")};
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
+  KubeIptablesGenerator g;
+  const std::string without = g.restore_input(c, "n1");
+  EXPECT_THAT(without, Not(HasSubstr("KUBE-FW-")));
+  for (const auto& ranges : {std::vector<Cidr>{Cidr::from("0.0.0.0/0")},
+                             std::vector<Cidr>{Cidr::from("203.0.113.0/24"), Cidr::from("0.0.0.0/0")}}) {
+    s.load_balancer_source_ranges = ranges;
+    EXPECT_EQ(g.restore_input(c, "n1"), without);
+  }
+  // Only a zero-length range of the proxier's own family counts: ::/0 leaves the IPv4 ranges.
+  s.load_balancer_source_ranges = {Cidr::from("203.0.113.0/24"), Cidr::from("::/0")};
+  EXPECT_THAT(g.restore_input(c, "n1"), HasSubstr("-s 203.0.113.0/24 -j " + kube::ext_chain(kSpn, "tcp")));
+}
+
 TEST(KubeIptables, HealthCheckNodePortOnlyForLocalLoadBalancer) {
   Cluster c = small_cluster();
   c.services[0].health_check_node_port = 31000;

@@ -226,6 +226,26 @@ TEST(KubeNftables, LoadBalancerSourceRanges) {
                                 kBase + " }"));
 }
 
+// kube-proxy 1.34 (kubernetes PR 132722): a family's ranges holding a
+// zero-length one allow every source, the same rules as no ranges at all.
+TEST(KubeNftables, ZeroSourceRangeIsNoRanges) {
+  Cluster c = small_cluster();
+  Service& s = c.services[0];
+  s.type = ServiceType::LoadBalancer;
+  s.load_balancer_ips = {Ip::from("198.51.100.4")};
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}}, {endpoint("10.244.1.1", "n1")}));
+  const std::string without = KubeNftablesGenerator().generate(c, "n1").text;
+  EXPECT_THAT(without, Not(HasSubstr("firewall-" + kBase)));
+  for (const auto& ranges : {std::vector<Cidr>{Cidr::from("0.0.0.0/0")},
+                             std::vector<Cidr>{Cidr::from("203.0.113.0/24"), Cidr::from("0.0.0.0/0")}}) {
+    s.load_balancer_source_ranges = ranges;
+    EXPECT_EQ(KubeNftablesGenerator().generate(c, "n1").text, without);
+  }
+  // Only a zero-length range of the proxier's own family counts: ::/0 leaves the IPv4 ranges.
+  s.load_balancer_source_ranges = {Cidr::from("203.0.113.0/24"), Cidr::from("::/0")};
+  EXPECT_THAT(rules(dump(c, "n1"), "firewall-" + kBase), ElementsAre("ip saddr != { 203.0.113.0/24 } drop"));
+}
+
 void expect_installs(const std::string& text, const std::string& name) {
   std::string path = ::testing::TempDir() + "kpath-gen-" + name + ".nft";
   {
