@@ -8,9 +8,11 @@
 
 #include <sys/socket.h>
 
+#include "base/error.h"
 #include "harness/generators/kube_common.h"
 #include "harness/generators/kube_hash.h"
 #include "harness/rules/features.h"
+#include "netns/process.h"
 
 namespace harness {
 
@@ -477,6 +479,97 @@ RuleSet KubeIptablesGenerator::generate(const Cluster& cluster, const std::strin
   if (v4 || !v6) rs.text = text(AF_INET);
   if (v6) rs.text6 = text(AF_INET6);
   return rs;
+}
+
+namespace {
+
+// The node's nat table as its iptables-save of `family` lists it.
+std::string node_nat_table(const netns::Namespace& ns, int family, const InstallOptions& options) {
+  const std::string tool = std::string(family == AF_INET6 ? "ip6tables" : "iptables") +
+                           (options.iptables == IptablesVariant::Nft ? "-nft-save" : "-legacy-save");
+  const netns::ProcessResult r = netns::run_process(ns, {tool, "-t", "nat"}, {}, options.timeout);
+  if (r.exit_code != 0) throw kpath::Error(tool + " -t nat failed: " + r.err_tail());
+  return r.out;
+}
+
+}  // namespace
+
+Applied KubeIptablesGenerator::apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns,
+                                     RuleSet rules, const ApplyOptions& options) const {
+  // A fresh namespace holds no chain yet: only later syncs can leave stale ones.
+  if (!options.first) {
+    if (!rules.text.empty())
+      rules.text = with_stale_chains_deleted(rules.text, nat_chains(node_nat_table(node_ns, AF_INET, options.install)));
+    if (!rules.text6.empty())
+      rules.text6 = with_stale_chains_deleted(rules.text6,
+                                              nat_chains(node_nat_table(node_ns, AF_INET6, options.install)));
+  }
+  return Generator::apply(cluster, node, node_ns, std::move(rules), options);
+}
+
+bool is_service_chain(std::string_view chain) {
+  for (std::string_view prefix : {"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"})
+    if (chain.starts_with(prefix)) return true;
+  return false;
+}
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// ":NAME POLICY [p:b]" -> NAME.
+std::string declared_chain(const std::string& line) { return line.substr(1, line.find(' ') - 1); }
+
+bool is_node_ports_tail_call(const std::string& line) {
+  return line.starts_with("-A KUBE-SERVICES ") && line.find("-j KUBE-NODEPORTS") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> nat_chains(const std::string& text) {
+  std::vector<std::string> out;
+  bool in_nat = false;
+  for (const auto& line : lines_of(text)) {
+    if (line.starts_with("*")) in_nat = line == "*nat";
+    else if (in_nat && line.starts_with(":")) out.push_back(declared_chain(line));
+  }
+  return out;
+}
+
+std::string with_stale_chains_deleted(const std::string& restore, const std::vector<std::string>& existing) {
+  const std::vector<std::string> declared = nat_chains(restore);
+  std::set<std::string> stale;
+  for (const auto& c : existing)
+    if (is_service_chain(c) && std::find(declared.begin(), declared.end(), c) == declared.end()) stale.insert(c);
+  if (stale.empty()) return restore;
+  std::vector<std::string> lines = lines_of(restore);
+  // Where the nat block's declarations end, and where its -X lines go: before
+  // the tail call, or before COMMIT where there is none.
+  size_t nat = lines.size(), last_decl = 0, deletes = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i] == "*nat") nat = i;
+    if (i <= nat || nat == lines.size()) continue;
+    if (lines[i].starts_with(":")) last_decl = i;
+    if (deletes == 0 && (is_node_ports_tail_call(lines[i]) || lines[i] == "COMMIT")) deletes = i;
+    if (lines[i] == "COMMIT") break;
+  }
+  if (nat == lines.size()) return restore;  // no nat table: nothing of kube-proxy's to delete
+  std::vector<std::string> decls, removals;
+  for (const auto& c : stale) {
+    decls.push_back(":" + c + " - [0:0]");
+    removals.push_back("-X " + c);
+  }
+  if (last_decl == 0) last_decl = nat;
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(deletes), removals.begin(), removals.end());
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(last_decl) + 1, decls.begin(), decls.end());
+  std::string out;
+  append(out, lines);
+  return out;
 }
 
 std::vector<std::string> KubeIptablesGenerator::needs(const Cluster& cluster) const {

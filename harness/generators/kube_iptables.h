@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -43,6 +45,12 @@ class KubeIptablesGenerator : public Generator {
   std::vector<std::string> needs(const Cluster& cluster) const override;
   bool needs_conntrack_cleanup() const override { return true; }
   RuleSet generate(const Cluster& cluster, const std::string& node) const override;
+  // A re-sync deletes the service chains the node holds that the new rules no
+  // longer use, as kube-proxy does: it reads the node's nat table
+  // (iptables-save -t nat, per family) and adds with_stale_chains_deleted's
+  // lines before installing.
+  Applied apply(const Cluster& cluster, const std::string& node, const netns::Namespace& node_ns, RuleSet rules,
+                const ApplyOptions& options) const override;
 
   // Exactly what kube-proxy hands to iptables-restore (--noflush): `*filter ...
   // COMMIT` then `*nat ... COMMIT`, no built-in chains, no base-chain jumps.
@@ -63,6 +71,22 @@ class KubeIptablesGenerator : public Generator {
  private:
   Options options_;
 };
+
+// kube-proxy's per-Service chains (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-,
+// KUBE-SEP-): the only ones it deletes when a sync no longer uses them.
+bool is_service_chain(std::string_view chain);
+
+// The chain names the *nat table of iptables-save (or iptables-restore) text declares.
+std::vector<std::string> nat_chains(const std::string& text);
+
+// kube-proxy's stale-chain deletion: every service chain of `existing` (what
+// the node's nat table holds) that `restore` does not declare is declared in
+// its nat table (which flushes it) and deleted, `-X CHAIN` after the other
+// rules and before the KUBE-NODEPORTS tail call, as kube-proxy writes them
+// (pkg/proxy/iptables/proxier.go; TestSyncProxyRulesRepeated expects the
+// chain line and the -X line). Sorted by name, where kube-proxy's map order is
+// random. `restore` unchanged when nothing is stale.
+std::string with_stale_chains_deleted(const std::string& restore, const std::vector<std::string>& existing);
 
 // kube-proxy writes the jumps from the built-in chains (PREROUTING -> KUBE-SERVICES
 // and the rest) outside its iptables-restore input, so a dump of that input alone

@@ -7,8 +7,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "harness/generators/kube_hash.h"
+#include "netns/namespace.h"
+#include "netns/process.h"
 #include "tests/generators/reference_cluster.h"
 #include "tests/generators/ruleset_compare.h"
 #include "tests/support/privileges.h"
@@ -485,6 +488,89 @@ void expect_installs(const std::string& text, const std::string& name) {
   std::remove(path.c_str());
 }
 
+// kube-proxy's TestSyncProxyRulesRepeated: ns1/svc1 and ns2/svc2, one endpoint each.
+Cluster repeated_sync_cluster() {
+  Cluster c;
+  c.pod_cidr = Cidr::from("10.0.0.0/8");
+  c.service_cidr = Cidr::from("172.30.0.0/16");
+  c.proxy.cluster_cidr = c.pod_cidr;
+  Node n;
+  n.name = "test-node";
+  n.ips = {Ip::from("192.168.0.2")};
+  c.nodes.push_back(n);
+  for (const auto& [ns, ip, port, ep] :
+       {std::tuple{"ns1", "172.30.0.41", 80, "10.0.1.1"}, std::tuple{"ns2", "172.30.0.42", 8080, "10.0.2.1"}}) {
+    Service s;
+    s.ns = ns;
+    s.name = ns == std::string("ns1") ? "svc1" : "svc2";
+    s.type = ServiceType::ClusterIP;
+    s.cluster_ip = Ip::from(ip);
+    ServicePort p;
+    p.name = "p" + std::to_string(port);
+    p.protocol = Protocol::TCP;
+    p.port = static_cast<uint16_t>(port);
+    s.ports.push_back(p);
+    c.services.push_back(s);
+    c.slices.push_back(
+        slice(ns, s.name, {{p.name, Protocol::TCP, static_cast<uint16_t>(port)}}, {endpoint(ep, "other-node")}));
+  }
+  return c;
+}
+
+// The sync after ns2/svc2 is deleted declares its chains and deletes them
+// (-X) before the KUBE-NODEPORTS tail call: kube-proxy's expected output for
+// that step, plus svc1's unchanged chains, which kpath rewrites at every sync
+// (kube-proxy 1.28+ skips them in a partial sync).
+TEST(KubeIptables, ResyncDeletesStaleChainsAsKubeProxy) {
+  Cluster c = repeated_sync_cluster();
+  KubeIptablesGenerator g;
+  const std::string first = g.restore_input(c, "test-node");
+  c.services.pop_back();
+  c.slices.pop_back();
+  const std::string resync = with_stale_chains_deleted(g.restore_input(c, "test-node"), nat_chains(first));
+  const std::string nat = resync.substr(resync.find("*nat\n"));
+  const std::string expected = R"(*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-SNQ3ZNILQDEJNDQO - [0:0]
+:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-SEP-UHEGFW77JX3KXTOV - [0:0]
+:KUBE-SVC-2VJB64SDSIJUP5T6 - [0:0]
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-SNQ3ZNILQDEJNDQO -m comment --comment ns1/svc1:p80 -s 10.0.1.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-SNQ3ZNILQDEJNDQO -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.0.1.1:80
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.0.1.1:80" -j KUBE-SEP-SNQ3ZNILQDEJNDQO
+-X KUBE-SEP-UHEGFW77JX3KXTOV
+-X KUBE-SVC-2VJB64SDSIJUP5T6
+COMMIT
+)";
+  EXPECT_EQ(kpath_test::diff(kpath_test::parse_iptables_restore(expected), kpath_test::parse_iptables_restore(nat)),
+            "");
+  // Where kube-proxy writes them: after every other rule, right before the tail call.
+  EXPECT_THAT(nat, HasSubstr("-X KUBE-SEP-UHEGFW77JX3KXTOV\n-X KUBE-SVC-2VJB64SDSIJUP5T6\n-A KUBE-SERVICES -m comment "
+                             "--comment \"kubernetes service nodeports;"));
+  // Nothing stale: the text is left as it was; chains not kube-proxy's own are never deleted.
+  const std::string again = g.restore_input(c, "test-node");
+  EXPECT_EQ(with_stale_chains_deleted(again, nat_chains(again)), again);
+  EXPECT_EQ(with_stale_chains_deleted(again, {"KUBE-SERVICES", "KUBE-KUBELET-CANARY", "MY-CHAIN"}), again);
+  EXPECT_EQ(nat_chains(first).size(), 8u);
+}
+
+TEST(KubeIptables, ServiceChainNames) {
+  for (const char* c : {"KUBE-SVC-X", "KUBE-SVL-X", "KUBE-EXT-X", "KUBE-FW-X", "KUBE-SEP-X"})
+    EXPECT_TRUE(is_service_chain(c)) << c;
+  for (const char* c : {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-MARK-MASQ", "KUBE-XLB-X", "FOO"})
+    EXPECT_FALSE(is_service_chain(c)) << c;
+}
+
 TEST(KubeIptablesKernel, InstallsIntoEmptyNamespace) {
   KPATH_REQUIRE_NET_ADMIN();
   if (std::system("command -v iptables-restore >/dev/null && command -v unshare >/dev/null") != 0)
@@ -503,6 +589,32 @@ TEST(KubeIptablesKernel, InstallsIntoEmptyNamespace) {
   c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
                            {endpoint("10.244.1.1", "n1"), endpoint("10.244.1.2", "n2")}));
   expect_installs(g.generate(c, "n1").text, "small");
+}
+
+// Through apply(), as the runner re-syncs a node: after an endpoint is
+// removed, the node's nat table holds no chain for it.
+TEST(KubeIptablesKernel, ResyncLeavesNoChainForARemovedEndpoint) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (std::system("command -v iptables-nft-restore >/dev/null && command -v iptables-nft-save >/dev/null") != 0)
+    GTEST_SKIP() << "iptables-nft-restore or iptables-nft-save missing";
+  const netns::Namespace ns = netns::Namespace::create();
+  Cluster c = small_cluster();
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
+                           {endpoint("10.244.1.1", "n1"), endpoint("10.244.1.2", "n2")}));
+  KubeIptablesGenerator g;
+  g.apply(c, "n1", ns, g.generate(c, "n1"), ApplyOptions{});
+  const std::string gone = kube::sep_chain(kSpn, "tcp", "10.244.1.2:8080");
+  auto nat = [&] { return netns::run_process(ns, {"iptables-nft-save", "-t", "nat"}).out; };
+  ASSERT_THAT(nat(), HasSubstr(":" + gone + " "));
+  c.slices[0].endpoints.pop_back();
+  ApplyOptions resync;
+  resync.first = false;
+  Applied applied = g.apply(c, "n1", ns, g.generate(c, "n1"), resync);
+  EXPECT_THAT(applied.rules.text, HasSubstr("\n-X " + gone + "\n"));
+  EXPECT_THAT(nat(), Not(HasSubstr(gone)));
+  EXPECT_THAT(nat(), HasSubstr(":" + kube::sep_chain(kSpn, "tcp", "10.244.1.1:8080") + " "));
+  // With nothing stale the next sync deletes nothing.
+  EXPECT_THAT(g.apply(c, "n1", ns, g.generate(c, "n1"), resync).rules.text, Not(HasSubstr("\n-X ")));
 }
 
 }  // namespace
