@@ -617,4 +617,35 @@ TEST(KubeIptablesKernel, ResyncLeavesNoChainForARemovedEndpoint) {
   EXPECT_THAT(g.apply(c, "n1", ns, g.generate(c, "n1"), resync).rules.text, Not(HasSubstr("\n-X ")));
 }
 
+// The IPv6 proxier's re-sync reads ip6tables-save: an IPv6-only cluster.
+TEST(KubeIptablesKernel, Ipv6ResyncLeavesNoChainForARemovedEndpoint) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (std::system("command -v ip6tables-nft-restore >/dev/null && command -v ip6tables-nft-save >/dev/null") != 0)
+    GTEST_SKIP() << "ip6tables-nft-restore or ip6tables-nft-save missing";
+  const netns::Namespace ns = netns::Namespace::create();
+  Cluster c = small_cluster();
+  c.pod_cidr = Cidr::from("fd00:10:244::/56");
+  c.service_cidr = Cidr::from("fd00:10:96::/112");
+  c.pod_cidrs = {c.pod_cidr};
+  c.service_cidrs = {c.service_cidr};
+  c.proxy.cluster_cidr = c.pod_cidr;
+  for (auto& n : c.nodes) n.ips = {Ip::from(n.name == "n1" ? "2001:db8:a::1" : "2001:db8:a::2")};
+  c.services[0].cluster_ip = Ip::from("fd00:10:96::a");
+  c.services[0].cluster_ips = {*c.services[0].cluster_ip};
+  c.slices.push_back(slice("web", "api", {{"http", Protocol::TCP, 8080}},
+                           {endpoint("fd00:10:244::a", "n1"), endpoint("fd00:10:244:1::a", "n2")}));
+  c.slices[0].family = AF_INET6;
+  KubeIptablesGenerator g;
+  ASSERT_FALSE(g.generate(c, "n1").text6.empty());
+  g.apply(c, "n1", ns, g.generate(c, "n1"), ApplyOptions{});
+  const std::string gone = kube::sep_chain(kSpn, "tcp", "[fd00:10:244:1::a]:8080");
+  auto nat = [&] { return netns::run_process(ns, {"ip6tables-nft-save", "-t", "nat"}).out; };
+  ASSERT_THAT(nat(), HasSubstr(":" + gone + " "));
+  c.slices[0].endpoints.pop_back();
+  ApplyOptions resync;
+  resync.first = false;
+  EXPECT_THAT(g.apply(c, "n1", ns, g.generate(c, "n1"), resync).rules.text6, HasSubstr("\n-X " + gone + "\n"));
+  EXPECT_THAT(nat(), Not(HasSubstr(gone)));
+}
+
 }  // namespace
