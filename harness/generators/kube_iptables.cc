@@ -1,6 +1,8 @@
 #include "harness/generators/kube_iptables.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -529,6 +531,27 @@ bool is_node_ports_tail_call(const std::string& line) {
   return line.starts_with("-A KUBE-SERVICES ") && line.find("-j KUBE-NODEPORTS") != std::string::npos;
 }
 
+// Where the nat table's chain declarations end (the line after the last one)
+// and where its -X lines go: before the tail call, or before COMMIT where
+// there is none. Nothing for text without a complete nat table.
+struct NatPlaces {
+  size_t declarations_end, deletions;
+};
+std::optional<NatPlaces> nat_places(const std::vector<std::string>& lines) {
+  auto nat = std::find(lines.begin(), lines.end(), "*nat");
+  if (nat == lines.end()) return std::nullopt;
+  NatPlaces p{static_cast<size_t>(nat - lines.begin()) + 1, 0};
+  for (size_t i = p.declarations_end; i < lines.size(); ++i) {
+    if (lines[i].starts_with(":")) p.declarations_end = i + 1;
+    if (p.deletions == 0 && is_node_ports_tail_call(lines[i])) p.deletions = i;
+    if (lines[i] == "COMMIT") {
+      if (p.deletions == 0) p.deletions = i;
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> nat_chains(const std::string& text) {
@@ -546,27 +569,17 @@ std::string with_stale_chains_deleted(const std::string& restore, const std::vec
   std::set<std::string> stale;
   for (const auto& c : existing)
     if (is_service_chain(c) && std::find(declared.begin(), declared.end(), c) == declared.end()) stale.insert(c);
-  if (stale.empty()) return restore;
   std::vector<std::string> lines = lines_of(restore);
-  // Where the nat block's declarations end, and where its -X lines go: before
-  // the tail call, or before COMMIT where there is none.
-  size_t nat = lines.size(), last_decl = 0, deletes = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i] == "*nat") nat = i;
-    if (i <= nat || nat == lines.size()) continue;
-    if (lines[i].starts_with(":")) last_decl = i;
-    if (deletes == 0 && (is_node_ports_tail_call(lines[i]) || lines[i] == "COMMIT")) deletes = i;
-    if (lines[i] == "COMMIT") break;
-  }
-  if (nat == lines.size()) return restore;  // no nat table: nothing of kube-proxy's to delete
+  const auto places = nat_places(lines);
+  if (stale.empty() || !places) return restore;
   std::vector<std::string> decls, removals;
   for (const auto& c : stale) {
     decls.push_back(":" + c + " - [0:0]");
     removals.push_back("-X " + c);
   }
-  if (last_decl == 0) last_decl = nat;
-  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(deletes), removals.begin(), removals.end());
-  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(last_decl) + 1, decls.begin(), decls.end());
+  // The later place first, so the earlier one stays where it was.
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(places->deletions), removals.begin(), removals.end());
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(places->declarations_end), decls.begin(), decls.end());
   std::string out;
   append(out, lines);
   return out;
