@@ -32,6 +32,7 @@
 #include "harness/report/mutate_report.h"
 #include "harness/report/progress.h"
 #include "harness/report/report.h"
+#include "harness/rules/installer.h"
 #include "harness/run/mutate.h"
 #include "harness/run/runner.h"
 #include "harness/run/scheduler.h"
@@ -264,10 +265,14 @@ std::vector<harness::CaseRun> execute(const std::vector<harness::Task>& tasks, s
   });
   if (netns::in_user_namespace())
     for (auto& r : runs)
-      if (r.status == Status::Error)
+      if (r.status == Status::Error) {
+        // A program's own iptables-restore refused as too long: the one sysctl that explains it.
+        if (std::string hint = message_too_long_hint(r.error, host_wmem_default()); !hint.empty())
+          r.error += "\n" + hint;
         r.error +=
             "\n(rootless: this ran in a user namespace, where loading kernel modules and writing the host's "
             "sysctls are refused; a program that needs them needs root: run kpath as root)";
+      }
   return runs;
 }
 

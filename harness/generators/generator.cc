@@ -104,7 +104,7 @@ Applied install_node_rules(const netns::Namespace& node_ns, RuleSet rules, const
     rules = with_added_lines(rules, jumps);
     applied.additions.push_back("kube-proxy's base-chain jumps, which its restore input leaves out:\n" + jumps);
   }
-  install_rules(node_ns, rules, options.install);
+  for (auto& note : install_rules(node_ns, rules, options.install)) applied.additions.push_back(std::move(note));
   applied.rules = std::move(rules);
   return applied;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -14,6 +15,7 @@
 #include "netns/netlink.h"
 #include "netns/process.h"
 #include "netns/sysctl.h"
+#include "netns/user_namespace.h"
 
 namespace harness {
 
@@ -127,9 +129,10 @@ std::string ipv6_origin(const RuleSet& rules) {
   return rules.origin.empty() ? std::string{} : rules.origin + " (IPv6)";
 }
 
-// Runs one installer with `text` on stdin inside the node.
-void run_installer(const netns::Namespace& node, const std::vector<std::string>& argv, const std::string& text,
-                   const RuleSet& rules, const InstallOptions& options) {
+// Runs one installer with `text` on stdin inside the node; throws when it was
+// stopped or timed out, returns its result otherwise.
+netns::ProcessResult run_tool(const netns::Namespace& node, const std::vector<std::string>& argv,
+                              const std::string& text, const InstallOptions& options) {
   const std::string& tool = argv.front();
   // A big cluster's ruleset takes nft and iptables-restore a while (10,000
   // Services: tens of MB); the timeout grows by a second per 256 KiB of it.
@@ -144,37 +147,215 @@ void run_installer(const netns::Namespace& node, const std::vector<std::string>&
   if (r.timed_out)
     throw kpath::Error(fmt::format("{} did not finish within {} ms: {}", tool, timeout.count(),
                                    r.err.empty() ? "(no message on stderr)" : r.err_tail()));
-  if (r.exit_code != 0) {
-    std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
-    // Line numbers point into the text given: only the IPv4 text has origin lines.
-    RuleSet located = rules;
-    if (&text != &rules.text) located = RuleSet{rules.backend, text, ipv6_origin(rules), {}};
-    throw kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
-                                   located.origin.empty() ? "the generator" : located.origin, r.exit_code, message,
-                                   locate_failure(located, message)));
+  return r;
+}
+
+// `text` (rules.text or rules.text6) with where it came from, for locate_failure.
+RuleSet located(const std::string& text, const RuleSet& rules) {
+  // Line numbers point into the text given: only the IPv4 text has origin lines.
+  if (&text == &rules.text) return rules;
+  return RuleSet{rules.backend, text, ipv6_origin(rules), {}};
+}
+
+// The error for an installer that exited non-zero, with the rule it points at.
+kpath::Error rejected(const std::string& tool, const netns::ProcessResult& r, const RuleSet& where) {
+  std::string message = first_lines(r.err.empty() ? r.out : r.err, 6);
+  return kpath::Error(fmt::format("{} rejected the rules from {} (exit {}):\n  {}{}", tool,
+                                  where.origin.empty() ? "the generator" : where.origin, r.exit_code, message,
+                                  locate_failure(where, message)));
+}
+
+// The kernel refused the netlink batch as larger than the socket's send buffer.
+bool too_long(const netns::ProcessResult& r) {
+  return r.exit_code != 0 && (r.err + r.out).find("Message too long") != std::string::npos;
+}
+
+size_t rule_lines(const std::string& text) {
+  size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.starts_with("-");
+  return n;
+}
+
+// Runs `chunks` in order (the first with the input's flush mode, the rest
+// --noflush). False when the kernel refused one as too long; a chunk rejected
+// for any other reason throws.
+bool restore_chunks(const netns::Namespace& node, const std::vector<std::string>& argv, bool noflush,
+                    const std::vector<std::string>& chunks, const InstallOptions& options) {
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    std::vector<std::string> a = argv;
+    if (i > 0 || noflush) a.push_back("--noflush");
+    netns::ProcessResult r = run_tool(node, a, chunks[i], options);
+    if (too_long(r)) return false;
+    if (r.exit_code == 0) continue;
+    kpath::Error e = rejected(a.front(), r,
+                              RuleSet{RuleBackend::IptablesRestore, chunks[i], "restore " + std::to_string(i + 1), {}});
+    throw kpath::Error(fmt::format("{}\n  (restore {} of {}: kpath cut the rules up after 'Message too long')",
+                                   e.what(), i + 1, chunks.size()));
   }
+  return true;
+}
+
+std::string chunked_note(const std::string& tool, size_t chunks, bool noflush) {
+  std::string why = "its netlink message was larger than the socket's send buffer";
+  if (netns::in_user_namespace()) {
+    auto wmem = host_wmem_default();
+    why = fmt::format(
+        "in a user namespace its netlink send buffer stays at the host's net.core.wmem_default ({}), since "
+        "raising it (SO_SNDBUFFORCE) needs CAP_NET_ADMIN in the host's user namespace",
+        wmem ? std::to_string(*wmem) + " bytes" : "unreadable");
+  }
+  return fmt::format(
+      "{} refused the rules as one transaction (Message too long: {}), so kpath installed them in {} restores, in "
+      "order: the first with every table and chain declaration{}, the rest --noflush with the remaining rules",
+      tool, why, chunks, noflush ? "" : " (replacing the tables)");
+}
+
+// One iptables-restore of `text`; when the kernel refuses it as too long and
+// its shape allows, again in ever smaller chunks. Each attempt starts over
+// from the first chunk, which declares (so flushes) every chain a later rule
+// goes to, or replaces the tables: whatever an earlier attempt left is
+// replaced. Returns the note, if it took chunks.
+std::optional<std::string> restore(const netns::Namespace& node, const std::vector<std::string>& argv, bool noflush,
+                                   const std::string& text, const RuleSet& rules, const InstallOptions& options) {
+  std::vector<std::string> a = argv;
+  if (noflush) a.push_back("--noflush");
+  netns::ProcessResult r = run_tool(node, a, text, options);
+  if (r.exit_code == 0) return std::nullopt;
+  if (!too_long(r)) throw rejected(argv.front(), r, located(text, rules));
+  for (size_t k = (rule_lines(text) + 1) / 2; k > 0; k /= 2) {
+    auto chunks = split_restore_input(text, k, noflush);
+    if (!chunks || chunks->size() < 2) break;
+    if (restore_chunks(node, argv, noflush, *chunks, options))
+      return chunked_note(argv.front(), chunks->size(), noflush);
+  }
+  throw rejected(argv.front(), r, located(text, rules));
 }
 
 }  // namespace
 
-void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options, bool noflush) {
+std::vector<std::string> install_rules(const netns::Namespace& node, const RuleSet& rules,
+                                       const InstallOptions& options, bool noflush) {
+  std::vector<std::string> notes;
   switch (rules.backend) {
     case RuleBackend::AppliedItself:
-    case RuleBackend::None: return;
+    case RuleBackend::None: return notes;
     case RuleBackend::IptablesRestore: {
-      const bool nft = options.iptables == IptablesVariant::Nft;
-      auto argv = [&](const char* family) {
-        std::vector<std::string> a = {std::string(family) + (nft ? "-nft-restore" : "-legacy-restore"), "-w", "5"};
-        if (noflush) a.push_back("--noflush");
-        return a;
-      };
+      const std::string suffix = options.iptables == IptablesVariant::Nft ? "-nft-restore" : "-legacy-restore";
+      auto argv = [&](const char* family) { return std::vector<std::string>{family + suffix, "-w", "5"}; };
       // An IPv6-only ruleset has no IPv4 text; everything else goes through iptables-restore as before.
-      if (!rules.text.empty() || rules.text6.empty()) run_installer(node, argv("iptables"), rules.text, rules, options);
-      if (!rules.text6.empty()) run_installer(node, argv("ip6tables"), rules.text6, rules, options);
-      return;
+      if (!rules.text.empty() || rules.text6.empty())
+        if (auto note = restore(node, argv("iptables"), noflush, rules.text, rules, options)) notes.push_back(*note);
+      if (!rules.text6.empty())
+        if (auto note = restore(node, argv("ip6tables"), noflush, rules.text6, rules, options)) notes.push_back(*note);
+      return notes;
     }
-    case RuleBackend::Nft: run_installer(node, {"nft", "-f", "/dev/stdin"}, rules.text, rules, options); return;
+    case RuleBackend::Nft: {
+      netns::ProcessResult r = run_tool(node, {"nft", "-f", "/dev/stdin"}, rules.text, options);
+      if (r.exit_code != 0) throw rejected("nft", r, rules);
+      return notes;
+    }
   }
+  return notes;
+}
+
+namespace {
+
+// One table of iptables-restore input, in the order its lines came.
+struct TableBlock {
+  std::string header;  // "*nat"
+  std::vector<std::string> declarations;
+  std::vector<std::string> rules;
+};
+
+// The chain a rule line names ("-A KUBE-SERVICES ..." -> "KUBE-SERVICES").
+std::string rule_chain(const std::string& line) {
+  std::istringstream in(line);
+  std::string flag, chain;
+  in >> flag >> chain;
+  return chain;
+}
+
+// ":KUBE-SERVICES - [0:0]" -> "KUBE-SERVICES".
+std::string declared_chain(const std::string& line) { return line.substr(1, line.find(' ') - 1); }
+
+// A rule line chunking may move to a later restore: appends, inserts and
+// chain deletions keep their meaning when run in order; anything else
+// (policies, renames, flushes, -N) is left to one transaction.
+bool movable_rule(const std::string& line) {
+  return line.starts_with("-A ") || line.starts_with("-I ") || line.starts_with("-X ");
+}
+
+// The input's tables, or nullopt when its shape does not allow chunking (see split_restore_input).
+std::optional<std::vector<TableBlock>> table_blocks(const std::string& text, bool noflush) {
+  std::vector<TableBlock> blocks;
+  std::set<std::string> declared;
+  bool open = false;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.starts_with("#")) continue;
+    if (line.starts_with("*")) {
+      if (open) return std::nullopt;
+      blocks.push_back(TableBlock{line, {}, {}});
+      declared.clear();
+      open = true;
+    } else if (!open) {
+      return std::nullopt;
+    } else if (line == "COMMIT") {
+      open = false;
+    } else if (line.starts_with(":")) {
+      if (!blocks.back().rules.empty()) return std::nullopt;
+      declared.insert(declared_chain(line));
+      blocks.back().declarations.push_back(line);
+    } else if (movable_rule(line)) {
+      if (noflush && !declared.count(rule_chain(line))) return std::nullopt;
+      blocks.back().rules.push_back(line);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (open) return std::nullopt;
+  return blocks;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> split_restore_input(const std::string& text, size_t rules_per_chunk,
+                                                            bool noflush) {
+  if (rules_per_chunk == 0) return std::nullopt;
+  auto blocks = table_blocks(text, noflush);
+  if (!blocks) return std::nullopt;
+  size_t total = 0;
+  for (const auto& block : *blocks) total += block.rules.size();
+  const size_t count = std::max<size_t>(1, (total + rules_per_chunk - 1) / rules_per_chunk);
+  // Rule number n (counted over all tables, in order) goes into chunk n / rules_per_chunk.
+  std::vector<std::string> chunks(count);
+  size_t n = 0;
+  for (const auto& block : *blocks) {
+    std::vector<std::string> body(count);
+    for (const auto& d : block.declarations) body[0] += d + "\n";
+    for (const auto& rule : block.rules) body[n++ / rules_per_chunk] += rule + "\n";
+    for (size_t c = 0; c < count; ++c)
+      if (c == 0 || !body[c].empty()) chunks[c] += block.header + "\n" + body[c] + "COMMIT\n";
+  }
+  return chunks;
+}
+
+std::optional<long> host_wmem_default() {
+  std::ifstream in("/proc/sys/net/core/wmem_default");
+  long value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+std::string message_too_long_hint(const std::string& error, std::optional<long> wmem_default) {
+  if (error.find("Message too long") == std::string::npos) return {};
+  return fmt::format(
+      "(Message too long: in a user namespace a netlink socket's send buffer stays at the host's "
+      "net.core.wmem_default ({}), since raising it needs CAP_NET_ADMIN in the host's user namespace; an "
+      "administrator can raise that host sysctl, or run kpath as root.)",
+      wmem_default ? std::to_string(*wmem_default) + " bytes" : "unreadable here");
 }
 
 RuleSet with_added_lines(const RuleSet& rules, const std::string& extra) {

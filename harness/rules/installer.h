@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,37 @@ struct InstallOptions {
 std::vector<std::string> prepare_for_rules(const netns::Namespace& node, const RuleSet& rules);
 
 // noflush: iptables-restore --noflush (adds to the tables instead of replacing them).
-void install_rules(const netns::Namespace& node, const RuleSet& rules, const InstallOptions& options,
-                   bool noflush = false);
+// Returns what the node's report should say about how the rules went in
+// beyond one plain restore (empty almost always): iptables-restore input the
+// kernel refused as one transaction ("Message too long", e.g. in a user
+// namespace) is installed again in chunks (split_restore_input), and a note
+// says so, why and in how many restores.
+std::vector<std::string> install_rules(const netns::Namespace& node, const RuleSet& rules,
+                                       const InstallOptions& options, bool noflush = false);
+
+// iptables-restore input cut into restores that, run in order, leave what the
+// whole input leaves: the first has every table header, every chain
+// declaration and the first `rules_per_chunk` rule lines (run with the
+// input's own flush mode); each later one has only the next rule lines under
+// their table headers (run with --noflush: a declaration there would flush).
+// Comments and blank lines are dropped. nullopt when the input's shape does
+// not allow it: a declaration after a rule of its table, a line other than a
+// header, declaration, COMMIT or -A/-I/-X rule, a table without COMMIT, or
+// (noflush) a rule on a chain the input does not declare, which a retry after
+// a partial install could not make right. rules_per_chunk 0: nullopt.
+std::optional<std::vector<std::string>> split_restore_input(const std::string& text, size_t rules_per_chunk,
+                                                            bool noflush);
+
+// The host's net.core.wmem_default (/proc/sys/net/core/wmem_default): a
+// netlink socket's send buffer, which an iptables-nft-restore in a user
+// namespace cannot raise (SO_SNDBUFFORCE needs the host's CAP_NET_ADMIN);
+// nullopt when it cannot be read.
+std::optional<long> host_wmem_default();
+
+// For an ERROR of a run in a user namespace whose message says "Message too
+// long" (a program's own iptables-restore): one sentence saying why and what
+// an administrator can raise; empty for any other message.
+std::string message_too_long_hint(const std::string& error, std::optional<long> wmem_default);
 
 // The rule an installer's error message points at ("line N", nft's
 // "/dev/stdin:N:", or iptables-nft's "Chain 'X' does not exist", which names
