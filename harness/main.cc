@@ -311,12 +311,8 @@ int run(const RunArgs& args) {
   if (auto status = over_budget(tasks, options, default_jobs(args.jobs))) return *status;
   report.runs = execute(tasks, cases.size() + report.load_errors.size(), options, args.jobs);
   report.interrupted = g_stop.load();
-  // Interrupted, the keeper is not committed: it ends with kpath, with all it held.
-  if (keeper && !report.interrupted) keeper->commit();
-  if (keeper && report.interrupted) {
-    for (auto& r : report.runs) r.pinned.clear();
-    std::fprintf(stderr, "kpath: interrupted: rootless --keep keeps nothing (the keeper ends with kpath)\n");
-  }
+  // Interrupted too, the keeper keeps what it was handed so far, as root's pins stay.
+  if (keeper) keeper->commit();
   report.env.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
                                                                              report.env.started);
   std::printf("%s", summary(report, args.verbose).c_str());

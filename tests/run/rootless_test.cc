@@ -209,6 +209,39 @@ TEST(Rootless, KeepHandsTheNamespacesToAKeeperThatTheUsersCleanupEnds) {
   EXPECT_TRUE(before == after) << before.difference(after);
 }
 
+// Interrupted after its first run, rootless --keep keeps what it kept so
+// far, as root keeps the pins made so far; the user's cleanup ends it.
+TEST(Rootless, AnInterruptedKeepKeepsTheNamespacesKeptSoFar) {
+  REQUIRE_ROOTLESS_POSSIBLE();
+  ScratchDir dir;
+  auto before = kpath_test::HostSnapshot::take();
+  // The second run's generator hangs, so the SIGINT finds it running.
+  pid_t pid = spawn_as(kNobody, dir.path,
+                       {"run", "--keep", "-j", "1", "-g", "kube-iptables", "-g", "exec:sleep 60", kSeed});
+  // The first run has finished: its namespaces are with the keeper.
+  bool first_done = kpath_test::eventually(
+      [&] { return kpath_test::read_file(dir.path + "/err").find("[1/2]") != std::string::npos; },
+      std::chrono::seconds(60));
+  ::kill(pid, SIGINT);
+  int status = kpath_test::wait_exit(pid);
+  std::string out = kpath_test::read_file(dir.path + "/out"), err = kpath_test::read_file(dir.path + "/err");
+  ASSERT_TRUE(first_done) << err;
+  if (err.find("[2/2] PASS") != std::string::npos)
+    GTEST_SKIP() << "both runs finished before the SIGINT: nothing tested";
+  EXPECT_EQ(status, 130) << out << err;
+  EXPECT_THAT(out, HasSubstr("Kept namespaces (held by kpath-keeper pid "));
+  EXPECT_GE(kept_commands(out).size(), 6u) << "at least the first run's fabric, sink, node, 2 pods, client:\n" << out;
+  EXPECT_EQ(markers_in(dir.path).size(), 1u);
+  EXPECT_EQ(marked_processes().size(), 1u) << "the keeper, and only it, outlives kpath";
+
+  status = kpath_test::wait_exit(spawn_as(kNobody, dir.path, {"cleanup"}));
+  EXPECT_EQ(status, 0) << kpath_test::read_file(dir.path + "/out");
+  kpath_test::eventually([] { return marked_processes().empty(); }, std::chrono::seconds(2));
+  EXPECT_EQ(marked_processes(), std::vector<std::string>{});
+  auto after = kpath_test::HostSnapshot::settled_to(before);
+  EXPECT_TRUE(before == after) << before.difference(after);
+}
+
 // With subordinate ranges, uid 1.. inside maps to them: the uid_map a
 // program kpath started sees (an exec: generator that prints it and fails,
 // so kpath shows it in the ERROR) has two lines.
