@@ -242,6 +242,24 @@ TEST(Rootless, AnInterruptedKeepKeepsTheNamespacesKeptSoFar) {
   EXPECT_TRUE(before == after) << before.difference(after);
 }
 
+// A program's own iptables-restore of a large ruleset is refused in the user
+// namespace ("Message too long"); its ERROR names the host sysctl behind it.
+TEST(Rootless, AProgramsOwnMessageTooLongNamesTheSysctl) {
+  REQUIRE_ROOTLESS_POSSIBLE();
+  ScratchDir dir;
+  const std::string program =
+      "exec:(echo '*nat'; echo ':X - [0:0]'; seq 1 20000 | sed 's/.*/-A X -m comment --comment c& -j RETURN/'; "
+      "echo COMMIT) | iptables-nft-restore";
+  int status = kpath_test::wait_exit(spawn_as(kNobody, dir.path, {"run", "-g", program, kSeed}));
+  std::string out = kpath_test::read_file(dir.path + "/out"), err = kpath_test::read_file(dir.path + "/err");
+  if (out.find("Message too long") == std::string::npos)
+    GTEST_SKIP() << "this host's net.core.wmem_default holds the whole batch: nothing was refused";
+  EXPECT_EQ(status, 3) << out << err;
+  EXPECT_THAT(out, HasSubstr("(Message too long: in a user namespace a netlink socket's send buffer stays at the "
+                             "host's net.core.wmem_default ("));
+  EXPECT_THAT(out, HasSubstr("an administrator can raise that host sysctl"));
+}
+
 // With subordinate ranges, uid 1.. inside maps to them: the uid_map a
 // program kpath started sees (an exec: generator that prints it and fails,
 // so kpath shows it in the ERROR) has two lines.
