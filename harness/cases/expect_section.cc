@@ -40,15 +40,27 @@ Verdict verdict(const Reader& r, const YAML::Node& n, const std::string& what) {
                           : Verdict::Dropped;
 }
 
-// from: an external, pod or node name, or "<node>/localhost".
+std::string addresses_text(const std::vector<Ip>& ips) {
+  std::vector<std::string> out;
+  for (const auto& ip : ips) out.push_back(ip.str());
+  return kpath::join(out, ", ");
+}
+
+// from: an external, pod or node name, "<node>/localhost", or
+// "<node>/<one of its addresses>" (a node sending from a secondary address).
 Source read_from(const Reader& r, const YAML::Node& n, const Cluster& c) {
   std::string from = text(r, n, "'from'");
   auto slash = from.find('/');
   if (slash != std::string::npos) {
-    std::string node = from.substr(0, slash);
-    if (from.substr(slash + 1) != "localhost" || !c.node(node))
-      r.fail(n, "'from' " + describe(n) + " is not NODE/localhost for a node of this case");
-    return Source{Source::Kind::Node, node, true};
+    const std::string name = from.substr(0, slash), rest = from.substr(slash + 1);
+    const Node* node = c.node(name);
+    if (!node) r.fail(n, "'from' " + describe(n) + " is not NODE/localhost or NODE/ADDRESS for a node of this case");
+    if (rest == "localhost") return Source{Source::Kind::Node, name, true, std::nullopt};
+    auto address = Ip::parse(rest);
+    if (!address || std::find(node->ips.begin(), node->ips.end(), *address) == node->ips.end())
+      r.fail(n, "'from' " + describe(n) + " is not NODE/localhost or NODE/ADDRESS: '" + rest + "' is not one of " +
+                    name + "'s addresses (" + addresses_text(node->ips) + ")");
+    return Source{Source::Kind::Node, name, false, *address};
   }
   if (c.node(from)) return Source{Source::Kind::Node, from};
   if (c.pod(from)) return Source{Source::Kind::Pod, from};
@@ -387,6 +399,9 @@ void read_family(const Reader& r, const MapReader& m, Expectation& e, const Clus
   if (e.from.localhost && target.is_v6())
     r.fail(m.need("from"), "'from' " + e.from.str() + " sends from 127.0.0.1, which cannot reach IPv6 " + target.str() +
                                " (kube-proxy has no localhost NodePorts for IPv6)");
+  if (e.from.address && e.from.address->family() != target.family())
+    r.fail(m.need("from"), "'from' " + e.from.str() + " sends from an " + (e.from.address->is_v6() ? "IPv6" : "IPv4") +
+                               " address, which cannot reach " + target.str());
   if (!target.is_loopback() && !has_family(*addresses_of(c, e.from.kind, e.from.name), target.family()))
     r.fail(m.need("from"), "'from' " + e.from.str() + " has no " + (target.is_v6() ? "IPv6" : "IPv4") +
                                " address to reach " + target.str() + " from");

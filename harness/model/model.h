@@ -285,13 +285,17 @@ struct ServiceHit {
   std::string via_node;
 };
 
-// Who sends a probe: a node (from its own address, or from 127.0.0.1 when
-// `localhost`), a pod or an external client.
+// Who sends a probe: a node (from the address its routes pick, from 127.0.0.1
+// when `localhost`, or from one of its own addresses as `address`), a pod or
+// an external client.
 struct Source {
   enum class Kind { Node, Pod, External } kind = Kind::External;
   std::string name;
   bool localhost = false;
-  std::string str() const { return localhost ? name + "/localhost" : name; }  // as a case writes it
+  std::optional<Ip> address;
+  std::string str() const {  // as a case writes it
+    return localhost ? name + "/localhost" : address ? name + "/" + address->str() : name;
+  }
 };
 
 // Where a probe goes: a node's or pod's first address, a Service's ClusterIP,

@@ -47,6 +47,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   // A drop shows only as silence; waiting longer than a SYN retransmit adds nothing.
   spec.timeout = probe_timeout(want);
   if (flow.from_localhost) spec.source = Ip::from("127.0.0.1");
+  if (flow.from_address) spec.source = *flow.from_address;
   spec.source_port = e.source_port;
   spec.sources = flow.sources;
   // Session affinity: one probing thread, so a client's first connection is

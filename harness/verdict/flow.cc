@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "harness/model/links.h"
 
@@ -126,7 +127,11 @@ std::string external_local_node(const Cluster& c, const Expectation& e, const Fl
 
 std::vector<Ip> node_addresses(const Cluster& c) {
   std::vector<Ip> out;
-  for (const auto& n : c.nodes) out.insert(out.end(), n.ips.begin(), n.ips.end());
+  for (const auto& n : c.nodes) {
+    bool v4 = false;
+    for (const auto& ip : n.ips)
+      if (ip.is_v6() || !std::exchange(v4, true)) out.push_back(ip);
+  }
   return out;
 }
 
@@ -143,6 +148,10 @@ Flow source_flow(const Cluster& c, const Expectation& e) {
     case Source::Kind::External: f.from_ips = c.external(e.from.name)->ips; break;
   }
   if (f.from_localhost) f.from_ips = {Ip::from("127.0.0.1")};
+  if (e.from.address) {
+    f.from_address = e.from.address;
+    f.from_ips = {*e.from.address};
+  }
   if (e.sources > 0) {
     f.sources = c.external(e.from.name)->sources(e.sources);
     f.from_ips.insert(f.from_ips.end(), f.sources.begin(), f.sources.end());

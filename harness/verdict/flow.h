@@ -22,6 +22,7 @@ struct Flow {
   // `sources: N`: probe i leaves from sources[i % N] (also in from_ips).
   std::vector<Ip> sources;
   bool from_localhost = false;
+  std::optional<Ip> from_address;  // NODE/ADDRESS: the node sends from that address
   Ip target;
   uint16_t port = 0;
   Protocol protocol = Protocol::TCP;
@@ -40,7 +41,10 @@ Flow resolve_flow(const Cluster& cluster, const Expectation& e);
 // resolve_flow would resolve an expectation to that door.
 std::vector<Flow> sweep_flows(const Cluster& cluster, const Expectation& sweep, const std::vector<DoorTarget>& doors);
 
-// The addresses of every node: a masqueraded source is one of these.
+// What masquerade may turn a source into: each node's first IPv4 address (the
+// fabric interface's primary one: inet_select_addr picks it, not a secondary
+// address the node also holds) and every IPv6 address (source address
+// selection may pick any of them).
 std::vector<Ip> node_addresses(const Cluster& cluster);
 
 }  // namespace harness

@@ -251,6 +251,13 @@ TEST(FlowEnds, SourceAddressesAndTarget) {
        53,
        Protocol::UDP},
       {"from: node-b/localhost, to: 127.0.0.1:30080", "node-b", {"127.0.0.1"}, true, "127.0.0.1", 30080, Protocol::TCP},
+      {"from: node-b/192.168.10.12, to: node-b:30080",
+       "node-b",
+       {"192.168.10.12"},
+       false,
+       "192.168.10.2",
+       30080,
+       Protocol::TCP},
       {"from: client-a, to: web-b:8080", "client-a", {"10.244.0.20"}, false, "10.244.1.10", 8080, Protocol::TCP},
   };
   for (const auto& row : rows) {
@@ -262,6 +269,7 @@ TEST(FlowEnds, SourceAddressesAndTarget) {
     for (const auto& ip : f.from_ips) ips.push_back(ip.str());
     EXPECT_EQ(ips, row.from_ips);
     EXPECT_EQ(f.from_localhost, row.localhost);
+    EXPECT_EQ(f.from_address.has_value(), row.expect.starts_with("from: node-b/192")) << "NODE/ADDRESS sends from it";
     EXPECT_EQ(f.target.str(), row.target);
     EXPECT_EQ(f.port, row.port);
     EXPECT_EQ(f.protocol, row.protocol);
