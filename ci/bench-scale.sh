@@ -30,7 +30,10 @@ t = open(timing).read()
 rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
 m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", t)
 wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-point = {"services": int(n), "generator": g, "exit": int(rc), "wall_s": round(wall, 2),
+# CPU time (kpath and the programs it waited for): on a shared, loaded machine
+# wall time is mostly waiting for a core, CPU time is the work.
+cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", t).group(1)) for k in ("User", "System"))
+point = {"services": int(n), "generator": g, "exit": int(rc), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
          "peak_rss_mb": round(rss_kb / 1024, 1)}
 try:
     run = json.load(open(report))["runs"][0]
@@ -44,7 +47,7 @@ print(json.dumps(point))
 PY
 }
 
-echo "kpath scale benchmark: $(nproc) cores, $(uname -r), sizes: $SIZES"
+echo "kpath scale benchmark: $(nproc) cores, $(uname -r), sizes: $SIZES, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $SIZES; do
   python3 tests/bench/scale_case.py --services "$n" --out "$work" >/dev/null
   for g in $GENERATORS; do point "$n" "$g"; done
@@ -52,11 +55,13 @@ done >"$work/points"
 python3 - "$work/points" <<'PY'
 import json, sys
 points = [json.loads(line) for line in open(sys.argv[1])]
-print(f"{'services':>8} {'generator':<14} {'status':<6} {'wall s':>7} {'install s':>9} {'sweep s':>8} {'peak MB':>8} {'probes':>7}")
+print(f"{'services':>8} {'generator':<14} {'status':<6} {'wall s':>7} {'cpu s':>7} {'install s':>9} {'sweep s':>8} "
+      f"{'peak MB':>8} {'probes':>7}")
 for p in points:
-    print(f"{p['services']:>8} {p['generator']:<14} {p['status']:<6} {p['wall_s']:>7} {p.get('install_s', '-'):>9} "
+    print(f"{p['services']:>8} {p['generator']:<14} {p['status']:<6} {p['wall_s']:>7} {p['cpu_s']:>7} {p.get('install_s', '-'):>9} "
           f"{p.get('sweep_s', '-'):>8} {p['peak_rss_mb']:>8} {p.get('probes', '-'):>7}  {p['summary'][:100]}")
 print()
 for p in points:
     print(json.dumps(p))
 PY
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,13 +35,26 @@ void CounterWatch::name(std::vector<RuleCounter>& counters) {
 
 void CounterWatch::rebase() {
   for (auto& n : nodes_) n.rules_changed();
+  stale_ = false;
   last_ = read_all();
   if (!coverage_) return;
   name(last_);
   for (const auto& c : last_) seen_.try_emplace({c.node, c.table, c.chain, c.rule}, 0);
 }
 
+void CounterWatch::skip() {
+  last_ = {};  // frees it: the next read may be as large
+  stale_ = true;
+}
+
+void CounterWatch::ready() {
+  if (!stale_) return;
+  stale_ = false;
+  last_ = read_all();
+}
+
 std::vector<RuleCounter> CounterWatch::moved(bool name_now) {
+  ready();  // a caller that skipped and did not call ready() compares with now: no moves, not all of them
   auto now = read_all();
   auto moves = counter_moves(last_, now);
   if (name_now || coverage_) name(moves);

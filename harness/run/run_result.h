@@ -23,7 +23,8 @@ struct ExpectationRun {
   CheckResult check;
   int probes = 0;
   std::chrono::microseconds elapsed{0};
-  // The rules whose counters these probes moved, on every node.
+  // The rules whose counters these probes moved, on every node: read for a
+  // failure and with --coverage (RunOptions::coverage), empty for other passes.
   std::vector<RuleCounter> counters;
   // On failure: where the probes went (those rules, and conntrack).
   std::string diagnosis;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <future>
 #include <memory>
 #include <optional>
@@ -271,13 +272,45 @@ class CaseRunner {
       apply.scratch = scratch_->path().string();
       apply.namespaces = [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
     }
-    for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
+    std::vector<Applied> applied(cluster_.nodes.size());
+    auto install = [&](size_t i) {
       const Node& node = cluster_.nodes[i];
-      Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
+      applied[i] = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
       if (node.forward_policy_drop) set_policy_drop(topo_->ns(node.name), "FORWARD", "forwardPolicy: DROP");
       if (node.input_policy_drop) set_policy_drop(topo_->ns(node.name), "INPUT", "inputPolicy: DROP");
-      if (first) note_additions(node, applied);
+    };
+    if (nodes_install_apart()) {
+      // Each node's installer in its own thread: a large ruleset's install is
+      // the installer's CPU time, and nodes are independent namespaces.
+      std::vector<std::future<void>> others;
+      for (size_t i = 1; i < cluster_.nodes.size(); ++i) others.push_back(std::async(std::launch::async, install, i));
+      std::exception_ptr failed;
+      try {
+        install(0);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      for (auto& f : others) {  // every thread ends before an error leaves; the first node's error wins
+        try {
+          f.get();
+        } catch (...) {
+          if (!failed) failed = std::current_exception();
+        }
+      }
+      if (failed) std::rethrow_exception(failed);
+    } else {
+      for (size_t i = 0; i < cluster_.nodes.size(); ++i) install(i);
     }
+    if (first)
+      for (size_t i = 0; i < cluster_.nodes.size(); ++i) note_additions(cluster_.nodes[i], applied[i]);
+  }
+
+  // Nodes install at the same time unless their installs share something: a
+  // program generator's scratch directory, or iptables-legacy's host-wide
+  // xtables lock (one restore would wait out the other's -w).
+  bool nodes_install_apart() const {
+    return cluster_.nodes.size() > 1 && !generator_.wants_scratch() &&
+           options_.install.iptables == IptablesVariant::Nft;
   }
 
   // What kpath put on a node that the generator did not write.
@@ -350,6 +383,7 @@ class CaseRunner {
     ExpectationRun er;
     er.expectation = &e;
     auto t = Clock::now();
+    counters_->ready();
     if (!e.before.empty()) change_endpoints(e.before);
     const auto doors = sweep_doors(cluster_, *e.sweep);
     const auto flows = sweep_flows(cluster_, e, doors);
@@ -365,11 +399,11 @@ class CaseRunner {
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
     if (options_.probes_sent) *options_.probes_sent += results.size();
-    er.counters = counters_->moved();
     SweepCheck swept = check_sweep(cluster_, e, doors, flows, want, results);
     er.check = std::move(swept.check);
     er.flow = flows[swept.first_failure.value_or(0)];
     if (static_cast<int>(results.size()) < spec.count) timed_out(er.check, results.size(), spec.count);
+    count_moves(er);
     er.changes_in_force = in_force_;
     if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er);
     er.elapsed = since(t);
@@ -381,6 +415,7 @@ class CaseRunner {
     ExpectationRun er;
     er.expectation = &e;
     auto t = Clock::now();
+    counters_->ready();
     if (!e.before.empty()) change_endpoints(e.before, "before '" + e.name + "'");
     er.flow = resolve_flow(cluster_, e);
     Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
@@ -410,10 +445,10 @@ class CaseRunner {
     er.probes = static_cast<int>(results.size());
     run_.probes += results.size();
     if (options_.probes_sent) *options_.probes_sent += results.size();
-    for (auto& c : counters_->moved()) er.counters.push_back(std::move(c));
     er.check = check_probes(cluster_, e, er.flow, want, results);
     const int planned = e.affinity_expires ? 2 * spec.count : spec.count;
     if (static_cast<int>(results.size()) < planned) timed_out(er.check, results.size(), planned);
+    count_moves(er);
     er.changes_in_force = in_force_;
     if (er.check.status == Status::Fail) er.diagnosis = where_probes_went(er) + (live_ ? live_->log_tails() : "");
     if (e.probe == ProbeKind::OutOfWindow)
@@ -427,6 +462,17 @@ class CaseRunner {
         }
     er.elapsed = since(t);
     return er;
+  }
+
+  // The rules the probes moved, read where something uses them: a failure's
+  // diagnosis and --coverage. A pass without --coverage keeps none and skips the read.
+  void count_moves(ExpectationRun& er) {
+    if (er.check.status != Status::Fail && !options_.coverage) {
+      er.counters.clear();
+      counters_->skip();
+      return;
+    }
+    for (auto& c : counters_->moved()) er.counters.push_back(std::move(c));
   }
 
   // Probes stop early only at the deadline: the verdict of the ones that

@@ -53,7 +53,10 @@ const std::string kGenerator =
 TEST(Reapply, RulesInBuiltInChainsAreInstalledAtEverySync) {
   KPATH_REQUIRE_NET_ADMIN();
   Case c = parse_case(kCase, "reapply.yaml");
-  CaseRun run = run_case(c, GeneratorSpec::parse(kGenerator, ""), RunOptions{});
+  // --coverage: a passing expectation keeps the counters its probes moved.
+  RunOptions options;
+  options.coverage = true;
+  CaseRun run = run_case(c, GeneratorSpec::parse(kGenerator, ""), options);
   ASSERT_EQ(run.expectations.size(), 2u) << run.error;
   EXPECT_EQ(run.expectations[0].check.status, Status::Pass) << run.expectations[0].check.summary;
   EXPECT_EQ(run.expectations[1].check.status, Status::Pass) << run.expectations[1].check.summary;
@@ -64,6 +67,32 @@ TEST(Reapply, RulesInBuiltInChainsAreInstalledAtEverySync) {
   EXPECT_EQ(run.expectations[1].counters[0].table, "ip filter");
   EXPECT_EQ(run.expectations[1].counters[0].chain, "INPUT");
   EXPECT_GE(run.expectations[1].counters[0].packets, 20u);
+}
+
+// Without --coverage a pass keeps no counters (its read is skipped), and a
+// failure after it in the same rules still counts only its own probes: 200
+// probes pass through the DROP first, then 10 fail (expected refused).
+TEST(Reapply, AFailureAfterAPassCountsOnlyItsOwnProbes) {
+  KPATH_REQUIRE_NET_ADMIN();
+  std::string text = kCase.substr(0, kCase.find("expect:")) +
+                     "expect:\n"
+                     "  - {name: dropped, from: client, to: 'n1:30999', result: dropped, probes: 200}\n"
+                     "  - {name: not refused, from: client, to: 'n1:30999', result: refused, probes: 10}\n";
+  Case c = parse_case(text, "counted.yaml");
+  const std::string drop =
+      "exec:printf '*filter\\n:INPUT ACCEPT [0:0]\\n-A INPUT -p tcp --dport 30999 -j DROP\\nCOMMIT\\n'";
+  CaseRun run = run_case(c, GeneratorSpec::parse(drop, ""), RunOptions{});
+  ASSERT_EQ(run.expectations.size(), 2u) << run.error;
+  EXPECT_EQ(run.expectations[0].check.status, Status::Pass) << run.expectations[0].check.summary;
+  EXPECT_TRUE(run.expectations[0].counters.empty());
+  ASSERT_EQ(run.expectations[1].check.status, Status::Fail);
+  ASSERT_EQ(run.expectations[1].counters.size(), 1u);
+  EXPECT_EQ(run.expectations[1].counters[0].chain, "INPUT");
+  // A SYN per probe, a few retransmitted: not the first expectation's 200 as well.
+  EXPECT_GE(run.expectations[1].counters[0].packets, 10u);
+  EXPECT_LT(run.expectations[1].counters[0].packets, 100u);
+  EXPECT_THAT(run.expectations[1].diagnosis,
+              HasSubstr("ip filter INPUT: -A INPUT -p tcp -m tcp --dport 30999 -j DROP"));
 }
 
 // A dump of kube-proxy's restore input lacks the base-chain jumps: kpath adds
