@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <exception>
 #include <future>
 #include <memory>
 #include <optional>
@@ -272,45 +271,13 @@ class CaseRunner {
       apply.scratch = scratch_->path().string();
       apply.namespaces = [this](const std::string& name) -> const netns::Namespace& { return topo_->ns(name); };
     }
-    std::vector<Applied> applied(cluster_.nodes.size());
-    auto install = [&](size_t i) {
+    for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
       const Node& node = cluster_.nodes[i];
-      applied[i] = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
+      Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
       if (node.forward_policy_drop) set_policy_drop(topo_->ns(node.name), "FORWARD", "forwardPolicy: DROP");
       if (node.input_policy_drop) set_policy_drop(topo_->ns(node.name), "INPUT", "inputPolicy: DROP");
-    };
-    if (nodes_install_apart()) {
-      // Each node's installer in its own thread: a large ruleset's install is
-      // the installer's CPU time, and nodes are independent namespaces.
-      std::vector<std::future<void>> others;
-      for (size_t i = 1; i < cluster_.nodes.size(); ++i) others.push_back(std::async(std::launch::async, install, i));
-      std::exception_ptr failed;
-      try {
-        install(0);
-      } catch (...) {
-        failed = std::current_exception();
-      }
-      for (auto& f : others) {  // every thread ends before an error leaves; the first node's error wins
-        try {
-          f.get();
-        } catch (...) {
-          if (!failed) failed = std::current_exception();
-        }
-      }
-      if (failed) std::rethrow_exception(failed);
-    } else {
-      for (size_t i = 0; i < cluster_.nodes.size(); ++i) install(i);
+      if (first) note_additions(node, applied);
     }
-    if (first)
-      for (size_t i = 0; i < cluster_.nodes.size(); ++i) note_additions(cluster_.nodes[i], applied[i]);
-  }
-
-  // Nodes install at the same time unless their installs share something: a
-  // program generator's scratch directory, or iptables-legacy's host-wide
-  // xtables lock (one restore would wait out the other's -w).
-  bool nodes_install_apart() const {
-    return cluster_.nodes.size() > 1 && !generator_.wants_scratch() &&
-           options_.install.iptables == IptablesVariant::Nft;
   }
 
   // What kpath put on a node that the generator did not write.
