@@ -156,13 +156,17 @@ class CaseRunner {
     if (stopped()) return;
     if (options_.keep) run_.pinned = topo_->pin(fmt::format("kpath-{}-", options_.run_id), options_.pins);
 
+    counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
+    counters_->before_first_install();
     t = Clock::now();
     install_all(std::move(rules), /*first=*/true);
     start_live();
     run_.install = since(t);
     if (stopped()) return;
-    counters_.emplace(*topo_, cluster_, options_.install, options_.coverage);
-    counters_->rebase();
+    // A running proxy has programmed its rules and talked to kpath's API
+    // server through them by now: its counters are read, not assumed zero.
+    if (live_) counters_->rebase();
+    else counters_->fresh();
 
     auto servers = std::make_shared<EchoServers>();
     for (const auto& pod : cluster_.pods)
