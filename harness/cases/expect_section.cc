@@ -426,12 +426,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
              : e.result == Verdict::Reachable ? 200
                                               : 20;
   if (m.has("backends")) e.backends = read_backends(r, m.need("backends"), e, c);
-  if (m.has("source")) {
-    std::string s = choice(r, m.need("source"), "'source'", {"any", "node", "client"});
-    e.source = s == "node"     ? SourceExpectation::Node
-               : s == "client" ? SourceExpectation::Client
-                               : SourceExpectation::Any;
-  }
+  if (m.has("source")) e.source = read_source_expectation(r, m.need("source"));
   if (m.has("except")) {
     YAML::Node ex = m.need("except");
     if (!ex.IsMap()) r.fail(ex, "'except' must be a map {GENERATOR: RESULT}, got " + describe(ex));
@@ -443,13 +438,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
       if (e.except[g] == e.result) r.fail(it->second, "'except' for '" + g + "' repeats the expectation's own result");
     }
   }
-  if (m.has("falseFailureRate")) {
-    YAML::Node f = m.need("falseFailureRate");
-    e.false_failure_rate = number(r, f, "'falseFailureRate'");
-    if (!(e.false_failure_rate >= kMinFalseFailureRate && e.false_failure_rate <= 0.01))
-      r.fail(f, "'falseFailureRate' must be from 1e-15 to 0.01, got " + describe(f) +
-                    " (below 1e-15, 1 - rate is 1 in double precision and the check is as good as off)");
-  }
+  if (m.has("falseFailureRate")) e.false_failure_rate = read_false_failure_rate(r, m.need("falseFailureRate"));
   if (m.has("probe")) {
     YAML::Node pn = m.need("probe");
     if (choice(r, pn, "'probe'", {"connect", "out-of-window"}) == "out-of-window") {
@@ -504,6 +493,19 @@ void check_generator_key(const Reader& r, const YAML::Node& at, const std::strin
 std::vector<EndpointChange> read_changes(const Reader& r, const YAML::Node& n, const Cluster& c,
                                          const std::string& what) {
   return read_endpoint_changes(r, n, c, what);
+}
+
+SourceExpectation read_source_expectation(const Reader& r, const YAML::Node& n) {
+  std::string s = choice(r, n, "'source'", {"any", "node", "client"});
+  return s == "node" ? SourceExpectation::Node : s == "client" ? SourceExpectation::Client : SourceExpectation::Any;
+}
+
+double read_false_failure_rate(const Reader& r, const YAML::Node& n) {
+  double rate = number(r, n, "'falseFailureRate'");
+  if (!(rate >= kMinFalseFailureRate && rate <= 0.01))
+    r.fail(n, "'falseFailureRate' must be from 1e-15 to 0.01, got " + describe(n) +
+                  " (below 1e-15, 1 - rate is 1 in double precision and the check is as good as off)");
+  return rate;
 }
 
 }  // namespace harness::cases

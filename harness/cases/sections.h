@@ -31,6 +31,8 @@ void check_generator_key(const Reader& r, const YAML::Node& at, const std::strin
                          const std::vector<GeneratorSpec>& listed);
 std::vector<EndpointChange> read_changes(const Reader& r, const YAML::Node& n, const Cluster& c,
                                          const std::string& what);
+SourceExpectation read_source_expectation(const Reader& r, const YAML::Node& n);  // any | node | client
+double read_false_failure_rate(const Reader& r, const YAML::Node& n);             // [1e-15, 0.01]
 // An expectation with a `sweep:` key: every front door of the selected Services.
 bool is_sweep(const YAML::Node& n);
 Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,

@@ -1,5 +1,6 @@
 // Sweep expectations: one expectation over every front door of many Services
 // (docs/case-format.md, "Sweeps").
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -11,18 +12,24 @@ namespace harness::cases {
 
 namespace {
 
+constexpr FrontDoor kDoors[] = {FrontDoor::ClusterIP, FrontDoor::NodePort, FrontDoor::ExternalIP,
+                                FrontDoor::LoadBalancerIP, FrontDoor::ClusterIPUndefinedPort};
+
 FrontDoor front_door(const Reader& r, const YAML::Node& n) {
-  std::string d = choice(r, n, "a front door in 'doors'", {"clusterIP", "nodePort", "externalIP", "loadBalancerIP"});
-  return d == "clusterIP"    ? FrontDoor::ClusterIP
-         : d == "nodePort"   ? FrontDoor::NodePort
-         : d == "externalIP" ? FrontDoor::ExternalIP
-                             : FrontDoor::LoadBalancerIP;
+  std::vector<std::string> names;
+  for (FrontDoor d : kDoors) names.push_back(to_string(d));
+  std::string d = choice(r, n, "a front door in 'doors'", names);
+  for (FrontDoor f : kDoors)
+    if (to_string(f) == d) return f;
+  return FrontDoor::ClusterIP;
 }
 
 std::vector<FrontDoor> read_doors(const Reader& r, const YAML::Node& n) {
   auto items = list(r, n, "'doors'");
   if (items.empty())
-    r.fail(n, "'doors' is empty: name at least one of clusterIP, nodePort, externalIP, loadBalancerIP");
+    r.fail(n,
+           "'doors' is empty: name at least one of clusterIP, nodePort, externalIP, loadBalancerIP, "
+           "clusterIPUndefinedPort");
   std::vector<FrontDoor> doors;
   std::set<FrontDoor> seen;
   for (const auto& d : items) {
@@ -99,6 +106,32 @@ void check_sweep_budget(const Reader& r, const MapReader& m, const Expectation& 
                                  "Services or doors per expectation");
 }
 
+// backends and source judge replies: they need doors that must answer, and
+// a uniform spread needs Services without session affinity (one client
+// keeps one endpoint there).
+void check_replies_judged(const Reader& r, const MapReader& m, const Expectation& e, const Cluster& c) {
+  const bool judged = e.backends.kind != BackendExpectation::Kind::Any || e.source != SourceExpectation::Any;
+  const bool undefined_port = std::count(e.sweep->doors.begin(), e.sweep->doors.end(),
+                                         FrontDoor::ClusterIPUndefinedPort) > 0;
+  if (undefined_port && e.result == Verdict::Reachable)
+    r.fail(m.mark_of("sweep"),
+           "sweep '" + e.name +
+               "' probes clusterIPUndefinedPort, a port no Service port defines, which no endpoint may "
+               "answer: give it a result of its own (refused, dropped or leaked) in a separate sweep");
+  if (!judged) return;
+  if (e.result != Verdict::Reachable)
+    r.fail(m.mark_of(m.has("backends") ? "backends" : "source"),
+           "sweep '" + e.name +
+               "' expects no connection (result refused/dropped/leaked) but judges backends or source");
+  if (e.backends.kind != BackendExpectation::Kind::Uniform) return;
+  for (const auto& d : sweep_doors(c, *e.sweep))
+    if (d.service->session_affinity_client_ip)
+      r.fail(m.mark_of("backends"), "sweep '" + e.name + "' wants 'backends: uniform', but Service '" +
+                                        d.service->key() +
+                                        "' has sessionAffinity ClientIP, which keeps one client on one endpoint: "
+                                        "leave it out of this sweep ('services')");
+}
+
 }  // namespace
 
 bool is_sweep(const YAML::Node& n) {
@@ -110,7 +143,9 @@ bool is_sweep(const YAML::Node& n) {
 
 Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,
                        const std::vector<GeneratorSpec>& generators) {
-  MapReader m(r, n, "sweep expectation", {"name", "from", "sweep", "probes", "result", "except", "before"});
+  MapReader m(r, n, "sweep expectation",
+              {"name", "from", "sweep", "probes", "result", "except", "before", "backends", "source",
+               "falseFailureRate"});
   Expectation e;
   e.where = r.where(n);
   e.sweep = read_sweep_map(r, m.need("sweep"));
@@ -124,6 +159,12 @@ Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,
   e.probes = m.has("probes") ? static_cast<int>(integer(r, m.need("probes"), "'probes'", 1, 1000)) : 1;
   if (m.has("except")) e.except = read_except(r, m.need("except"), e.result, generators);
   if (m.has("before")) e.before = read_changes(r, m.need("before"), c, "'before'");
+  if (m.has("backends"))
+    e.backends.kind = choice(r, m.need("backends"), "a sweep's 'backends'", {"any", "uniform"}) == "uniform"
+                          ? BackendExpectation::Kind::Uniform
+                          : BackendExpectation::Kind::Any;
+  if (m.has("source")) e.source = read_source_expectation(r, m.need("source"));
+  if (m.has("falseFailureRate")) e.false_failure_rate = read_false_failure_rate(r, m.need("falseFailureRate"));
   size_t doors = sweep_doors(c, *e.sweep).size();
   if (doors == 0)
     r.fail(m.need("sweep"),
@@ -131,6 +172,7 @@ Expectation read_sweep(const Reader& r, const YAML::Node& n, const Cluster& c,
            "'doors' (" +
                door_names(*e.sweep) + ")");
   check_sweep_budget(r, m, e, doors);
+  check_replies_judged(r, m, e, c);
   return e;
 }
 

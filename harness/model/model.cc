@@ -244,6 +244,7 @@ std::string to_string(FrontDoor d) {
     case FrontDoor::NodePort: return "nodePort";
     case FrontDoor::ExternalIP: return "externalIP";
     case FrontDoor::LoadBalancerIP: return "loadBalancerIP";
+    case FrontDoor::ClusterIPUndefinedPort: return "clusterIPUndefinedPort";
   }
   return "?";
 }
@@ -253,6 +254,28 @@ namespace {
 bool swept(const Service& svc, const Sweep& s, const std::optional<std::regex>& names) {
   if (!s.ns.empty() && svc.ns != s.ns) return false;
   return !names || std::regex_match(svc.name, *names);
+}
+
+// The first port above the Service's highest one that none of its ports
+// defines, for any protocol (wrapping around to 1).
+uint16_t undefined_port(const Service& svc) {
+  auto defined = [&](int p) {
+    return std::any_of(svc.ports.begin(), svc.ports.end(), [&](const ServicePort& sp) { return sp.port == p; });
+  };
+  int highest = 0;
+  for (const auto& sp : svc.ports) highest = std::max<int>(highest, sp.port);
+  for (int i = 1; i <= 65535; ++i) {
+    int p = (highest + i - 1) % 65535 + 1;
+    if (!defined(p)) return static_cast<uint16_t>(p);
+  }
+  return 0;  // every port defined: not a Service the API server accepts
+}
+
+// One undefined-port door per protocol: at the Service's first port of it.
+bool first_of_its_protocol(const Service& svc, const ServicePort& sp) {
+  for (const auto& other : svc.ports)
+    if (other.protocol == sp.protocol) return &other == &sp;
+  return false;
 }
 
 // The doors of one Service port, in the order the sweep lists them.
@@ -275,6 +298,9 @@ void add_doors(const Cluster& c, const Service& svc, const ServicePort& sp, Fron
       break;
     case FrontDoor::LoadBalancerIP:
       for (const auto& ip : svc.load_balancer_ips) add(ip, sp.port, first);
+      break;
+    case FrontDoor::ClusterIPUndefinedPort:
+      if (svc.cluster_ip && first_of_its_protocol(svc, sp)) add(*svc.cluster_ip, undefined_port(svc), "");
       break;
   }
 }

@@ -342,8 +342,11 @@ struct EndpointChange {
 enum class ProbeKind { Connect, OutOfWindow };
 
 // The ways into a Service a sweep probes: its ClusterIP ports, each nodePort
-// on each node, its externalIPs and its load-balancer IPs.
-enum class FrontDoor { ClusterIP, NodePort, ExternalIP, LoadBalancerIP };
+// on each node, its externalIPs and its load-balancer IPs. ClusterIPUndefinedPort
+// is the door that must stay shut: the ClusterIP at a port no port of the
+// Service defines, once per protocol the Service uses (kube-proxy's nftables
+// mode rejects it; in iptables mode it goes on un-NATed).
+enum class FrontDoor { ClusterIP, NodePort, ExternalIP, LoadBalancerIP, ClusterIPUndefinedPort };
 std::string to_string(FrontDoor d);  // as a case writes it: "clusterIP"
 
 // One expectation over every front door of many Services: each door is a flow
@@ -412,7 +415,7 @@ struct DoorTarget {
   const ServicePort* port = nullptr;
   FrontDoor door = FrontDoor::ClusterIP;
   Ip address;
-  uint16_t dport = 0;    // the Service port, or the nodePort
+  uint16_t dport = 0;    // the Service port, or the nodePort (ClusterIPUndefinedPort: a port it does not define)
   std::string via_node;  // NodePort: the node whose address is probed
 };
 std::vector<DoorTarget> sweep_doors(const Cluster& c, const Sweep& s);

@@ -67,7 +67,12 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
 // un-NATed traffic to.
 std::set<std::pair<uint16_t, Protocol>> sink_ports(const Case& c) {
   std::set<std::pair<uint16_t, Protocol>> ports;
-  for (const auto& e : c.expect) ports.insert({e.to.port, e.protocol});
+  for (const auto& e : c.expect) {
+    if (!e.sweep) ports.insert({e.to.port, e.protocol});
+    // A Service's own ports are below; a sweep adds the ports its Services do not define.
+    if (e.sweep && std::count(e.sweep->doors.begin(), e.sweep->doors.end(), FrontDoor::ClusterIPUndefinedPort))
+      for (const auto& d : sweep_doors(c.cluster, *e.sweep)) ports.insert({d.dport, d.port->protocol});
+  }
   for (const auto& svc : c.cluster.services)
     for (const auto& sp : svc.ports) {
       ports.insert({sp.port, sp.protocol});

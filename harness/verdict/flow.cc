@@ -199,6 +199,7 @@ FlowKind flow_kind(FrontDoor d) {
     case FrontDoor::NodePort: return FlowKind::NodePort;
     case FrontDoor::ExternalIP:
     case FrontDoor::LoadBalancerIP: return FlowKind::External;
+    case FrontDoor::ClusterIPUndefinedPort: return FlowKind::Direct;
   }
   return FlowKind::Direct;
 }
@@ -227,8 +228,10 @@ std::vector<Flow> sweep_flows(const Cluster& c, const Expectation& e, const std:
     f.protocol = d.port->protocol;
     f.port = d.dport;
     f.target = d.address;
-    enter_service(c, e, ServiceHit{d.service, d.port, flow_kind(d.door), d.via_node},
-                  slices[{d.service->ns, d.service->name}], f);
+    // A port the Service does not define enters no Service: nobody may answer.
+    if (d.door != FrontDoor::ClusterIPUndefinedPort)
+      enter_service(c, e, ServiceHit{d.service, d.port, flow_kind(d.door), d.via_node},
+                    slices[{d.service->ns, d.service->name}], f);
     out.push_back(std::move(f));
   }
   return out;

@@ -84,6 +84,53 @@ TEST(Sweep, Errors) {
   EXPECT_EQ(load_error("  - {from: client, probes: 1000, sweep: {services: all}}\n"), "(loaded)");
 }
 
+TEST(Sweep, UndefinedPortDoorIsOnePerProtocolAtAPortNoPortDefines) {
+  Case c = parse_case(case_text("  - {from: client, result: refused, sweep: {services: {namespace: shop}, "
+                                "doors: [clusterIPUndefinedPort]}}\n"),
+                      "sweep.yaml");
+  auto doors = sweep_doors(c.cluster, *c.expect.at(0).sweep);
+  // a: TCP 80 -> 81; b defines TCP 80 and UDP 81, so both protocols take 82.
+  ASSERT_EQ(doors.size(), 3u);
+  EXPECT_EQ(describe(doors[0]), "clusterIPUndefinedPort 10.96.0.10:81/TCP of shop/a");
+  EXPECT_EQ(describe(doors[1]), "clusterIPUndefinedPort 10.96.0.11:82/TCP of shop/b:t");
+  EXPECT_EQ(describe(doors[2]), "clusterIPUndefinedPort 10.96.0.11:82/UDP of shop/b:u");
+}
+
+TEST(Sweep, JudgesBackendsAndSource) {
+  Case c = parse_case(case_text(
+                          "  - {from: client, probes: 50, backends: uniform, source: node, falseFailureRate: 1e-9, "
+                          "sweep: {services: all}}\n"),
+                      "sweep.yaml");
+  const Expectation& e = c.expect.at(0);
+  EXPECT_EQ(e.backends.kind, BackendExpectation::Kind::Uniform);
+  EXPECT_EQ(e.source, SourceExpectation::Node);
+  EXPECT_EQ(e.false_failure_rate, 1e-9);
+}
+
+TEST(Sweep, JudgedRepliesNeedDoorsThatAnswer) {
+  EXPECT_THAT(load_error("  - {from: client, sweep: {services: all, doors: [clusterIPUndefinedPort]}}\n"),
+              HasSubstr("which no endpoint may answer"));
+  EXPECT_THAT(load_error("  - {from: client, result: refused, backends: uniform, sweep: {services: all}}\n"),
+              HasSubstr("expects no connection (result refused/dropped/leaked) but judges backends or source"));
+  EXPECT_THAT(load_error("  - {from: client, backends: sticky, sweep: {services: all}}\n"),
+              HasSubstr("a sweep's 'backends'"));
+  EXPECT_THAT(load_error("  - {from: client, falseFailureRate: 0.5, sweep: {services: all}}\n"),
+              HasSubstr("'falseFailureRate' must be from 1e-15 to 0.01"));
+}
+
+TEST(Sweep, UniformRefusesAServiceWithSessionAffinity) {
+  std::string text = case_text("  - {from: client, backends: uniform, sweep: {services: all}}\n");
+  text.insert(text.find("expect:"),
+              "  - {apiVersion: v1, kind: Service, metadata: {name: sticky}, spec: {clusterIP: 10.96.0.12, "
+              "sessionAffinity: ClientIP, selector: {app: web}, ports: [{port: 80}]}}\n");
+  try {
+    parse_case(text, "sweep.yaml");
+    FAIL() << "loaded";
+  } catch (const kpath::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("Service 'default/sticky' has sessionAffinity ClientIP"));
+  }
+}
+
 TEST(Sweep, BudgetCountsEveryDoor) {
   // Widen the range and add enough NodePort Services that 1000 probes per door cannot finish in 600 s.
   std::string many = case_text("  - {from: client, probes: 1000, sweep: {services: all}}\n");

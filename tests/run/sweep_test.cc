@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "harness/cases/case_loader.h"
+#include "harness/generators/registry.h"
+#include "harness/run/mutate.h"
 #include "harness/run/runner.h"
 #include "support/privileges.h"
 
@@ -15,7 +19,7 @@ using ::testing::Not;
 
 // Two nodes, three pods shared by every Service; `deaf` Services send to a
 // port no pod listens on.
-std::string case_text(int services, int deaf) {
+std::string case_text(int services, int deaf, const std::string& expect = "") {
   std::string text = R"(apiVersion: kpath/v1
 kind: Case
 name: sweep
@@ -45,7 +49,9 @@ objects:
             ", selector: {app: web}, ports: [{port: 80, targetPort: " + std::to_string(target) +
             (udp ? ", protocol: UDP" : "") + ", nodePort: " + std::to_string(20000 + i) + "}]}}\n";
   }
-  text += "expect:\n  - {name: every door, from: client, sweep: {services: all, show: 3}, probes: 2}\n";
+  text += "expect:\n";
+  text += expect.empty() ? "  - {name: every door, from: client, sweep: {services: all, show: 3}, probes: 2}\n"
+                         : expect;
   return text;
 }
 
@@ -78,6 +84,55 @@ TEST(Sweep, FailingDoorsAreNamedAndCounted) {
   EXPECT_THAT(check.detail, HasSubstr("... and 9 more failing doors"));
   EXPECT_THAT(check.detail, Not(HasSubstr("s5")));
   EXPECT_EQ(run.expectations[0].flow.service, "default/s0") << "the first failing door is the one diagnosed";
+}
+
+// A judged sweep: every ClusterIP at its even spread and masqueraded, and
+// every ClusterIP refusing a port its Service does not define.
+const std::string kJudged =
+    "  - {name: spread, from: client, sweep: {services: all, doors: [clusterIP]}, probes: 600, backends: uniform, "
+    "source: node}\n"
+    "  - {name: undefined ports, from: client, sweep: {services: all, doors: [clusterIPUndefinedPort]}, probes: 2, "
+    "result: refused, except: {iptables: leaked}}\n";
+
+TEST(Sweep, JudgedDoorsPassOnTheBuiltins) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = parse_case(case_text(10, 0, kJudged), "sweep.yaml");
+  for (const auto& g : builtin_generators()) {
+    CaseRun run = run_case(c, g, RunOptions{});
+    ASSERT_EQ(run.expectations.size(), 2u) << g.name() << ": " << run.error;
+    for (const auto& er : run.expectations)
+      EXPECT_EQ(er.check.status, Status::Pass) << g.name() << ": " << er.check.summary << "\n" << er.check.detail;
+    EXPECT_THAT(run.expectations[0].check.summary, HasSubstr("10/10 front doors answered"));
+    EXPECT_THAT(run.expectations[0].check.summary, HasSubstr("backends uniform, source node"));
+    EXPECT_THAT(run.expectations[1].check.summary,
+                HasSubstr(g.name() == "kube-iptables" ? "10/10 front doors leaked" : "10/10 front doors refused"));
+  }
+}
+
+// One Service's endpoint pick perturbed (the last endpoint gets twice its
+// share): every probe is answered, and only the spread tells.
+TEST(Sweep, AWrongSpreadInOneServiceFailsItsDoor) {
+  KPATH_REQUIRE_NET_ADMIN();
+  Case c = parse_case(case_text(10, 0, kJudged), "sweep.yaml");
+  for (const auto& g : builtin_generators()) {
+    SCOPED_TRACE(g.name());
+    auto base = make_generator(GeneratorSpec::parse(g.name(), ""));
+    auto all = mutants_of(base->generate(c.cluster, "n1"), "n1");
+    auto spread = std::find_if(all.begin(), all.end(), [](const Mutant& m) {
+      return m.change == Mutant::Change::Perturbed && m.rule.find("default/s3") != std::string::npos;
+    });
+    ASSERT_NE(spread, all.end());
+    MutatedGenerator mutated(*base, *spread);
+    CaseRun run = run_case(c, mutated, RunOptions{});
+    ASSERT_GE(run.expectations.size(), 1u) << run.error;
+    const CheckResult& check = run.expectations[0].check;
+    EXPECT_EQ(check.status, Status::Fail) << check.summary;
+    EXPECT_THAT(check.summary, HasSubstr("1 of 10 front doors not answered as expected"));
+    EXPECT_THAT(check.detail, HasSubstr("clusterIP 10.96.0.13:80/TCP of default/s3: 600/600 answered"));
+    EXPECT_THAT(check.detail, HasSubstr("probes where 200.0 were expected (chi-square (2 df)"));
+    EXPECT_THAT(check.detail, HasSubstr("false-failure rate 1e-07")) << "1e-6 over 10 doors";
+    EXPECT_EQ(run.expectations[0].flow.service, "default/s3");
+  }
 }
 
 }  // namespace
