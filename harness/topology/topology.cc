@@ -313,6 +313,9 @@ Topology Topology::build(const Cluster& c) {
     if (!ext.source_range) continue;
     const Cidr& range = *ext.source_range;
     handles.at(ext.name).add_route({range, std::nullopt, "lo", false, /*local=*/true});
+    // IPv6 binds only to assigned addresses, not to those of a local route
+    // (as for the sink's replies): let the client's probes bind to the range.
+    if (range.ip().is_v6()) netns::set_sysctl(t.ns(ext.name), "net/ipv6/ip_nonlocal_bind", "1");
     for (const auto& via : ext.ips) {
       if (via.family() != range.ip().family()) continue;
       for (const auto& node : c.nodes) route_via(handles.at(node.name), range, via);

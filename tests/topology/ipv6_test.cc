@@ -111,4 +111,38 @@ TEST(Ipv6Topology, TheSinkOwnsEveryUnownedIpv6Address) {
   servers.stop();
 }
 
+// An external client with an IPv6 sourceRange sends from any address of it
+// (`sources:`), as with IPv4: IPv6 binds only to assigned addresses unless the
+// namespace allows non-local binds, so without that every probe was an error.
+TEST(Ipv6Topology, AnExternalClientSendsFromItsIpv6SourceRange) {
+  KPATH_REQUIRE_NET_ADMIN();
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel (/proc/sys/net/ipv6)";
+  Case c = parse_case(
+      "apiVersion: kpath/v1\nkind: Case\nname: ipv6-range\ncluster:\n"
+      "  podCIDR: fd00:10:32::/64\n  serviceCIDR: fd00:10:96::/112\n"
+      "  nodes:\n"
+      "    - name: node1\n      ip: 2001:db8:100::1\n"
+      "  externals:\n    - {name: crowd, ip: 2001:db8:100::2, sourceRange: 2001:db8:c0::/124}\n"
+      "expect:\n  - {from: crowd, to: node1:80, result: refused}\n",
+      "ipv6-range.yaml");
+  Topology topo = Topology::build(c.cluster);
+  EchoServers servers;
+  servers.listen(topo.ns("node1"), "node1", 80, Protocol::TCP, true);
+  servers.start();
+  ProbeSpec spec;
+  spec.target = kpath::Ip::from("2001:db8:100::1");
+  spec.port = 80;
+  spec.count = 2;
+  spec.sources = {kpath::Ip::from("2001:db8:c0::1"), kpath::Ip::from("2001:db8:c0::e")};
+  spec.timeout = std::chrono::milliseconds(1000);
+  auto results = run_probes(topo.ns("crowd"), spec);
+  servers.stop();
+  ASSERT_EQ(results.size(), 2u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].outcome, Outcome::Reply) << "probe " << i << ": " << to_string(results[i].outcome);
+    EXPECT_EQ(results[i].reply.peer, spec.sources[i])
+        << "node1 saw the range address the probe bound to (and answered it through the client)";
+  }
+}
+
 }  // namespace
