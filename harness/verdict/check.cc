@@ -133,10 +133,25 @@ void check_distribution(CheckResult& r, const Expectation& e, const Flow& flow,
   }
 }
 
+// A node sending from a secondary address of its own is masqueraded only if
+// the backend sees another address: that one seen is the unrewritten source.
+// (IPv4's secondary addresses are no node address here anyway; an IPv6 node's
+// are, as masquerade may pick any of them by the kernel's source selection.)
+void drop_unrewritten(std::vector<Ip>& allowed, const Cluster& c, const Source& from) {
+  if (!from.address) return;
+  const Node* node = c.node(from.name);
+  if (!node) return;
+  auto first = std::find_if(node->ips.begin(), node->ips.end(),
+                            [&](const Ip& ip) { return ip.family() == from.address->family(); });
+  if (first != node->ips.end() && *first == *from.address) return;
+  allowed.erase(std::remove(allowed.begin(), allowed.end(), *from.address), allowed.end());
+}
+
 void check_source(CheckResult& r, const Cluster& c, const Expectation& e, const Flow& flow,
                   const std::vector<ProbeResult>& results) {
   if (e.source == SourceExpectation::Any) return;
   std::vector<Ip> allowed = e.source == SourceExpectation::Node ? node_addresses(c) : flow.from_ips;
+  if (e.source == SourceExpectation::Node) drop_unrewritten(allowed, c, e.from);
   std::map<std::string, int> wrong;
   for (const auto& p : results) {
     if (p.outcome != Outcome::Reply) continue;

@@ -454,6 +454,39 @@ TEST(CheckCounts, BackendsOutcomesAndPValue) {
   EXPECT_EQ(r.summary, "expected reachable, observed 200 reply, 3 timeout (p = 0.61)");
 }
 
+// An IPv6 node sending from a secondary address: masquerade rewrites it to
+// the address the kernel's source selection prefers (here the ULA primary,
+// for a ULA pod), so the backend seeing the secondary address means no
+// rewrite, while another address of the node passes. IPv6 node addresses are
+// otherwise all "node" (any may be picked), the sender's primary included.
+TEST(CheckSource, AnIpv6NodesSecondaryAddressSeenIsNotMasqueraded) {
+  Case c = parse_case(
+      "apiVersion: kpath/v1\nkind: Case\nname: t\ncluster:\n"
+      "  podCIDR: fd00:10:244::/56\n  serviceCIDR: fd00:10:96::/112\n  nodes:\n"
+      "    - name: node-a\n      ip: 2001:db8:a::1\n      pods:\n"
+      "        - {name: web, ip: fd00:10:244::a, labels: {app: web}, listen: [{port: 8080}]}\n"
+      "    - name: node-b\n      ips: [fd00:ab::2, 2001:db8:a::16]\n"
+      "objects:\n" +
+          std::string("  - apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec:\n"
+                      "      type: NodePort\n      clusterIP: fd00:10:96::5\n      selector: {app: web}\n"
+                      "      ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n") +
+          "expect:\n"
+          "  - {from: node-b/2001:db8:a::16, to: node-b:30080, source: node}\n"
+          "  - {from: node-b/fd00:ab::2, to: node-b:30080, source: node}\n",
+      "t.yaml");
+  auto judge = [&](int i, const std::string& peer) {
+    const Expectation& e = c.expect.at(i);
+    return check_probes(c.cluster, e, resolve_flow(c.cluster, e), Verdict::Reachable, replies("web", 20, peer));
+  };
+  EXPECT_EQ(judge(0, "fd00:ab::2").status, Status::Pass);
+  EXPECT_EQ(judge(0, "2001:db8:a::1").status, Status::Pass) << "another node's address";
+  CheckResult unrewritten = judge(0, "2001:db8:a::16");
+  EXPECT_EQ(unrewritten.status, Status::Fail);
+  EXPECT_THAT(unrewritten.summary, HasSubstr("source not masqueraded: backends saw 2001:db8:a::16 (20x)"));
+  EXPECT_EQ(judge(1, "fd00:ab::2").status, Status::Pass) << "a primary address is its own masquerade";
+  EXPECT_EQ(judge(1, "2001:db8:a::16").status, Status::Pass) << "sent from the primary, a secondary is a rewrite";
+}
+
 // The verdict a generator must produce: by design per generator name, else
 // per kube-proxy mode, else the expectation's own.
 struct VerdictRow {
