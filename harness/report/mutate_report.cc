@@ -35,8 +35,8 @@ Unobservable entry_from(const std::string& path, const YAML::Node& n) {
   if (!n.IsMap()) fail_at(path, n, "each unobservable entry is a map (generator/mode, rule, change, reason)");
   for (const auto& kv : n) {
     std::string key = kv.first.Scalar();
-    if (key != "generator" && key != "mode" && key != "rule" && key != "change" && key != "reason")
-      fail_at(path, kv.first, "unknown key '" + key + "' (want generator, mode, rule, change, reason)");
+    if (key != "generator" && key != "mode" && key != "family" && key != "rule" && key != "change" && key != "reason")
+      fail_at(path, kv.first, "unknown key '" + key + "' (want generator, mode, family, rule, change, reason)");
   }
   Unobservable u;
   u.where = fmt::format("{}:{}", path, n.Mark().line + 1);
@@ -45,6 +45,11 @@ Unobservable entry_from(const std::string& path, const YAML::Node& n) {
     if (mode == "iptables") u.mode = ProxyMode::Iptables;
     else if (mode == "nftables") u.mode = ProxyMode::Nftables;
     else fail_at(path, n["mode"], "mode must be iptables or nftables");
+  }
+  if (std::string family = scalar(path, n, "family", false); !family.empty()) {
+    if (family == "IPv4") u.ipv6 = false;
+    else if (family == "IPv6") u.ipv6 = true;
+    else fail_at(path, n["family"], "family must be IPv4 or IPv6");
   }
   if (std::string change = scalar(path, n, "change", false); !change.empty()) {
     if (change == "removed") u.change = Mutant::Change::Removed;

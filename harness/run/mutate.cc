@@ -241,6 +241,9 @@ bool Unobservable::covers(const Mutant& m, const std::string& generator_name, Pr
   if (!generator.empty() && generator != generator_name) return false;
   if (mode && *mode != generator_mode) return false;
   if (change && *change != m.change) return false;
+  // nft rules name their family; iptables mutants know their text's.
+  if (ipv6 && *ipv6 != (m.ipv6 || m.rule.starts_with("add rule ip6 ") || m.rule.starts_with("add element ip6 ")))
+    return false;
   return std::regex_search(m.rule, rule);
 }
 

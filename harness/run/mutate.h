@@ -91,6 +91,7 @@ struct Unobservable {
   std::string generator;                 // a generator name (GeneratorSpec::name); empty: any
   std::optional<ProxyMode> mode;         // or the mode the generator implements
   std::optional<Mutant::Change> change;  // only removals, or only perturbations
+  std::optional<bool> ipv6;              // only one family's rules (ip6tables text, nft `ip6` tables)
   std::string pattern;                   // ECMAScript, searched in Mutant::rule
   std::regex rule;
   std::string reason;

@@ -217,6 +217,32 @@ TEST(MutateCommand, TheCheckedInListLoadsAndCoversBothBuiltins) {
   }
 }
 
+// `family:` narrows an entry to one family's rules: kube-iptables writes the
+// same kubelet jump for both, into a chain that holds rules for IPv4 only.
+TEST(MutateCommand, AnUnobservableEntryForOneFamily) {
+  std::string path = ::testing::TempDir() + "kpath-unobservable-family-" + std::to_string(getpid()) + ".yaml";
+  {
+    std::ofstream f(path);
+    f << "unobservable:\n  - family: IPv6\n    rule: '^-A INPUT -j KUBE-FIREWALL$'\n    reason: empty chain\n";
+  }
+  auto r = kpath({"mutate", "--list", "-g", "kube-iptables", "--unobservable", path,
+                  std::string(KPATH_SOURCE_DIR) + "/cases/ipv6/seed-webapp1-nodeport-dualstack.yaml"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr("\tremoved (ip6tables): -A INPUT -j KUBE-FIREWALL\tseed-webapp1-nodeport-dualstack@master"
+                        "\tunobservable\n"));
+  EXPECT_THAT(r.out, HasSubstr("\tremoved: -A INPUT -j KUBE-FIREWALL\tseed-webapp1-nodeport-dualstack@master\n"));
+  std::remove(path.c_str());
+  {
+    std::ofstream f(path);
+    f << "unobservable:\n  - family: ipv6\n    rule: x\n    reason: r\n";
+  }
+  r = kpath({"mutate", "--list", "--unobservable", path, kTiny + "tiny.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("family must be IPv4 or IPv6"));
+  std::remove(path.c_str());
+}
+
 TEST(MutateCommand, BadUnobservableListIsBadInput) {
   std::string path = ::testing::TempDir() + "kpath-unobservable-" + std::to_string(getpid()) + ".yaml";
   {
