@@ -98,9 +98,12 @@ void compare(const Side& a, const Side& b, DiffResult& d) {
   // With changes made mid-probe, who answers depends on when the new rules
   // land, not on the generator: only the verdict says something then.
   if (!e.during.empty()) return;
-  bool sticky = e.backends.kind == BackendExpectation::Kind::Sticky;
+  // A sticky client, and a UDP flow from one source port (one conntrack
+  // entry), keep the endpoint their first packet drew: which one is chance.
+  bool one_pick = e.backends.kind == BackendExpectation::Kind::Sticky ||
+                  (e.source_port != 0 && e.protocol == Protocol::UDP);
   Seen ba(ca.backends.begin(), ca.backends.end()), bb(cb.backends.begin(), cb.backends.end());
-  if (sticky ? ba.size() != bb.size() : differ(ba, bb, alpha)) {
+  if (one_pick ? ba.size() != bb.size() : differ(ba, bb, alpha)) {
     Difference v = base;
     v.aspect = "backends";
     v.a = names(ba);

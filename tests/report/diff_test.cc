@@ -118,6 +118,19 @@ TEST(Diff, StickyComparesHowManyNotWhich) {
   EXPECT_EQ(p.diff().differences.size(), 1u);
 }
 
+// One UDP flow (sourcePort) stays with the endpoint its first datagram drew.
+TEST(Diff, OneUdpFlowComparesHowManyNotWhich) {
+  Expectation e;
+  e.protocol = Protocol::UDP;
+  e.source_port = 40053;
+  Pair p{e};
+  p.saw(p.a, {{Outcome::Reply, 20}}, {{"web-a1", 20}});
+  p.saw(p.b, {{Outcome::Reply, 20}}, {{"web-b", 20}});
+  EXPECT_TRUE(p.diff().differences.empty()) << format_diff(p.diff());
+  p.saw(p.b, {{Outcome::Reply, 20}}, {{"web-a1", 10}, {"web-b", 10}});
+  EXPECT_EQ(p.diff().differences.size(), 1u) << "one flow split over two endpoints";
+}
+
 TEST(Diff, SourceClassDiffers) {
   Pair p{Expectation{}};
   p.saw(p.a, {{Outcome::Reply, 200}}, {{"pod-a", 200}}, {{"node", 200}});
