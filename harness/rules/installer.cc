@@ -233,19 +233,14 @@ std::optional<std::string> restore(const netns::Namespace& node, const std::vect
   throw rejected(argv.front(), r, located(text, rules));
 }
 
-// Above this many anonymous-set rules a script goes in as several `nft -f`
-// transactions of at most this many each (nft_script.h): at 1,000 Services
-// one transaction costs 2 s, at 5,000 over 60 s.
-constexpr size_t kNftAnonymousSetsPerTransaction = 256;
-
 // One `nft -f` of the script, or for a large one (nft_script.h) one per part,
 // in order. Returns the note, if it took several.
 std::optional<std::string> nft_apply(const netns::Namespace& node, const RuleSet& rules,
                                      const InstallOptions& options) {
   const size_t anonymous = nft_anonymous_sets(rules.text);
   std::optional<std::vector<NftTransaction>> parts;
-  if (anonymous > kNftAnonymousSetsPerTransaction)
-    parts = split_nft_script(rules.text, kNftAnonymousSetsPerTransaction);
+  const size_t per = options.nft_anonymous_sets_per_transaction;
+  if (anonymous > per) parts = split_nft_script(rules.text, per);
   if (!parts || parts->size() < 2) {
     netns::ProcessResult r = run_tool(node, {"nft", "-f", "/dev/stdin"}, rules.text, options);
     if (r.exit_code != 0) throw rejected("nft", r, rules);
@@ -263,14 +258,14 @@ std::optional<std::string> nft_apply(const netns::Namespace& node, const RuleSet
     throw kpath::Error(fmt::format(
         "{}\n  (transaction {} of {}: kpath installs a script with more than {} anonymous-set rules in parts; "
         "the earlier ones went in)",
-        rejected("nft", r, where).what(), i + 1, parts->size(), kNftAnonymousSetsPerTransaction));
+        rejected("nft", r, where).what(), i + 1, parts->size(), per));
   }
   return fmt::format(
       "nft -f took the script as {} transactions, in order, each with at most {} of its {} rules that bind an "
       "anonymous set or map: in one transaction the kernel binds each such rule by walking all of the "
       "transaction's changes, which is quadratic in the number of Services; the rules in place at the end are "
       "the same",
-      parts->size(), kNftAnonymousSetsPerTransaction, anonymous);
+      parts->size(), per, anonymous);
 }
 
 }  // namespace

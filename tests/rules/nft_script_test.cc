@@ -112,7 +112,9 @@ TEST(NftInstall, ALargeScriptInPartsLeavesWhatOneTransactionLeaves) {
   ASSERT_EQ(netns::run_process(whole, {"nft", "-f", "/dev/stdin"}, in).exit_code, 0);
 
   netns::Namespace parts = netns::Namespace::create();
-  std::vector<std::string> notes = install_rules(parts, RuleSet{RuleBackend::Nft, script, "big", {}}, {});
+  InstallOptions small_parts;
+  small_parts.nft_anonymous_sets_per_transaction = 256;
+  std::vector<std::string> notes = install_rules(parts, RuleSet{RuleBackend::Nft, script, "big", {}}, small_parts);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_THAT(notes[0], HasSubstr("as 4 transactions"));
   EXPECT_THAT(notes[0], HasSubstr("of its 800 rules that bind an anonymous set"));
@@ -123,7 +125,9 @@ TEST(NftInstall, ALargeScriptInPartsLeavesWhatOneTransactionLeaves) {
 TEST(NftInstall, ASmallScriptIsOneTransaction) {
   KPATH_REQUIRE_NET_ADMIN();
   netns::Namespace ns = netns::Namespace::create();
-  EXPECT_THAT(install_rules(ns, RuleSet{RuleBackend::Nft, many_anonymous_maps(100), "small", {}}, {}), IsEmpty());
+  InstallOptions options;
+  options.nft_anonymous_sets_per_transaction = 256;
+  EXPECT_THAT(install_rules(ns, RuleSet{RuleBackend::Nft, many_anonymous_maps(100), "small", {}}, options), IsEmpty());
   EXPECT_THAT(listed(ns), HasSubstr("goto svc-99"));
 }
 
@@ -134,7 +138,9 @@ TEST(NftInstall, ARejectedRuleInALaterPartIsShownAtItsScriptLine) {
   const int bad_line = static_cast<int>(std::count(script.begin(), script.end(), '\n'));
   netns::Namespace ns = netns::Namespace::create();
   try {
-    install_rules(ns, RuleSet{RuleBackend::Nft, script, "big.nft", {}}, {});
+    InstallOptions small_parts;
+    small_parts.nft_anonymous_sets_per_transaction = 256;
+    install_rules(ns, RuleSet{RuleBackend::Nft, script, "big.nft", {}}, small_parts);
     FAIL() << "nft took a jump to a chain that does not exist";
   } catch (const kpath::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("failing rule (big.nft:" + std::to_string(bad_line) +
