@@ -1,14 +1,13 @@
 #include "netns/nftables.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <array>
-#include <map>
 #include <optional>
-#include <tuple>
 
 #include "netns/detail.h"
 #include "netns/netlink.h"
@@ -61,33 +60,76 @@ std::optional<uint64_t> counter_of(const nlattr* expressions) {
 
 }  // namespace
 
-std::vector<NftRuleCounter> nft_rule_counters(const Namespace& ns) {
-  Netlink nl(ns, NETLINK_NETFILTER);
-  nlmsghdr* nlh = nl.begin(static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE), NLM_F_DUMP);
+namespace {
+
+// A chain as the kernel names it.
+struct ChainName {
+  uint8_t family = 0;
+  std::string table;
+  std::string chain;
+};
+
+nlmsghdr* nftables_request(Netlink& nl, uint16_t message, uint8_t family) {
+  nlmsghdr* nlh = nl.begin(static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | message), NLM_F_DUMP);
   auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = NFPROTO_UNSPEC;
+  nfg->nfgen_family = family;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;
+  return nlh;
+}
 
-  std::vector<NftRuleCounter> out;
-  std::map<std::tuple<std::string, std::string>, int> positions;
+// Every chain of every table, in the kernel's order.
+std::vector<ChainName> chain_names(Netlink& nl, const Namespace& ns) {
+  std::vector<ChainName> out;
   nl.dump(
-      nlh,
+      nftables_request(nl, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC),
       [&](const nlmsghdr* msg) {
         const auto* g = detail::header_of<nfgenmsg>(msg);
         if (!g) return;
-        std::array<const nlattr*, NFTA_RULE_MAX + 1> tb{};
+        std::array<const nlattr*, NFTA_CHAIN_MAX + 1> tb{};
         detail::parse_attrs(msg, sizeof(nfgenmsg), tb);
-        auto table = detail::read_str(tb[NFTA_RULE_TABLE]);
-        auto chain = detail::read_str(tb[NFTA_RULE_CHAIN]);
-        auto handle = read_be64(tb[NFTA_RULE_HANDLE]);
-        if (!table || !chain || !handle) return;
-        std::string t = family_name(g->nfgen_family) + " " + *table;
-        int position = positions[{t, *chain}]++;
-        if (auto packets = counter_of(tb[NFTA_RULE_EXPRESSIONS]))
-          out.push_back({t, *chain, *handle, position, *packets});
+        auto table = detail::read_str(tb[NFTA_CHAIN_TABLE]);
+        auto chain = detail::read_str(tb[NFTA_CHAIN_NAME]);
+        if (table && chain) out.push_back({g->nfgen_family, *table, *chain});
       },
-      "dump nf_tables rules in " + detail::label(ns));
+      "dump nf_tables chains in " + detail::label(ns));
+  return out;
+}
+
+// One chain's counted rules, appended to out. The dump names its table and
+// chain, so the kernel finds the chain by hash; an unfiltered dump walks every
+// rule before the ones it has yet to send at each batch of messages, which at
+// 170,000 rules (10,000 Services in iptables mode) took most of a run's CPU.
+void chain_rule_counters(Netlink& nl, const Namespace& ns, const ChainName& c, std::vector<NftRuleCounter>& out) {
+  nlmsghdr* nlh = nftables_request(nl, NFT_MSG_GETRULE, c.family);
+  mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c.table.c_str());
+  mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, c.chain.c_str());
+  const std::string table = family_name(c.family) + " " + c.table;
+  int position = 0;
+  try {
+    nl.dump(
+        nlh,
+        [&](const nlmsghdr* msg) {
+          std::array<const nlattr*, NFTA_RULE_MAX + 1> tb{};
+          detail::parse_attrs(msg, sizeof(nfgenmsg), tb);
+          auto handle = read_be64(tb[NFTA_RULE_HANDLE]);
+          if (!handle) return;
+          int at = position++;
+          if (auto packets = counter_of(tb[NFTA_RULE_EXPRESSIONS]))
+            out.push_back({table, c.chain, *handle, at, *packets});
+        },
+        "dump the nf_tables rules of " + table + " " + c.chain + " in " + detail::label(ns));
+  } catch (const NetlinkError& e) {
+    if (e.code() != ENOENT) throw;  // the chain went away since the chain dump: it has no rules to count
+  }
+}
+
+}  // namespace
+
+std::vector<NftRuleCounter> nft_rule_counters(const Namespace& ns) {
+  Netlink nl(ns, NETLINK_NETFILTER);
+  std::vector<NftRuleCounter> out;
+  for (const auto& chain : chain_names(nl, ns)) chain_rule_counters(nl, ns, chain, out);
   return out;
 }
 

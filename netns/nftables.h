@@ -1,7 +1,8 @@
 // nf_tables rules over nfnetlink (NETLINK_NETFILTER, NFNL_SUBSYS_NFTABLES):
 // the packet counter of every rule that has one, read in-process. Rules that
 // iptables-nft wrote are nf_tables rules too (each carries a counter), so
-// one dump covers both tools at the cost of one netlink round trip.
+// one read covers both tools: a dump of the chains, then one of each chain's
+// rules.
 #pragma once
 
 #include <cstdint>
