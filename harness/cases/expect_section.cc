@@ -68,6 +68,12 @@ Source read_from(const Reader& r, const YAML::Node& n, const Cluster& c) {
   r.fail(n, "'from' names unknown '" + from + "' (expected a node, pod or external name, or NODE/localhost)");
 }
 
+// The node whose NodePorts a loopback target reaches: the one `to:
+// NODE/localhost` routes it through, else the sender's own.
+std::string receiving_node(const Cluster& c, const Expectation& e) {
+  return e.to.via_node.empty() ? c.node_of(e.from) : e.to.via_node;
+}
+
 // HOST:PORT, or [IPv6]:PORT.
 std::pair<std::string, std::string> split_host_port(const Reader& r, const YAML::Node& n, const std::string& to) {
   if (!to.empty() && to[0] == '[') {
@@ -98,6 +104,35 @@ void check_service_port(const Reader& r, const YAML::Node& n, const Service& s, 
                 Target{Target::Kind::Address, s.cluster_ip->str(), *s.cluster_ip, port}.str());
 }
 
+// to: NODE/localhost:PORT from a pod or external client: 127.0.0.1 of that
+// node, which the client routes through it (a node reaches its own as
+// 127.0.0.1:PORT; a pod's traffic reaches only its own node).
+Target loopback_via(const Reader& r, const YAML::Node& n, const std::string& host, const Source& from, const Cluster& c,
+                    Target t) {
+  const std::string node = host.substr(0, host.size() - std::string("/localhost").size());
+  if (c.service_named(host))
+    r.fail(n, "'to' " + describe(n) + " is ambiguous: node '" + node + "''s localhost and Service '" + host +
+                  "'; probe the Service by its ClusterIP address");
+  if (from.kind == Source::Kind::Node)
+    r.fail(n, "'to' " + describe(n) + " from a node: a node reaches its own loopback as 127.0.0.1:" +
+                  std::to_string(t.port) + ", and another node's only through the fabric it does not route 127/8 on");
+  if (from.kind == Source::Kind::Pod && c.pod(from.name)->node != node)
+    r.fail(n, "'to' " + describe(n) + " from pod '" + from.name + "' on node '" + c.pod(from.name)->node +
+                  "': a pod's packets to 127.0.0.0/8 reach only its own node's loopback");
+  auto v4 = [](const std::vector<Ip>& ips) {
+    return std::any_of(ips.begin(), ips.end(), [](const Ip& ip) { return ip.is_v4(); });
+  };
+  if (!v4(c.node(node)->ips))
+    r.fail(n, "'to' " + describe(n) + ": node '" + node + "' has no IPv4 address to route 127.0.0.1 through");
+  if (!v4(from.kind == Source::Kind::Pod ? c.pod(from.name)->ips : c.external(from.name)->ips))
+    r.fail(n, "'to' " + describe(n) + ": '" + from.name + "' has no IPv4 address to reach 127.0.0.1 from");
+  t.kind = Target::Kind::Address;
+  t.name = "127.0.0.1";
+  t.address = Ip::from("127.0.0.1");
+  t.via_node = node;
+  return t;
+}
+
 Target read_to(const Reader& r, const YAML::Node& n, const Source& from, Protocol protocol, const Cluster& c) {
   std::string to = text(r, n, "'to'");
   auto [host, port_text] = split_host_port(r, n, to);
@@ -111,11 +146,15 @@ Target read_to(const Reader& r, const YAML::Node& n, const Source& from, Protoco
   if (auto ip = Ip::parse(host)) {
     check_safe(r, n, *ip, "expectation target", true);
     if (ip->is_loopback() && from.kind != Source::Kind::Node)
-      r.fail(n, "loopback target " + to + " needs 'from' to be a node or NODE/localhost");
+      r.fail(n, "loopback target " + to +
+                    " needs 'from' to be a node or NODE/localhost (from a pod or external client, write "
+                    "NODE/localhost:PORT: that node's loopback)");
     t.kind = Target::Kind::Address;
     t.address = *ip;
     return t;
   }
+  if (host.ends_with("/localhost") && c.node(host.substr(0, host.size() - 10)))
+    return loopback_via(r, n, host, from, c, t);
   if (host.find('/') != std::string::npos) {
     const Service* s = c.service_named(host);
     if (!s) r.fail(n, "'to' names unknown Service '" + host + "'");
@@ -140,7 +179,7 @@ void check_backend_pod(const Reader& r, const YAML::Node& at, const std::string&
     if (pod != e.to.name) r.fail(at, "backends name pod '" + pod + "' but 'to' is pod '" + e.to.name + "'");
     return;
   }
-  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, receiving_node(c, e));
   if (!hit) return;  // a pinned ruleset may route what the case does not model
   for (const EndpointSlice* sl : c.slices_for(*hit->service))
     for (const auto& ep : sl->endpoints)
@@ -250,12 +289,12 @@ void check_consistent(const Reader& r, const MapReader& m, const Expectation& e)
 // What the case's own Services say about the flow, where the loader can
 // know the expectation cannot hold.
 void check_against_services(const Reader& r, const MapReader& m, const Expectation& e, const Cluster& c) {
-  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+  auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, receiving_node(c, e));
   if (!hit) {
     if (e.result != Verdict::Reachable || e.to.kind != Target::Kind::Node) return;
     Protocol other = e.protocol == Protocol::TCP ? Protocol::UDP : Protocol::TCP;
     for (Protocol p : {other, Protocol::SCTP})
-      if (auto elsewhere = c.service_port_at(c.address_of(e.to), e.to.port, p, c.node_of(e.from));
+      if (auto elsewhere = c.service_port_at(c.address_of(e.to), e.to.port, p, receiving_node(c, e));
           elsewhere && p != e.protocol && elsewhere->kind == FlowKind::NodePort)
         r.fail(m.mark_of("to"), "expectation '" + e.name + "' expects " + to_string(e.protocol) + " at " + e.to.str() +
                                     " to be reachable, but nodePort " + std::to_string(e.to.port) + " is " +
@@ -316,6 +355,21 @@ void read_sources(const Reader& r, const MapReader& m, Expectation& e, const Clu
            "affinity: expires");
 }
 
+// droppedAt: output | path. Only a datagram's send fails at once when the
+// sender's own netfilter drops it; a TCP SYN dropped there is retransmitted
+// silently, so it looks like a drop on the path.
+void read_dropped_at(const Reader& r, const MapReader& m, Expectation& e) {
+  YAML::Node n = m.need("droppedAt");
+  e.dropped_at = choice(r, n, "'droppedAt'", {"output", "path"}) == "output" ? DroppedAt::Output : DroppedAt::Path;
+  bool dropped = e.result == Verdict::Dropped;
+  for (const auto& [g, v] : e.except) dropped = dropped || v == Verdict::Dropped;
+  if (!dropped) r.fail(n, "'droppedAt' needs result dropped (or an 'except' entry dropped)");
+  if (e.dropped_at == DroppedAt::Output && e.protocol != Protocol::UDP)
+    r.fail(n, "'droppedAt: output' needs protocol UDP: a " + to_string(e.protocol) +
+                  " connection whose first packet the sender's own output path drops is retried silently, so it "
+                  "times out like a drop on the path");
+}
+
 // Who must refuse, the HTTP status, source-port randomisation and affinity
 // expiry: what an expectation asserts beyond its verdict.
 void read_observations(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
@@ -329,6 +383,7 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
       r.fail(n, "'refusedBy' needs protocol TCP: a REJECT rule and a " + to_string(e.protocol) +
                     " stack with nothing listening send the same ICMP port-unreachable");
   }
+  if (m.has("droppedAt")) read_dropped_at(r, m, e);
   if (m.has("httpStatus")) {
     YAML::Node n = m.need("httpStatus");
     e.http_status = static_cast<int>(integer(r, n, "'httpStatus'", 100, 599));
@@ -347,7 +402,7 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
   if (m.has("affinity")) {
     YAML::Node n = m.need("affinity");
     choice(r, n, "'affinity'", {"expires"});
-    auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, c.node_of(e.from));
+    auto hit = c.service_port_at(c.address_of(e.to), e.to.port, e.protocol, receiving_node(c, e));
     if (!hit || !hit->service->session_affinity_client_ip)
       r.fail(n, "'affinity: expires' needs a target that reaches a Service with sessionAffinity: ClientIP");
     if (e.source_port != 0 || !e.during.empty() || e.result != Verdict::Reachable)
@@ -409,10 +464,10 @@ void read_family(const Reader& r, const MapReader& m, Expectation& e, const Clus
 
 Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster& c,
                              const std::vector<GeneratorSpec>& generators) {
-  MapReader m(r, n, "expectation", {"name",       "from",        "to",       "protocol", "probes",
-                                    "result",     "backends",    "source",   "except",   "falseFailureRate",
-                                    "sourcePort", "before",      "during",   "probe",    "refusedBy",
-                                    "httpStatus", "sourcePorts", "affinity", "family",   "sources"});
+  MapReader m(r, n, "expectation", {"name",     "from",    "to",        "protocol",         "probes",      "result",
+                                    "backends", "source",  "except",    "falseFailureRate", "sourcePort",  "before",
+                                    "during",   "probe",   "refusedBy", "httpStatus",       "sourcePorts", "affinity",
+                                    "family",   "sources", "droppedAt"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);

@@ -116,6 +116,7 @@ std::string to_string(EndpointState s) {
 }
 
 std::string Target::str() const {
+  if (!via_node.empty()) return via_node + "/localhost:" + std::to_string(port);
   std::string host = kind == Kind::Address && address.is_v6() ? "[" + name + "]" : name;
   return host + ":" + std::to_string(port);
 }

@@ -308,7 +308,11 @@ struct Target {
   // `family:` of a node, pod or Service target with addresses of both
   // families (AF_INET, AF_INET6); 0: its first address (the primary family).
   int family = 0;
-  std::string str() const;  // "HOST:PORT", IPv6 as [ADDRESS]:PORT
+  // `to: NODE/localhost:PORT` from a pod or external client: the address is
+  // 127.0.0.1 and the client routes it through this node (its own loopback
+  // range moved behind a policy rule), so the node's stack or rules answer.
+  std::string via_node;
+  std::string str() const;  // "HOST:PORT", IPv6 as [ADDRESS]:PORT, "NODE/localhost:PORT"
 };
 
 // What a flow must show. One expectation is one row of the report. Leaked:
@@ -318,6 +322,11 @@ enum class Verdict { Reachable, Refused, Dropped, Leaked };
 // Who must refuse a refused TCP flow: a REJECT rule (an ICMP error) or the
 // node's own stack (a RST: nothing listens); Any accepts both.
 enum class RefusedBy { Any, Rule, Stack };
+
+// Where a dropped flow must have been dropped: by the sending namespace's own
+// output path (the send fails at once with EPERM) or somewhere after it (no
+// answer: a timeout); Any accepts both.
+enum class DroppedAt { Any, Output, Path };
 
 struct BackendExpectation {
   enum class Kind { Any, Uniform, Weighted, OneOf, Sticky } kind = Kind::Any;
@@ -379,6 +388,7 @@ struct Expectation {
   // source_range addresses, so a Service with session affinity sees N clients.
   int sources = 0;
   RefusedBy refused_by = RefusedBy::Any;
+  DroppedAt dropped_at = DroppedAt::Any;
   // An HTTP GET whose answers must all carry this status (health checks); 0: an echo probe.
   int http_status = 0;
   // sourcePorts: random: masqueraded replies must not keep the client's source port (random-fully).

@@ -394,6 +394,7 @@ class CaseRunner {
     counters_->ready();
     if (!e.before.empty()) change_endpoints(e.before, "before '" + e.name + "'");
     er.flow = resolve_flow(cluster_, e);
+    if (!er.flow.loopback_via.empty()) topo_->route_loopback_through(cluster_, er.flow.from_ns, er.flow.loopback_via);
     Verdict want = expected_verdict(e, generator_.name(), generator_.mode());
     ProbeSpec spec = probe_spec(e, er.flow, want, options_);
     if (options_.expectation_timeout.count() > 0) spec.deadline = t + options_.expectation_timeout;

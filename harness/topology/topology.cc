@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 
 #include "base/error.h"
+#include "base/strings.h"
 #include "harness/model/links.h"
+#include "netns/process.h"
 #include "netns/rtnl.h"
 #include "netns/sysctl.h"
 
@@ -353,6 +355,48 @@ std::vector<netns::PinnedNamespace> Topology::pin(const std::string& prefix, con
   pin_one("sink", sink_);
   for (const auto& name : order_) pin_one(name, namespaces_.at(name));
   return pins;
+}
+
+namespace {
+
+// The table kpath's `to: NODE/localhost` route lives in, and the rules'
+// priorities: the route's ahead of the local table's, which moves behind it.
+constexpr const char* kLoopbackTable = "127";
+constexpr const char* kLoopbackRulePriority = "50";
+constexpr const char* kLocalRulePriority = "100";
+
+void ip_command(const Namespace& ns, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"ip"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = netns::run_process(ns, argv);
+  if (r.exit_code != 0)
+    throw kpath::Error("routing 127.0.0.1 through a node: `" + kpath::join(argv, " ") + "` failed: " + r.err);
+}
+
+bool has_rule(const Namespace& ns, const char* priority) {
+  auto r = netns::run_process(ns, {"ip", "-4", "rule", "show", "pref", priority});
+  if (r.exit_code != 0) throw kpath::Error("ip rule show pref " + std::string(priority) + " failed: " + r.err);
+  return !r.out.empty();
+}
+
+}  // namespace
+
+void Topology::route_loopback_through(const Cluster& c, const std::string& client, const std::string& node) const {
+  const Namespace& ns = this->ns(client);
+  std::optional<Ip> gateway;
+  if (c.pod(client)) gateway = Ip::from(kPodGateway);
+  for (const auto& ip : c.node(node)->ips)
+    if (!gateway && ip.is_v4()) gateway = ip;
+  if (!gateway) throw kpath::Error("node '" + node + "' has no IPv4 address to route 127.0.0.1 through");
+  netns::set_sysctl(ns, "net/ipv4/conf/eth0/route_localnet", "1");
+  if (!has_rule(ns, kLocalRulePriority))
+    ip_command(ns, {"-4", "rule", "add", "pref", kLocalRulePriority, "lookup", "local"});
+  if (has_rule(ns, "0")) ip_command(ns, {"-4", "rule", "del", "pref", "0", "lookup", "local"});
+  if (!has_rule(ns, kLoopbackRulePriority))
+    ip_command(ns,
+               {"-4", "rule", "add", "pref", kLoopbackRulePriority, "to", "127.0.0.1/32", "lookup", kLoopbackTable});
+  ip_command(ns, {"-4", "route", "replace", "127.0.0.1/32", "via", gateway->str(), "dev", "eth0", "onlink", "table",
+                  kLoopbackTable});
 }
 
 }  // namespace harness

@@ -50,6 +50,14 @@ class Topology {
   // this process (for --keep); returns the pins made, fabric first.
   std::vector<netns::PinnedNamespace> pin(const std::string& prefix, const netns::PinDirs& dirs = {}) const;
 
+  // Lets pod or external client `client` reach node `node`'s loopback (`to:
+  // NODE/localhost`), changing the client's own namespace only: 127.0.0.1 is
+  // routed through the node (a policy rule ahead of the local table, which
+  // moves from priority 0 to 100), and its eth0 may send to and accept from
+  // 127.0.0.0/8 (route_localnet). Again for the same node: no change; for
+  // another node: the route moves there.
+  void route_loopback_through(const Cluster& cluster, const std::string& client, const std::string& node) const;
+
   // The link-local gateway pods route through (the node answers it by proxy ARP).
   static constexpr const char* kPodGateway = "169.254.1.1";
   static constexpr const char* kPodGateway6 = "fe80::1";  // IPv6 pods' gateway, link-local

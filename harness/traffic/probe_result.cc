@@ -16,6 +16,7 @@ std::string to_string(Outcome o) {
     case Outcome::Unreachable: return "unreachable";
     case Outcome::Error: return "error";
     case Outcome::Leaked: return "leaked";
+    case Outcome::OutputDrop: return "output-drop";
   }
   return "?";
 }

@@ -25,7 +25,10 @@ struct EchoReply {
 inline constexpr const char* kSinkBackend = "(sink)";
 
 // How a probe ended. Leaked: the sink answered (see kSinkBackend).
-enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error, Leaked };
+// OutputDrop: the sender's own netfilter dropped the packet on its way out, so
+// the send failed at once with EPERM (a datagram's; a TCP SYN dropped there is
+// retransmitted silently and ends as a Timeout).
+enum class Outcome { Reply, Refused, Reset, Timeout, Unreachable, Error, Leaked, OutputDrop };
 std::string to_string(Outcome o);
 
 // Who refused a connection: an ICMP error (a REJECT rule's, or a UDP stack's

@@ -32,8 +32,8 @@ Outcome classify(int err) {
     case ENETUNREACH:
     case EHOSTDOWN:
     case ENONET:
-    case EACCES:
-    case EPERM: return Outcome::Unreachable;  // ICMP admin-prohibited shows up as these
+    case EACCES: return Outcome::Unreachable;  // ICMP admin-prohibited shows up as these
+    case EPERM: return Outcome::OutputDrop;    // no ICMP error maps to EPERM: netfilter dropped the send here
     default: return Outcome::Error;
   }
 }

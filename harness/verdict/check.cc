@@ -37,17 +37,18 @@ Verdict expected_verdict(const Expectation& e, const std::string& generator, Pro
   return it == e.except.end() ? e.result : it->second;
 }
 
-namespace {
-
-Outcome outcome_for(Verdict v) {
-  switch (v) {
-    case Verdict::Reachable: return Outcome::Reply;
-    case Verdict::Refused: return Outcome::Refused;
-    case Verdict::Dropped: return Outcome::Timeout;
-    case Verdict::Leaked: return Outcome::Leaked;
+bool shows(Verdict want, Outcome o, DroppedAt at) {
+  switch (want) {
+    case Verdict::Reachable: return o == Outcome::Reply;
+    case Verdict::Refused: return o == Outcome::Refused;
+    case Verdict::Dropped:
+      return (o == Outcome::Timeout && at != DroppedAt::Output) || (o == Outcome::OutputDrop && at != DroppedAt::Path);
+    case Verdict::Leaked: return o == Outcome::Leaked;
   }
-  return Outcome::Error;
+  return false;
 }
+
+namespace {
 
 std::string outcome_counts(const std::map<Outcome, int>& outcomes) {
   std::string s;
@@ -212,6 +213,25 @@ void check_refusals(CheckResult& r, const Expectation& e, const std::vector<Prob
   r.summary += " by " + counted(by);
 }
 
+// Where dropped probes were dropped: on the sender's own output (EPERM at
+// once) or on the path (no answer), against droppedAt.
+void check_drops(CheckResult& r, const Expectation& e, const std::map<Outcome, int>& outcomes) {
+  auto count = [&](Outcome o) { return outcomes.count(o) ? outcomes.at(o) : 0; };
+  const int output = count(Outcome::OutputDrop), path = count(Outcome::Timeout);
+  if (e.dropped_at == DroppedAt::Output && path > 0)
+    return fail(r, fmt::format("timed out in {} of {} dropped probes, expected a drop on the sender's output "
+                               "(EPERM at once)",
+                               path, output + path));
+  if (e.dropped_at == DroppedAt::Path && output > 0)
+    return fail(r, fmt::format("dropped on the sender's output (EPERM) in {} of {} dropped probes, expected a drop "
+                               "on the path (a timeout)",
+                               output, output + path));
+  if (r.status == Status::Fail) return;
+  r.summary += output == 0 ? " (timed out)"
+               : path == 0 ? " on the sender's output (EPERM)"
+                           : fmt::format(" ({} on the sender's output (EPERM), {} timed out)", output, path);
+}
+
 // An HTTP probe: every answer must carry the expected status.
 void check_http(CheckResult& r, const Expectation& e, const std::vector<ProbeResult>& results) {
   if (e.http_status == 0) return;
@@ -336,9 +356,10 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
     r.outcomes[p.outcome]++;
     if (p.outcome == Outcome::Reply) r.backends[p.reply.backend]++;
   }
-  Outcome want_outcome = outcome_for(want);
+  const DroppedAt at = want == Verdict::Dropped ? e.dropped_at : DroppedAt::Any;
   int total = static_cast<int>(results.size());
-  int good = r.outcomes.count(want_outcome) ? r.outcomes.at(want_outcome) : 0;
+  int good = 0;
+  for (const auto& [o, n] : r.outcomes) good += shows(want, o, at) ? n : 0;
   const char* reached = e.probe == ProbeKind::OutOfWindow ? "reached the client" : "answered";
   r.summary = fmt::format("{}/{} {}", good, total, want == Verdict::Reachable ? reached : to_string(want).c_str());
   if (good != total) {
@@ -350,6 +371,7 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
     r.summary = fmt::format("{}/{} {}", good, total, leaks(results));
   }
   if (want == Verdict::Refused) check_refusals(r, e, results);
+  if (want == Verdict::Dropped) check_drops(r, e, r.outcomes);
   if (want == Verdict::Reachable && good > 0) {
     check_distribution(r, e, flow, results);
     check_sticky(r, e, flow, results);

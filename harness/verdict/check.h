@@ -39,6 +39,10 @@ std::string to_string(Verdict v);
 // its name, else for the kube-proxy mode it implements, else e's own.
 Verdict expected_verdict(const Expectation& e, const std::string& generator, ProxyMode mode);
 
+// Whether a probe that ended as `o` shows verdict `want`. Dropped is a
+// timeout or a drop on the sender's own output (EPERM), narrowed by `at`.
+bool shows(Verdict want, Outcome o, DroppedAt at = DroppedAt::Any);
+
 // Judges what the probes of one flow saw against e, wanting verdict `want`.
 CheckResult check_probes(const Cluster& cluster, const Expectation& e, const Flow& flow, Verdict want,
                          const std::vector<ProbeResult>& results);

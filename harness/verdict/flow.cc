@@ -211,7 +211,10 @@ Flow resolve_flow(const Cluster& c, const Expectation& e) {
   f.protocol = e.protocol;
   f.port = e.to.port;
   f.target = c.address_of(e.to);
-  auto hit = c.service_port_at(f.target, f.port, f.protocol, c.node_of(e.from));
+  f.loopback_via = e.to.via_node;
+  // A loopback target is the loopback of the node it is reached through.
+  auto hit = c.service_port_at(f.target, f.port, f.protocol,
+                               f.loopback_via.empty() ? c.node_of(e.from) : f.loopback_via);
   if (hit) enter_service(c, e, *hit, c.slices_for(*hit->service), f);
   return f;
 }

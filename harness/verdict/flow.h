@@ -26,6 +26,9 @@ struct Flow {
   Ip target;
   uint16_t port = 0;
   Protocol protocol = Protocol::TCP;
+  // to: NODE/localhost from a pod or external client: the client must route
+  // its 127.0.0.1 through this node (see prepare_loopback_route).
+  std::string loopback_via;
 
   FlowKind kind = FlowKind::Direct;
   std::string service;       // "ns/name" of the Service the flow hits; empty: none

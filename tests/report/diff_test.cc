@@ -78,6 +78,24 @@ TEST(Diff, VerdictNoCaseDeclaresFailsTheDiff) {
   EXPECT_THAT(format_diff(d), HasSubstr("1 undeclared"));
 }
 
+// dropped accepts a drop on the sender's own output (EPERM) as well as a
+// timeout, unless droppedAt narrows it.
+TEST(Diff, ADropOnTheSendersOutputShowsADeclaredDropped) {
+  Expectation e;
+  e.result = Verdict::Dropped;
+  e.except["nftables"] = Verdict::Refused;
+  Pair p{e};
+  p.saw(p.a, {{Outcome::OutputDrop, 30}});
+  p.saw(p.b, {{Outcome::Refused, 30}});
+  auto d = p.diff();
+  ASSERT_EQ(d.differences.size(), 1u);
+  EXPECT_TRUE(d.differences[0].declared);
+  EXPECT_THAT(format_diff(d), HasSubstr("kube-iptables: output-drop (30)"));
+
+  p.c.expect[0].dropped_at = DroppedAt::Path;  // now only a timeout shows dropped
+  EXPECT_FALSE(p.diff().differences[0].declared);
+}
+
 TEST(Diff, DeclaredButAlikeIsSaidAndDoesNotFail) {
   Expectation e;
   e.except["iptables"] = Verdict::Dropped;

@@ -359,6 +359,33 @@ TEST(Mutant, NoEndpointsNodePortRejectMissingIsRefusedByTheStack) {
                 {"refused by the node's stack (TCP RST) in 10 of 10 probes, expected a REJECT rule's ICMP error"});
 }
 
+// B12: without the OUTPUT jump to kubelet's KUBE-FIREWALL, the node's own
+// datagram from its address to 127.0.0.1 crosses lo and INPUT's jump drops it
+// silently: dropped still, but not on the sender's output.
+TEST(Mutant, KubeletFirewallOutputJumpMissingTimesOut) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b12-localhost-nodeport.yaml", "kube-iptables",
+                       delete_one_line(R"(^-A OUTPUT -j KUBE-FIREWALL$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run,
+                "the node's own address to 127.0.0.1 on a port no NodePort uses is dropped on its output "
+                "(KUBE-FIREWALL)",
+                {"timed out in 20 of 20 dropped probes, expected a drop on the sender's output (EPERM at once)"});
+}
+
+// B12: without the INPUT jump, a packet to the node's 127.0.0.1 from another
+// namespace reaches the node's stack, which refuses it (nothing listens).
+TEST(Mutant, KubeletFirewallInputJumpMissingIsRefused) {
+  KPATH_REQUIRE_NET_ADMIN();
+  auto o = run_mutated("b12-localhost-nodeport.yaml", "kube-iptables",
+                       delete_one_line(R"(^-A INPUT -j KUBE-FIREWALL$)"));
+  ASSERT_GT(o.changed, 0) << "the mutation matched no rule";
+  expect_failed(o.run, "an external client's packet to node-a's 127.0.0.1 is dropped on the node (KUBE-FIREWALL)",
+                {"expected dropped, observed 20 refused"});
+  expect_failed(o.run, "a pod's packet to its node's 127.0.0.1 is dropped on the node (KUBE-FIREWALL)",
+                {"expected dropped, observed 20 refused"});
+}
+
 // B13: with INPUT policy DROP, the health-check node port's ACCEPT is what
 // lets the load balancer's checks in.
 TEST(Mutant, HealthCheckAcceptMissingIsDropped) {

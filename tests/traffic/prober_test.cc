@@ -96,6 +96,25 @@ TEST_F(ProberTest, DroppedPacketsTimeOut) {
   EXPECT_EQ(outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 10)), (std::map<Outcome, int>{{Outcome::Timeout, 10}}));
 }
 
+std::string nft_output_rule(const std::string& rule) {
+  return "table inet t {\n  chain out {\n    type filter hook output priority 0;\n    " + rule + "\n  }\n}\n";
+}
+
+// The sender's own output hook dropping a datagram fails its send at once
+// (EPERM): an outcome of its own, not a timeout. A TCP SYN dropped there is
+// retransmitted silently, so that probe times out.
+TEST_F(ProberTest, ADropOnTheSendersOutputIsAnOutputDropForUdpAndATimeoutForTcp) {
+  auto r = netns::run_process(client_, {"nft", "-f", "/dev/stdin"}, nft_output_rule("ip daddr 198.18.0.2 drop"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto udp = run_probes(client_, spec("198.18.0.2", 8053, Protocol::UDP, 10));
+  for (const auto& p : udp) {
+    EXPECT_EQ(p.outcome, Outcome::OutputDrop) << to_string(p.outcome);
+    EXPECT_EQ(p.error, EPERM);
+    EXPECT_LT(p.latency, std::chrono::milliseconds(300)) << "EPERM comes at once, not at the timeout";
+  }
+  EXPECT_EQ(outcomes(spec("198.18.0.2", 8080, Protocol::TCP, 5)), (std::map<Outcome, int>{{Outcome::Timeout, 5}}));
+}
+
 TEST_F(ProberTest, RejectWithHostUnreachableIsUnreachable) {
   auto r = netns::run_process(server_, {"nft", "-f", "/dev/stdin"},
                               nft_input_rule("tcp dport 8080 reject with icmp type host-unreachable"));
