@@ -50,6 +50,7 @@ ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const
   if (flow.from_address) spec.source = *flow.from_address;
   spec.source_port = e.source_port;
   spec.sources = flow.sources;
+  spec.local_ports = e.random_source_ports;
   // Session affinity: one probing thread, so a client's first connection is
   // NATed and remembered (xt_recent, the nft affinity set) before its next one
   // is. Two threads send on two CPUs at once, both miss the empty entry, and

@@ -265,7 +265,7 @@ class Engine {
     r.outcome = outcome;
     r.error = err;
     r.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - slot.started);
-    if (slot.fd.valid()) {
+    if (spec_.local_ports && slot.fd.valid()) {
       SockAddr local;
       local.len = sizeof local.storage;
       if (getsockname(slot.fd.get(), local.get(), &local.len) == 0) r.local_port = from_sockaddr(local.get()).second;

@@ -152,6 +152,7 @@ TEST_F(ProberTest, TwoThreadsKeepEveryProbeAtItsIndex) {
   auto s = spec("198.18.0.2", 0, Protocol::TCP, 3000);
   s.threads = 2;
   s.concurrency = 16;
+  s.local_ports = true;
   s.targets = {{Ip::from("198.18.0.2"), 8080, Protocol::TCP},
                {Ip::from("198.18.0.2"), 9998, Protocol::TCP},
                {Ip::from("198.18.0.2"), 8053, Protocol::UDP}};
@@ -218,12 +219,19 @@ TEST_F(ProberTest, RefusalsSayWhoRefused) {
   }
 }
 
-// The probe records its own source port, which a backend sees unchanged without NAT.
-TEST_F(ProberTest, ProbesRecordTheirOwnSourcePort) {
-  for (const auto& p : run_probes(client_, spec("198.18.0.2", 8080, Protocol::TCP, 20))) {
+// Asked to, a probe records its own source port, which a backend sees
+// unchanged without NAT; unasked, it leaves it at 0 (one syscall less).
+TEST_F(ProberTest, ProbesRecordTheirOwnSourcePortWhenAsked) {
+  ProbeSpec asked = spec("198.18.0.2", 8080, Protocol::TCP, 20);
+  asked.local_ports = true;
+  for (const auto& p : run_probes(client_, asked)) {
     ASSERT_EQ(p.outcome, Outcome::Reply);
     EXPECT_NE(p.local_port, 0);
     EXPECT_EQ(p.local_port, p.reply.peer_port);
+  }
+  for (const auto& p : run_probes(client_, spec("198.18.0.2", 8080, Protocol::TCP, 20))) {
+    ASSERT_EQ(p.outcome, Outcome::Reply);
+    EXPECT_EQ(p.local_port, 0);
   }
 }
 
