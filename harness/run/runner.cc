@@ -37,6 +37,22 @@ std::chrono::microseconds since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t);
 }
 
+// kpath's own chain for IPv6 under inputPolicy: DROP (see set_policy_drop).
+constexpr const char* kNeighbourDiscovery = "KPATH-NEIGHBOUR-DISCOVERY";
+
+// ip6tables-restore input (--noflush) for filter INPUT policy DROP with the
+// neighbour solicitations and advertisements accepted first. Declaring the
+// chain empties it; `replace_jump` deletes INPUT's jump to it before
+// inserting one, which fails the restore when there is none.
+std::string input_drop_with_neighbour_discovery(bool replace_jump) {
+  std::string text = fmt::format("*filter\n:INPUT DROP [0:0]\n:{0} - [0:0]\n", kNeighbourDiscovery);
+  for (const char* type : {"neighbour-solicitation", "neighbour-advertisement"})
+    text += fmt::format("-A {} -p ipv6-icmp -m icmp6 --icmpv6-type {} -j ACCEPT\n", kNeighbourDiscovery, type);
+  if (replace_jump) text += fmt::format("-D INPUT -j {}\n", kNeighbourDiscovery);
+  text += fmt::format("-I INPUT 1 -j {}\nCOMMIT\n", kNeighbourDiscovery);
+  return text;
+}
+
 ProbeSpec probe_spec(const Expectation& e, const Flow& flow, Verdict want, const RunOptions& options) {
   ProbeSpec spec;
   spec.target = flow.target;
@@ -271,8 +287,9 @@ class CaseRunner {
   }
 
   // Puts every node's rules in place: the whole set first, then at each
-  // endpoint change what a proxy's sync puts there. A node whose FORWARD
-  // policy another component set to DROP gets it again after each install.
+  // endpoint change what a proxy's sync puts there. A node whose FORWARD or
+  // INPUT policy another component set to DROP has it before the first
+  // install and gets it again after each one.
   void install_all(std::vector<RuleSet> rules, bool first) {
     ApplyOptions apply{options_.install, first, options_.coverage};
     apply.install.stop = options_.stop;
@@ -283,11 +300,20 @@ class CaseRunner {
     }
     for (size_t i = 0; i < cluster_.nodes.size(); ++i) {
       const Node& node = cluster_.nodes[i];
+      // The node's firewall was there before the proxy: its base chains are
+      // registered first, so a proxy's nft chain of the same priority on the
+      // same hook runs before them, as on a real node (the kernel puts a new
+      // hook ahead of older ones of equal priority).
+      if (first) set_policies(node);
       Applied applied = generator_.apply(cluster_, node.name, topo_->ns(node.name), std::move(rules[i]), apply);
-      if (node.forward_policy_drop) set_policy_drop(topo_->ns(node.name), "FORWARD", "forwardPolicy: DROP");
-      if (node.input_policy_drop) set_policy_drop(topo_->ns(node.name), "INPUT", "inputPolicy: DROP");
+      set_policies(node);
       if (first) note_additions(node, applied);
     }
+  }
+
+  void set_policies(const Node& node) {
+    if (node.forward_policy_drop) set_policy_drop(topo_->ns(node.name), "FORWARD", "forwardPolicy: DROP");
+    if (node.input_policy_drop) set_policy_drop(topo_->ns(node.name), "INPUT", "inputPolicy: DROP");
   }
 
   // What kpath put on a node that the generator did not write.
@@ -296,7 +322,11 @@ class CaseRunner {
     if (node.forward_policy_drop)
       run_.additions.push_back(node.name + ": filter FORWARD policy DROP after every install (forwardPolicy: DROP)");
     if (node.input_policy_drop)
-      run_.additions.push_back(node.name + ": filter INPUT policy DROP after every install (inputPolicy: DROP)");
+      run_.additions.push_back(node.name + ": filter INPUT policy DROP after every install (inputPolicy: DROP)" +
+                               (has_ipv6() ? fmt::format("; for IPv6, INPUT first jumps to {}, which accepts "
+                                                         "neighbour solicitations and advertisements",
+                                                         kNeighbourDiscovery)
+                                           : ""));
   }
 
   // Applies endpoint changes to the model, re-applies every node's rules and,
@@ -474,13 +504,34 @@ class CaseRunner {
     return out;
   }
 
+  bool has_ipv6() const {
+    const auto families = cluster_.families();
+    return std::find(families.begin(), families.end(), AF_INET6) != families.end();
+  }
+
   // Both families' filter chain where the cluster has IPv6 (a node's policy is per family).
+  // IPv6's INPUT also accepts neighbour discovery first (kNeighbourDiscovery):
+  // without it the node neither answers a solicitation nor takes in an
+  // advertisement, and no IPv6 packet reaches it (ARP does not pass iptables).
+  // The jump is deleted and inserted again so each install leaves one; when
+  // there is none to delete (the first install, or a restore that flushed the
+  // filter table) the restore fails as a whole and goes in without the delete.
   void set_policy_drop(const netns::Namespace& ns, const std::string& chain, const std::string& origin) {
     const std::string policy = "*filter\n:" + chain + " DROP [0:0]\nCOMMIT\n";
     RuleSet rules{RuleBackend::IptablesRestore, policy, origin, {}};
-    const auto families = cluster_.families();
-    if (std::find(families.begin(), families.end(), AF_INET6) != families.end()) rules.text6 = policy;
-    install_rules(ns, rules, options_.install, /*noflush=*/true);
+    const bool ipv6 = has_ipv6();
+    if (!ipv6 || chain != "INPUT") {
+      if (ipv6) rules.text6 = policy;
+      install_rules(ns, rules, options_.install, /*noflush=*/true);
+      return;
+    }
+    rules.text6 = input_drop_with_neighbour_discovery(/*replace_jump=*/true);
+    try {
+      install_rules(ns, rules, options_.install, /*noflush=*/true);
+    } catch (const kpath::Error&) {
+      rules.text6 = input_drop_with_neighbour_discovery(/*replace_jump=*/false);
+      install_rules(ns, rules, options_.install, /*noflush=*/true);
+    }
   }
 
   // affinity: expires: pairs of single probes, paced by the Service's timeout
