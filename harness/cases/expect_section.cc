@@ -370,6 +370,21 @@ void read_dropped_at(const Reader& r, const MapReader& m, Expectation& e) {
                   "times out like a drop on the path");
 }
 
+// refusedAt: a node of the cluster, for a refused expectation. A TCP RST
+// carries no sender a probe can read, so only ICMP errors can say where.
+void read_refused_at(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
+  YAML::Node n = m.need("refusedAt");
+  e.refused_at = text(r, n, "'refusedAt'");
+  if (!c.node(e.refused_at)) r.fail(n, "'refusedAt' names no node of the cluster: '" + e.refused_at + "'");
+  bool refused = e.result == Verdict::Refused;
+  for (const auto& [g, v] : e.except) refused = refused || v == Verdict::Refused;
+  if (!refused) r.fail(n, "'refusedAt' needs result refused (or an 'except' entry refused)");
+  if (e.refused_by == RefusedBy::Stack)
+    r.fail(n,
+           "'refusedAt' needs ICMP errors, whose sender a probe reads; refusedBy: stack wants a TCP RST, which "
+           "carries none");
+}
+
 // Who must refuse, the HTTP status, source-port randomisation and affinity
 // expiry: what an expectation asserts beyond its verdict.
 void read_observations(const Reader& r, const MapReader& m, Expectation& e, const Cluster& c) {
@@ -383,6 +398,7 @@ void read_observations(const Reader& r, const MapReader& m, Expectation& e, cons
       r.fail(n, "'refusedBy' needs protocol TCP: a REJECT rule and a " + to_string(e.protocol) +
                     " stack with nothing listening send the same ICMP port-unreachable");
   }
+  if (m.has("refusedAt")) read_refused_at(r, m, e, c);
   if (m.has("droppedAt")) read_dropped_at(r, m, e);
   if (m.has("httpStatus")) {
     YAML::Node n = m.need("httpStatus");
@@ -467,7 +483,7 @@ Expectation read_expectation(const Reader& r, const YAML::Node& n, const Cluster
   MapReader m(r, n, "expectation", {"name",     "from",    "to",        "protocol",         "probes",      "result",
                                     "backends", "source",  "except",    "falseFailureRate", "sourcePort",  "before",
                                     "during",   "probe",   "refusedBy", "httpStatus",       "sourcePorts", "affinity",
-                                    "family",   "sources", "droppedAt"});
+                                    "family",   "sources", "droppedAt", "refusedAt"});
   Expectation e;
   e.where = r.where(n);
   e.from = read_from(r, m.need("from"), c);

@@ -388,6 +388,10 @@ struct Expectation {
   // source_range addresses, so a Service with session affinity sees N clients.
   int sources = 0;
   RefusedBy refused_by = RefusedBy::Any;
+  // refusedAt: the node every refusal must come from, an ICMP error sent
+  // from one of its addresses (a REJECT on the first node, not a later one's
+  // rule or stack); empty: any sender.
+  std::string refused_at;
   DroppedAt dropped_at = DroppedAt::Any;
   // An HTTP GET whose answers must all carry this status (health checks); 0: an echo probe.
   int http_status = 0;

@@ -193,8 +193,28 @@ std::string leaks(const std::vector<ProbeResult>& results) {
   return to.empty() ? "" : "leaked to " + counted(to) + " un-NATed";
 }
 
+// refusedAt: every refusal an ICMP error sent from one of the node's addresses.
+void check_refused_at(CheckResult& r, const Expectation& e, const Cluster& c, const std::vector<ProbeResult>& results) {
+  const Node& node = *c.node(e.refused_at);  // the loader checked the name
+  std::map<std::string, int> elsewhere;
+  int refused = 0;
+  for (const auto& p : results) {
+    if (p.outcome != Outcome::Refused) continue;
+    ++refused;
+    if (!p.refusal.icmp || std::find(node.ips.begin(), node.ips.end(), p.refusal.from) == node.ips.end())
+      ++elsewhere[p.refusal.str()];
+  }
+  if (elsewhere.empty()) return;
+  int n = 0;
+  for (const auto& [what, k] : elsewhere) n += k;
+  std::string ips;
+  for (const auto& ip : node.ips) ips += (ips.empty() ? "" : ", ") + ip.str();
+  fail(r, fmt::format("refused by {} in {} of {} probes, expected an ICMP error from {} ({})", counted(elsewhere), n,
+                      refused, node.name, ips));
+}
+
 // Who refused: a REJECT rule's ICMP error or the node's stack's RST.
-void check_refusals(CheckResult& r, const Expectation& e, const std::vector<ProbeResult>& results) {
+void check_refusals(CheckResult& r, const Expectation& e, const Cluster& c, const std::vector<ProbeResult>& results) {
   std::map<std::string, int> by;
   int rule = 0, stack = 0;
   for (const auto& p : results) {
@@ -210,6 +230,8 @@ void check_refusals(CheckResult& r, const Expectation& e, const std::vector<Prob
   if (e.refused_by == RefusedBy::Stack && rule > 0)
     return fail(r, fmt::format("refused by a rule ({}) in {} of {} probes, expected the node's stack (TCP RST)",
                                counted(by), rule, rule + stack));
+  if (!e.refused_at.empty()) check_refused_at(r, e, c, results);
+  if (r.status == Status::Fail) return;
   r.summary += " by " + counted(by);
 }
 
@@ -370,7 +392,7 @@ CheckResult check_probes(const Cluster& c, const Expectation& e, const Flow& flo
   } else if (want == Verdict::Leaked) {
     r.summary = fmt::format("{}/{} {}", good, total, leaks(results));
   }
-  if (want == Verdict::Refused) check_refusals(r, e, results);
+  if (want == Verdict::Refused) check_refusals(r, e, c, results);
   if (want == Verdict::Dropped) check_drops(r, e, r.outcomes);
   if (want == Verdict::Reachable && good > 0) {
     check_distribution(r, e, flow, results);
