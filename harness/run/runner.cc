@@ -320,9 +320,13 @@ class CaseRunner {
   void note_additions(const Node& node, const Applied& applied) {
     for (const auto& a : applied.additions) run_.additions.push_back(node.name + ": " + a);
     if (node.forward_policy_drop)
-      run_.additions.push_back(node.name + ": filter FORWARD policy DROP after every install (forwardPolicy: DROP)");
+      run_.additions.push_back(node.name +
+                               ": filter FORWARD policy DROP before the first install and after every install "
+                               "(forwardPolicy: DROP)");
     if (node.input_policy_drop)
-      run_.additions.push_back(node.name + ": filter INPUT policy DROP after every install (inputPolicy: DROP)" +
+      run_.additions.push_back(node.name +
+                               ": filter INPUT policy DROP before the first install and after every install "
+                               "(inputPolicy: DROP)" +
                                (has_ipv6() ? fmt::format("; for IPv6, INPUT first jumps to {}, which accepts "
                                                          "neighbour solicitations and advertisements",
                                                          kNeighbourDiscovery)

@@ -194,7 +194,8 @@ std::string leaks(const std::vector<ProbeResult>& results) {
 }
 
 // refusedAt: every refusal an ICMP error sent from one of the node's addresses.
-void check_refused_at(CheckResult& r, const Expectation& e, const Cluster& c, const std::vector<ProbeResult>& results) {
+// Returns false when one is not (and fails r).
+bool check_refused_at(CheckResult& r, const Expectation& e, const Cluster& c, const std::vector<ProbeResult>& results) {
   const Node& node = *c.node(e.refused_at);  // the loader checked the name
   std::map<std::string, int> elsewhere;
   int refused = 0;
@@ -204,13 +205,14 @@ void check_refused_at(CheckResult& r, const Expectation& e, const Cluster& c, co
     if (!p.refusal.icmp || std::find(node.ips.begin(), node.ips.end(), p.refusal.from) == node.ips.end())
       ++elsewhere[p.refusal.str()];
   }
-  if (elsewhere.empty()) return;
+  if (elsewhere.empty()) return true;
   int n = 0;
   for (const auto& [what, k] : elsewhere) n += k;
   std::string ips;
   for (const auto& ip : node.ips) ips += (ips.empty() ? "" : ", ") + ip.str();
   fail(r, fmt::format("refused by {} in {} of {} probes, expected an ICMP error from {} ({})", counted(elsewhere), n,
                       refused, node.name, ips));
+  return false;
 }
 
 // Who refused: a REJECT rule's ICMP error or the node's stack's RST.
@@ -230,8 +232,7 @@ void check_refusals(CheckResult& r, const Expectation& e, const Cluster& c, cons
   if (e.refused_by == RefusedBy::Stack && rule > 0)
     return fail(r, fmt::format("refused by a rule ({}) in {} of {} probes, expected the node's stack (TCP RST)",
                                counted(by), rule, rule + stack));
-  if (!e.refused_at.empty()) check_refused_at(r, e, c, results);
-  if (r.status == Status::Fail) return;
+  if (!e.refused_at.empty() && !check_refused_at(r, e, c, results)) return;
   r.summary += " by " + counted(by);
 }
 
