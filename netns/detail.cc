@@ -37,6 +37,11 @@ std::optional<uint8_t> read_u8(const nlattr* attr) {
   return mnl_attr_get_u8(attr);
 }
 
+std::optional<uint32_t> read_u32(const nlattr* attr) {
+  if (!attr || mnl_attr_validate(attr, MNL_TYPE_U32) < 0) return std::nullopt;
+  return mnl_attr_get_u32(attr);
+}
+
 std::optional<uint16_t> read_be16(const nlattr* attr) {
   if (!attr || mnl_attr_validate(attr, MNL_TYPE_U16) < 0) return std::nullopt;
   return ntohs(mnl_attr_get_u16(attr));

@@ -38,6 +38,8 @@ bool parse_nested(const nlattr* nest, std::span<const nlattr*> tb);
 // mnl_attr_get_*, as in its nfct-dump.c): each gives nullopt when attr is null
 // or its payload is not of the expected type and length.
 std::optional<uint8_t> read_u8(const nlattr* attr);
+// A 32-bit value in host order (FRA_PRIORITY, RTA_TABLE, ...).
+std::optional<uint32_t> read_u32(const nlattr* attr);
 // A big-endian 16-bit value (ports, conntrack zones), in host order.
 std::optional<uint16_t> read_be16(const nlattr* attr);
 // A NUL-terminated string (IFLA_IFNAME, NFACCT_NAME, ...).

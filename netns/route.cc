@@ -11,13 +11,14 @@ namespace netns {
 
 namespace {
 
-std::string describe(const Route& route) {
-  std::string text = "add route " + route.destination.str();
+std::string describe(const Route& route, bool replace) {
+  std::string text = route.destination.str();
+  if (route.local) text = "local " + text;
   if (route.gateway) text += " via " + route.gateway->str();
   if (!route.device.empty()) text += " dev " + route.device;
   if (route.onlink) text += " onlink";
-  if (route.local) text = "add local route " + route.destination.str() + " dev " + route.device;
-  return text;
+  if (route.table != RT_TABLE_MAIN) text += " table " + std::to_string(route.table);
+  return (replace ? "replace route " : "add route ") + text;
 }
 
 // An IPv4 route through an IPv6 gateway (RFC 5549) needs RTA_VIA, which
@@ -36,18 +37,23 @@ void put_gateway(nlmsghdr* nlh, int family, const Ip& gateway) {
 
 }  // namespace
 
-void Rtnl::add_route(const Route& route) {
-  const std::string what = describe(route) + " in " + label_;
+void Rtnl::add_route(const Route& route) { put_route(route, false); }
+
+void Rtnl::replace_route(const Route& route) { put_route(route, true); }
+
+void Rtnl::put_route(const Route& route, bool replace) {
+  const std::string what = describe(route, replace) + " in " + label_;
   const Ip& dst = route.destination.ip();
   if (!dst.valid()) throw kpath::Error(what + ": destination has no address");
   if (!route.gateway && route.device.empty()) throw kpath::Error(what + ": needs a gateway or a device");
   const int oif = route.device.empty() ? 0 : link_index(route.device);
 
-  nlmsghdr* nlh = nl_.begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  nlmsghdr* nlh = nl_.begin(RTM_NEWROUTE, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL));
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
   rtm->rtm_family = static_cast<uint8_t>(dst.family());
   rtm->rtm_dst_len = static_cast<uint8_t>(route.destination.prefix_len());
-  rtm->rtm_table = RT_TABLE_MAIN;
+  // The header's table is one byte; RTA_TABLE carries any table, as iproute2 sends it.
+  rtm->rtm_table = route.table < 256 ? static_cast<uint8_t>(route.table) : uint8_t{RT_TABLE_UNSPEC};
   rtm->rtm_protocol = RTPROT_BOOT;  // what `ip route add` uses by default
   rtm->rtm_type = route.local ? RTN_LOCAL : RTN_UNICAST;
   // A route through a gateway reaches beyond the link; a device route does
@@ -60,9 +66,12 @@ void Rtnl::add_route(const Route& route) {
   if (rtm->rtm_dst_len > 0) mnl_attr_put(nlh, RTA_DST, net.size(), net.data());
   if (route.gateway) put_gateway(nlh, dst.family(), *route.gateway);
   if (oif > 0) mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(oif));
+  mnl_attr_put_u32(nlh, RTA_TABLE, route.table);
   nl_.ack(nlh, what);
 }
 
 void add_route(const Namespace& ns, const Route& route) { Rtnl(ns).add_route(route); }
+
+void replace_route(const Namespace& ns, const Route& route) { Rtnl(ns).replace_route(route); }
 
 }  // namespace netns

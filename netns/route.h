@@ -3,6 +3,9 @@
 // namespace step by step over one socket, use netns::Rtnl (rtnl.h).
 #pragma once
 
+#include <linux/rtnetlink.h>
+
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,8 +25,11 @@ struct Route {
   // Type local (AnyIP): every address of destination is this namespace's own,
   // delivered to its sockets and answered to ARP, on device (lo).
   bool local = false;
+  uint32_t table = RT_TABLE_MAIN;  // a policy rule (rule.h) may route through another
 };
 
 void add_route(const Namespace& ns, const Route& route);
+// Adds the route, or replaces the one to the same destination in its table.
+void replace_route(const Namespace& ns, const Route& route);
 
 }  // namespace netns

@@ -14,6 +14,7 @@
 #include "netns/namespace.h"
 #include "netns/netlink.h"
 #include "netns/route.h"
+#include "netns/rule.h"
 
 namespace netns {
 
@@ -54,12 +55,19 @@ class Rtnl {
   void add_address(const std::string& link, const Cidr& cidr);
   std::vector<Cidr> list_addresses(const std::string& link);
   void add_route(const Route& route);
+  void replace_route(const Route& route);
+
+  // Policy routing rules (rule.cc). See the free functions in rule.h.
+  std::vector<RoutingRule> list_rules(int family);
+  void add_rule(const RoutingRule& rule);
+  void delete_rule(const RoutingRule& rule);
 
   // "namespace net:[4026532001]": where this handle acts, for messages.
   const std::string& label() const { return label_; }
 
  private:
   int operstate(const std::string& link);
+  void put_route(const Route& route, bool replace);
 
   Netlink nl_;
   std::string label_;

@@ -9,9 +9,7 @@
 #include <sys/socket.h>
 
 #include "base/error.h"
-#include "base/strings.h"
 #include "harness/model/links.h"
-#include "netns/process.h"
 #include "netns/rtnl.h"
 #include "netns/sysctl.h"
 
@@ -361,22 +359,13 @@ namespace {
 
 // The table kpath's `to: NODE/localhost` route lives in, and the rules'
 // priorities: the route's ahead of the local table's, which moves behind it.
-constexpr const char* kLoopbackTable = "127";
-constexpr const char* kLoopbackRulePriority = "50";
-constexpr const char* kLocalRulePriority = "100";
+constexpr uint32_t kLoopbackTable = 127;
+constexpr uint32_t kLoopbackRulePriority = 50;
+constexpr uint32_t kLocalRulePriority = 100;
+constexpr uint32_t kDefaultLocalRulePriority = 0;
 
-void ip_command(const Namespace& ns, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"ip"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = netns::run_process(ns, argv);
-  if (r.exit_code != 0)
-    throw kpath::Error("routing 127.0.0.1 through a node: `" + kpath::join(argv, " ") + "` failed: " + r.err);
-}
-
-bool has_rule(const Namespace& ns, const char* priority) {
-  auto r = netns::run_process(ns, {"ip", "-4", "rule", "show", "pref", priority});
-  if (r.exit_code != 0) throw kpath::Error("ip rule show pref " + std::string(priority) + " failed: " + r.err);
-  return !r.out.empty();
+bool has_rule(const std::vector<netns::RoutingRule>& rules, const netns::RoutingRule& rule) {
+  return std::find(rules.begin(), rules.end(), rule) != rules.end();
 }
 
 }  // namespace
@@ -389,14 +378,21 @@ void Topology::route_loopback_through(const Cluster& c, const std::string& clien
     if (!gateway && ip.is_v4()) gateway = ip;
   if (!gateway) throw kpath::Error("node '" + node + "' has no IPv4 address to route 127.0.0.1 through");
   netns::set_sysctl(ns, "net/ipv4/conf/eth0/route_localnet", "1");
-  if (!has_rule(ns, kLocalRulePriority))
-    ip_command(ns, {"-4", "rule", "add", "pref", kLocalRulePriority, "lookup", "local"});
-  if (has_rule(ns, "0")) ip_command(ns, {"-4", "rule", "del", "pref", "0", "lookup", "local"});
-  if (!has_rule(ns, kLoopbackRulePriority))
-    ip_command(ns,
-               {"-4", "rule", "add", "pref", kLoopbackRulePriority, "to", "127.0.0.1/32", "lookup", kLoopbackTable});
-  ip_command(ns, {"-4", "route", "replace", "127.0.0.1/32", "via", gateway->str(), "dev", "eth0", "onlink", "table",
-                  kLoopbackTable});
+
+  // 127.0.0.1 is in the local table, which the default rule (priority 0)
+  // consults before any other: that rule moves behind kpath's.
+  const Cidr loopback(Ip::from("127.0.0.1"), 32);
+  const netns::RoutingRule local{AF_INET, kLocalRulePriority, std::nullopt, RT_TABLE_LOCAL};
+  const netns::RoutingRule default_local{AF_INET, kDefaultLocalRulePriority, std::nullopt, RT_TABLE_LOCAL};
+  const netns::RoutingRule to_loopback{AF_INET, kLoopbackRulePriority, loopback, kLoopbackTable};
+  Rtnl rt(ns);
+  const auto rules = rt.list_rules(AF_INET);
+  if (!has_rule(rules, local)) rt.add_rule(local);
+  if (has_rule(rules, default_local)) rt.delete_rule(default_local);
+  if (!has_rule(rules, to_loopback)) rt.add_rule(to_loopback);
+  netns::Route route{loopback, *gateway, "eth0", /*onlink=*/true};
+  route.table = kLoopbackTable;
+  rt.replace_route(route);
 }
 
 }  // namespace harness

@@ -93,17 +93,12 @@ TEST(Route, RouteThroughAGatewayMakesAPrefixReachable) {
   KPATH_REQUIRE_NET_ADMIN();
   Pair p;
   // b owns 192.168.5.1 on lo; a reaches it only once routed via b.
-  netns::set_up(p.b, "lo");
-  netns::add_address(p.b, "lo", Cidr::from("192.168.5.1/32"));
-  const Ip service = Ip::from("192.168.5.1");
-  auto rx = kpath_test::socket_in(p.b, SOCK_DGRAM, service, 8080);
-  auto tx = kpath_test::socket_in(p.a, SOCK_DGRAM, p.a_ip, 0);
-  ASSERT_GE(rx.get(), 0);
-  ASSERT_GE(tx.get(), 0);
-  EXPECT_EQ(kpath_test::send_udp(tx.get(), service, 8080, "x"), ENETUNREACH);
+  auto flow = kpath_test::udp_to_loopback_of_b(p, "192.168.5.1", 8080);
+  ASSERT_TRUE(flow.ready());
+  EXPECT_EQ(kpath_test::send_udp(flow.tx.get(), flow.service, flow.port, "x"), ENETUNREACH);
 
   netns::add_route(p.a, {Cidr::from("192.168.5.0/24"), p.b_ip, "a0", false});
-  EXPECT_EQ(kpath_test::deliver_udp(tx.get(), service, 8080, "routed", rx.get()), "routed");
+  EXPECT_EQ(kpath_test::deliver_udp(flow.tx.get(), flow.service, flow.port, "routed", flow.rx.get()), "routed");
 }
 
 TEST(Route, DefaultIpv6GatewayOnlinkAndDeviceRoutes) {

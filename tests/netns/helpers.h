@@ -112,4 +112,20 @@ struct Pair {
   }
 };
 
+// A UDP flow from a's veth address to service, an address b takes on its
+// loopback: off every connected prefix, so a reaches it only through a route.
+struct UdpToLoopbackOfB {
+  kpath::Ip service;
+  uint16_t port;
+  Fd rx, tx;
+  bool ready() const { return rx.get() >= 0 && tx.get() >= 0; }
+};
+
+inline UdpToLoopbackOfB udp_to_loopback_of_b(const Pair& p, const char* service, uint16_t port) {
+  netns::set_up(p.b, "lo");
+  netns::add_address(p.b, "lo", kpath::Cidr(kpath::Ip::from(service), 32));
+  const kpath::Ip ip = kpath::Ip::from(service);
+  return {ip, port, socket_in(p.b, SOCK_DGRAM, ip, port), socket_in(p.a, SOCK_DGRAM, p.a_ip, 0)};
+}
+
 }  // namespace kpath_test
