@@ -95,6 +95,41 @@ TEST(Reapply, AFailureAfterAPassCountsOnlyItsOwnProbes) {
               HasSubstr("ip filter INPUT: -A INPUT -p tcp -m tcp --dport 30999 -j DROP"));
 }
 
+// A generator of its own naming (no KUBE- chain) that breaks at a sync: after
+// web-b is deleted it DNATs the node port to a port nothing listens on. The
+// failing expectation shows its own probes on the rules that carried them,
+// node and chain named, not the 100 probes of the passing one before it.
+TEST(Reapply, AFailureAfterAChangeShowsItsProbesOnAForeignGeneratorsChains) {
+  KPATH_REQUIRE_NET_ADMIN();
+  std::string text = kCase.substr(0, kCase.find("expect:")) +
+                     "expect:\n"
+                     "  - {name: answered, from: client, to: 'n1:30999', result: reachable, probes: 100}\n"
+                     "  - {name: still answered, from: client, to: 'n1:30999', result: reachable, probes: 10,\n"
+                     "     before: {web-b: deleted}}\n";
+  Case c = parse_case(text, "foreign.yaml");
+  const std::string shop =
+      "exec:m=$(cat); p=8080; printf '%s' \"$m\" | grep -q '\"pod\": \"web-b\"' || p=9999; "
+      "printf '*nat\\n:PREROUTING ACCEPT [0:0]\\n:SHOP-NODEPORTS - [0:0]\\n:SHOP-TO-WEB - [0:0]\\n"
+      "-A PREROUTING -j SHOP-NODEPORTS\\n-A SHOP-NODEPORTS -p tcp --dport 30999 -j SHOP-TO-WEB\\n"
+      "-A SHOP-TO-WEB -p tcp -j DNAT --to-destination 10.244.0.10:%s\\nCOMMIT\\n' $p";
+  CaseRun run = run_case(c, GeneratorSpec::parse(shop, ""), RunOptions{});
+  ASSERT_EQ(run.expectations.size(), 2u) << run.error;
+  EXPECT_EQ(run.expectations[0].check.status, Status::Pass) << run.expectations[0].check.summary;
+  ASSERT_EQ(run.expectations[1].check.status, Status::Fail) << run.expectations[1].check.summary;
+  const RuleCounter* dnat = nullptr;
+  for (const auto& counter : run.expectations[1].counters)
+    if (counter.chain == "SHOP-TO-WEB") dnat = &counter;
+  ASSERT_NE(dnat, nullptr) << run.expectations[1].diagnosis;
+  EXPECT_EQ(dnat->node, "n1");
+  EXPECT_EQ(dnat->table, "ip nat");
+  EXPECT_THAT(dnat->rule, HasSubstr("10.244.0.10:9999"));
+  // One new connection per probe: the ten of this expectation, not the first's 100 as well.
+  EXPECT_GE(dnat->packets, 10u);
+  EXPECT_LT(dnat->packets, 100u);
+  EXPECT_THAT(run.expectations[1].diagnosis, HasSubstr("ip nat SHOP-TO-WEB: -A SHOP-TO-WEB"));
+  EXPECT_THAT(run.expectations[1].diagnosis, HasSubstr("n1"));
+}
+
 // A dump of kube-proxy's restore input lacks the base-chain jumps: kpath adds
 // them, in the same transaction, and says so.
 TEST(Reapply, AddedJumpsAreListed) {
